@@ -1,0 +1,227 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/sitrep-dev/sitrep/catalog"
+	"github.com/sitrep-dev/sitrep/integrations"
+	"github.com/sitrep-dev/sitrep/integrations/acklink"
+)
+
+// Error types a workflow sees on an activity's ApplicationError. They are
+// non-retryable: trying again cannot help.
+const (
+	// ErrPermanent: the provider refused the message for good (invalid
+	// number, unsubscribed, bad credentials).
+	ErrPermanent = "PermanentDelivery"
+	// ErrNoContact: the person has no address on that channel.
+	ErrNoContact = "NoContact"
+	// ErrChannelOff: no provider is configured for that channel.
+	ErrChannelOff = "ChannelDisabled"
+	// ErrCatalog: the catalog cannot answer (unknown policy, person).
+	ErrCatalog = "CatalogError"
+)
+
+// Notifier delivers one message on one channel and returns the provider's id for it.
+type Notifier interface {
+	Notify(ctx context.Context, m Message) (providerID string, err error)
+}
+
+// Message is one notification, rendered, addressed and ready for a channel.
+type Message struct {
+	IncidentID string
+	Person     string // catalog handle
+	To         string // the person's address on this channel
+	Subject    string
+	Text       string
+	Severity   catalog.Severity
+	AckURL     string // signed link that acknowledges as this person; empty when none
+}
+
+// Catalog gives the catalog in force now; the worker may reload it between calls.
+type Catalog interface {
+	Current() *catalog.Catalog
+}
+
+// StaticCatalog is a Catalog that never changes.
+type StaticCatalog struct{ C *catalog.Catalog }
+
+// Current returns the catalog.
+func (s StaticCatalog) Current() *catalog.Catalog { return s.C }
+
+// Activities holds every side effect's dependencies. Register one; workflows
+// call its methods through a nil *Activities.
+type Activities struct {
+	Catalog   Catalog
+	Notifiers map[catalog.Channel]Notifier
+	Links     *acklink.Signer // nil: messages carry no acknowledge link
+	Templates *Templates
+	// Observe, when set, hears of each message handed to a provider; the benchmark measures with it.
+	Observe func(Message, time.Time)
+}
+
+// RouteInput asks where an incident goes.
+type RouteInput struct {
+	Service  string
+	Severity catalog.Severity
+}
+
+// RouteResult is where an incident goes and how it pages.
+type RouteResult struct {
+	Known          bool
+	Team           string
+	Policy         string
+	Tier           int
+	Channels       []catalog.Channel
+	Levels         []LevelPlan
+	Repeat         int
+	Fallback       string
+	Responders     []string
+	RepageAfterAck time.Duration
+}
+
+// LevelPlan is one escalation level as routing saw it.
+type LevelPlan struct {
+	Delay   time.Duration
+	Targets []string
+}
+
+// Route resolves service and severity into a team, a policy and channels.
+// It only reads the catalog, so the workflow runs it as a local activity.
+func (a *Activities) Route(ctx context.Context, in RouteInput) (RouteResult, error) {
+	c := a.Catalog.Current()
+	// Errors here are retried without end: an incident must not give up on
+	// paging because the catalog is broken; the worker logs each attempt
+	// until an operator fixes it.
+	r, err := c.Route(in.Service)
+	if err != nil {
+		return RouteResult{}, fmt.Errorf("route: %w", err)
+	}
+	sp, ok := c.Severities[in.Severity]
+	if !ok {
+		return RouteResult{}, fmt.Errorf("route: unknown severity %q", in.Severity)
+	}
+	p, ok := c.Policies[r.Policy]
+	if !ok {
+		return RouteResult{}, fmt.Errorf("route: unknown policy %q", r.Policy)
+	}
+	out := RouteResult{
+		Known: r.Known, Team: r.Team, Policy: r.Policy, Tier: r.Tier,
+		Channels:       sp.ChannelsFor(r.Tier),
+		Repeat:         p.Repeat,
+		Fallback:       p.Fallback,
+		Responders:     c.Responders(r),
+		RepageAfterAck: sp.RepageAfterAck,
+	}
+	for _, l := range c.Levels(r.Policy) {
+		lp := LevelPlan{Delay: l.Delay}
+		for _, t := range l.Targets {
+			lp.Targets = append(lp.Targets, string(t.Kind)+" "+t.Name)
+		}
+		out.Levels = append(out.Levels, lp)
+	}
+	return out, nil
+}
+
+// RecipientsInput asks who a level pages now. With Person set, it asks how
+// to reach that one person instead (re-pages, fallback notices).
+type RecipientsInput struct {
+	Policy   string
+	Level    int
+	Person   string
+	At       time.Time
+	Channels []catalog.Channel
+}
+
+// Recipients resolves a level's targets (rotations at time At) into people and channels.
+func (a *Activities) Recipients(ctx context.Context, in RecipientsInput) ([]catalog.Recipient, error) {
+	c := a.Catalog.Current()
+	if in.Person != "" {
+		r, err := c.Reach(in.Person, in.Channels)
+		if err != nil {
+			return nil, catalogError("recipients", err)
+		}
+		return []catalog.Recipient{r}, nil
+	}
+	rs, err := c.Recipients(in.Policy, in.Level, in.At, in.Channels)
+	if err != nil {
+		return nil, catalogError("recipients", err)
+	}
+	return rs, nil
+}
+
+// DeliverInput is one page to one person on one channel. It carries handles,
+// never addresses: contact details stay out of workflow history.
+type DeliverInput struct {
+	IncidentID string
+	Person     string
+	Channel    catalog.Channel
+	Kind       string // page, repage, fallback
+	Level      int
+	Service    string
+	Severity   catalog.Severity
+	Summary    string
+	AlertCount int
+}
+
+// DeliverResult is the provider's id for the message.
+type DeliverResult struct {
+	ProviderID string
+}
+
+// Deliver renders and sends one page. A provider's permanent refusal comes
+// back non-retryable, so the workflow moves to the person's next channel at
+// once; a transient one is retried, after the provider's Retry-After when it
+// gave one.
+func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (DeliverResult, error) {
+	n, ok := a.Notifiers[in.Channel]
+	if !ok {
+		return DeliverResult{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("no provider configured for channel %s", in.Channel), ErrChannelOff, nil)
+	}
+	to, err := a.Catalog.Current().Address(in.Person, in.Channel)
+	if err != nil {
+		return DeliverResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrNoContact, nil)
+	}
+	m := Message{IncidentID: in.IncidentID, Person: in.Person, To: to, Severity: in.Severity}
+	if a.Links != nil {
+		m.AckURL = a.Links.AckURL(in.IncidentID, in.Person)
+	}
+	m.Subject, m.Text, err = a.Templates.Page(in, m.AckURL)
+	if err != nil {
+		return DeliverResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrPermanent, err)
+	}
+	id, err := n.Notify(ctx, m)
+	if err != nil {
+		activity.GetLogger(ctx).Warn("delivery failed", "incidentID", in.IncidentID, "person", in.Person,
+			"channel", in.Channel, "attempt", activity.GetInfo(ctx).Attempt, "error", err)
+		return DeliverResult{}, classify(err)
+	}
+	if a.Observe != nil {
+		a.Observe(m, time.Now())
+	}
+	return DeliverResult{ProviderID: id}, nil
+}
+
+// classify turns a provider's error into what Temporal's retry needs to know.
+func classify(err error) error {
+	var ie *integrations.Error
+	if errors.As(err, &ie) {
+		if ie.Permanent() {
+			return temporal.NewNonRetryableApplicationError(ie.Error(), ErrPermanent, nil)
+		}
+		return temporal.NewApplicationErrorWithOptions(ie.Error(), "TransientDelivery",
+			temporal.ApplicationErrorOptions{NextRetryDelay: ie.RetryAfter})
+	}
+	return err
+}
+
+func catalogError(step string, err error) error {
+	return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s: %v", step, err), ErrCatalog, nil)
+}

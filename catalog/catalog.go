@@ -1,0 +1,157 @@
+package catalog
+
+import "time"
+
+// Channel is a way to reach a person.
+type Channel string
+
+// The channels a person can be reached on.
+const (
+	SMS       Channel = "sms"
+	Voice     Channel = "voice"
+	Email     Channel = "email"
+	Chat      Channel = "chat"
+	PagerDuty Channel = "pagerduty"
+)
+
+// Severity is an incident's severity, SEV1 (worst) to SEV4.
+type Severity string
+
+// The severities, worst first.
+const (
+	SEV1 Severity = "SEV1"
+	SEV2 Severity = "SEV2"
+	SEV3 Severity = "SEV3"
+	SEV4 Severity = "SEV4"
+)
+
+// Catalog is the on-call catalog: who is who, who owns what, and how to page them.
+// Load or Parse builds a validated one; its methods only read it, so one Catalog
+// may be shared by goroutines.
+type Catalog struct {
+	People            map[string]*Person           // by handle
+	Rotations         map[string]*Rotation         // by name
+	Teams             map[string]*Team             // by name
+	Services          map[string]*Service          // by name
+	Policies          map[string]*Policy           // escalation policies by name
+	Severities        map[Severity]*SeverityPolicy // all four severities
+	StakeholderGroups map[string]*StakeholderGroup // by name
+	// CatchAll names the team that owns alerts for services the catalog does not know.
+	CatchAll string
+}
+
+// Person is someone who can be paged.
+type Person struct {
+	Handle   string
+	Name     string
+	Contacts []Contact // in order of preference; at most one per channel
+	Timezone string    // IANA name, informational; empty when not given
+}
+
+// Contact is one way to reach a person.
+type Contact struct {
+	Channel Channel
+	Address string // phone number, email, chat user ID, PagerDuty routing key
+}
+
+// Rotation hands on-call duty from member to member. Shifts change at the
+// handoff wall-clock time in Location, so a daylight-saving change never moves
+// a handoff: a weekly shift that crosses one is an hour shorter or longer.
+type Rotation struct {
+	Name      string
+	Members   []string // person handles, in turn order; a handle may appear more than once
+	ShiftDays int      // length of one shift in calendar days: 1 daily, 7 weekly
+	// HandoffHour and HandoffMinute are the local time of day at which shifts change.
+	HandoffHour, HandoffMinute int
+	Timezone                   string // IANA name of Location
+	Location                   *time.Location
+	// Start is when Members[0]'s first shift begins: the start date at the handoff
+	// time in Location. For weekly shifts its weekday is the handoff day.
+	Start     time.Time
+	Overrides []Override // when several cover an instant, the last one listed wins
+}
+
+// Override puts someone else on call from Start (inclusive) to End (exclusive).
+type Override struct {
+	Person     string
+	Start, End time.Time
+}
+
+// Team owns services.
+type Team struct {
+	Name            string
+	Rotation        string // the team's on-call rotation; may be empty
+	Policy          string // default escalation policy for its services and, for the catch-all team, for unknown services; may be empty
+	Members         []string
+	Managers        []string
+	ProductManagers []string
+	ProjectManagers []string
+	CommsRotation   string // rotation that supplies the communications lead; may be empty
+}
+
+// Service is something that can break.
+type Service struct {
+	Name                 string
+	Team                 string
+	Tier                 int    // 1 (most critical) to 3
+	Policy               string // escalation policy; empty means the team's
+	StakeholderGroups    []string
+	StatusPageComponents []string
+}
+
+// TargetKind says what an escalation target names.
+type TargetKind string
+
+// The kinds of escalation target.
+const (
+	TargetPerson   TargetKind = "person"
+	TargetRotation TargetKind = "rotation" // whoever is on call now
+	TargetTeam     TargetKind = "team"     // every member
+)
+
+// Target is who a level pages.
+type Target struct {
+	Kind TargetKind
+	Name string
+}
+
+// Level is one step of an escalation policy.
+type Level struct {
+	Targets []Target
+	Delay   time.Duration // how long to wait for an acknowledgment before the next level
+}
+
+// Policy is an escalation policy.
+type Policy struct {
+	Name     string
+	Levels   []Level
+	Repeat   int    // how many more times the whole chain runs after the first pass
+	Fallback string // person told when the policy is exhausted; may be empty
+	// Handoff names the policy whose levels follow this one's (see Catalog.Chain);
+	// empty when there is none.
+	Handoff string
+}
+
+// SeverityPolicy says how loudly a severity pages and how often stakeholders hear.
+type SeverityPolicy struct {
+	Severity       Severity
+	Channels       map[int][]Channel // by service tier
+	UpdateCadence  time.Duration     // time between stakeholder updates; 0 = none expected
+	RepageAfterAck time.Duration     // page the acknowledger again when not mitigated by then; 0 = never
+}
+
+// Audience is who a stakeholder group is.
+type Audience string
+
+// The audiences.
+const (
+	Internal Audience = "internal"
+	External Audience = "external"
+)
+
+// StakeholderGroup is a list of people who hear about incidents.
+type StakeholderGroup struct {
+	Name     string
+	Audience Audience
+	Emails   []string
+}

@@ -1,0 +1,293 @@
+package starter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	commonpb "go.temporal.io/api/common/v1"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/sitrep-dev/sitrep/workflows"
+)
+
+// Errors the starter returns; the CLI maps them to exit codes and the intake to HTTP statuses.
+var (
+	ErrNotFound    = errors.New("no such incident")
+	ErrUnavailable = errors.New("temporal is unreachable")
+	ErrInvalid     = errors.New("invalid request")
+)
+
+// RejectedError is an update the incident refused: the reason is for a person.
+type RejectedError struct {
+	Type    string // one of workflows.Reject*
+	Message string
+	// By and At say who acknowledged first, for RejectAlreadyAcknowledged.
+	By string
+	At time.Time
+}
+
+func (e *RejectedError) Error() string { return e.Message }
+
+// Client starts and talks to incidents.
+type Client struct {
+	tc  client.Client
+	now func() time.Time
+}
+
+// New wraps a connected Temporal client.
+func New(tc client.Client) *Client { return &Client{tc: tc, now: time.Now} }
+
+// Temporal returns the underlying Temporal client.
+func (c *Client) Temporal() client.Client { return c.tc }
+
+// Receipt says where an alert went.
+type Receipt struct {
+	IncidentID string `json:"id"`
+	Opened     bool   `json:"opened"` // false: folded into the open incident
+}
+
+// Alert records an alert: it folds into the open incident for its dedup key,
+// or opens a new one. It returns only once the server has durably recorded the
+// alert, whether or not a worker is running. A signal is tried first, since
+// repeats are the common case in a storm; a missing or closed incident is
+// then started, and a start that loses a race to another sender's start
+// signals the incident that sender opened.
+func (c *Client) Alert(ctx context.Context, al workflows.Alert) (Receipt, error) {
+	if al.DedupKey == "" {
+		al.DedupKey = al.Service + "|" + al.Summary
+	}
+	if al.ReceivedAt.IsZero() {
+		al.ReceivedAt = c.now().UTC()
+	}
+	if err := workflows.ValidateAlert(al); err != nil {
+		return Receipt{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	id := workflows.IncidentID(al.Service, al.DedupKey)
+	for range 5 {
+		err := c.tc.SignalWorkflow(ctx, id, "", workflows.AlertSignal, al)
+		if err == nil {
+			return Receipt{IncidentID: id}, nil
+		}
+		if !isNotFound(err) {
+			return Receipt{}, wrap("fold alert", err)
+		}
+		_, err = c.tc.ExecuteWorkflow(ctx, startOptions(id, al), workflows.Incident, workflows.IncidentInput{Alert: al})
+		if err == nil {
+			return Receipt{IncidentID: id, Opened: true}, nil
+		}
+		var started *serviceerror.WorkflowExecutionAlreadyStarted
+		if !errors.As(err, &started) {
+			return Receipt{}, wrap("open incident", err)
+		}
+	}
+	return Receipt{}, fmt.Errorf("alert for %s: incident kept opening and closing under us; try again", id)
+}
+
+func startOptions(id string, al workflows.Alert) client.StartWorkflowOptions {
+	return client.StartWorkflowOptions{
+		ID:        id,
+		TaskQueue: workflows.TaskQueue,
+		// A resolved incident's ID may be reused: the same alert firing again
+		// later is a new incident. Two senders racing to open it get one.
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			workflows.ServiceAttr.ValueSet(al.Service), workflows.SeverityAttr.ValueSet(string(al.Severity)),
+			workflows.PhaseAttr.ValueSet(string(workflows.Triggered)), workflows.SourceAttr.ValueSet(string(al.Source))),
+		StaticSummary: truncate(fmt.Sprintf("%s %s: %s", al.Severity, al.Service, al.Summary), 200),
+		StaticDetails: fmt.Sprintf("**%s** incident on **%s**, from %s (%s)\n\n%s\n\nDedup key: `%s`",
+			al.Severity, al.Service, al.Source, orDash(al.Integration), al.Summary, al.DedupKey),
+	}
+}
+
+// Acknowledge acknowledges incident id as req.Person. requestID, when not
+// empty, makes retries of the same request (a webhook delivered twice) count once.
+func (c *Client) Acknowledge(ctx context.Context, id, requestID string, req workflows.AckRequest) (workflows.AckResult, error) {
+	var out workflows.AckResult
+	return out, c.update(ctx, id, requestID, workflows.AcknowledgeUpdate, req, &out)
+}
+
+// Escalate pages the next level of incident id now.
+func (c *Client) Escalate(ctx context.Context, id, requestID string, req workflows.EscalateRequest) (workflows.EscalateResult, error) {
+	var out workflows.EscalateResult
+	return out, c.update(ctx, id, requestID, workflows.EscalateUpdate, req, &out)
+}
+
+// Mitigate marks incident id mitigated.
+func (c *Client) Mitigate(ctx context.Context, id string, req workflows.PhaseRequest) (workflows.PhaseResult, error) {
+	var out workflows.PhaseResult
+	return out, c.update(ctx, id, "", workflows.MitigateUpdate, req, &out)
+}
+
+// Resolve resolves incident id.
+func (c *Client) Resolve(ctx context.Context, id string, req workflows.PhaseRequest) (workflows.PhaseResult, error) {
+	var out workflows.PhaseResult
+	return out, c.update(ctx, id, "", workflows.ResolveUpdate, req, &out)
+}
+
+func (c *Client) update(ctx context.Context, id, requestID, name string, arg, out any) error {
+	h, err := c.tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: id, UpdateID: requestID, UpdateName: name, Args: []any{arg},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		err = h.Get(ctx, out)
+	}
+	if err == nil {
+		return nil
+	}
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		r := &RejectedError{Type: app.Type(), Message: app.Message()}
+		if r.Type == workflows.RejectAlreadyAcknowledged && app.HasDetails() {
+			var first workflows.AckResult
+			if app.Details(&first) == nil {
+				r.By, r.At = first.Person, first.At
+			}
+		}
+		return r
+	}
+	if isNotFound(err) {
+		return fmt.Errorf("%s %s: %w (it may be resolved already)", name, id, ErrNotFound)
+	}
+	return wrap(name+" "+id, err)
+}
+
+// Status returns the whole state of incident id, open or closed.
+func (c *Client) Status(ctx context.Context, id string) (workflows.IncidentState, error) {
+	var st workflows.IncidentState
+	v, err := c.tc.QueryWorkflow(ctx, id, "", workflows.StateQuery)
+	if err != nil {
+		if isNotFound(err) {
+			return st, fmt.Errorf("status %s: %w", id, ErrNotFound)
+		}
+		return st, wrap("status "+id, err)
+	}
+	if err := v.Get(&st); err != nil {
+		return st, fmt.Errorf("status %s: decode: %w", id, err)
+	}
+	return st, nil
+}
+
+// ListFilter selects incidents; empty fields match all.
+type ListFilter struct {
+	Service string
+	Phase   string
+	Open    bool // only incidents still running
+	Limit   int
+}
+
+// Listed is one incident in a list, read from visibility without a worker.
+type Listed struct {
+	ID       string    `json:"id"`
+	Phase    string    `json:"phase"`
+	Service  string    `json:"service"`
+	Severity string    `json:"severity"`
+	Source   string    `json:"source"`
+	Team     string    `json:"team,omitempty"`
+	Status   string    `json:"status"` // Temporal's: Running, Completed, ...
+	Started  time.Time `json:"started"`
+}
+
+// List returns incidents, newest first.
+func (c *Client) List(ctx context.Context, f ListFilter) ([]Listed, error) {
+	q := "WorkflowType = 'Incident'"
+	if f.Service != "" {
+		q += fmt.Sprintf(" AND %s = %q", workflows.ServiceAttr.GetName(), f.Service)
+	}
+	if f.Phase != "" {
+		q += fmt.Sprintf(" AND %s = %q", workflows.PhaseAttr.GetName(), f.Phase)
+	}
+	if f.Open {
+		q += " AND ExecutionStatus = 'Running'"
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	var out []Listed
+	var token []byte
+	for len(out) < limit {
+		resp, err := c.tc.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: q, NextPageToken: token, PageSize: int32(min(limit, 1000))})
+		if err != nil {
+			return nil, wrap("list", err)
+		}
+		for _, e := range resp.GetExecutions() {
+			sa := e.GetSearchAttributes()
+			l := Listed{ID: e.GetExecution().GetWorkflowId(), Status: statusName(e.GetStatus()), Started: e.GetStartTime().AsTime()}
+			l.Phase, l.Service = keyword(sa, workflows.PhaseAttr), keyword(sa, workflows.ServiceAttr)
+			l.Severity, l.Source, l.Team = keyword(sa, workflows.SeverityAttr), keyword(sa, workflows.SourceAttr), keyword(sa, workflows.TeamAttr)
+			out = append(out, l)
+			if len(out) == limit {
+				break
+			}
+		}
+		token = resp.GetNextPageToken()
+		if len(token) == 0 {
+			break
+		}
+	}
+	return out, nil
+}
+
+func keyword(sa *commonpb.SearchAttributes, k temporal.SearchAttributeKeyKeyword) string {
+	var v string
+	if p := sa.GetIndexedFields()[k.GetName()]; p != nil {
+		_ = converter.GetDefaultDataConverter().FromPayload(p, &v) // an unreadable value shows as empty
+	}
+	return v
+}
+
+func statusName(s enumspb.WorkflowExecutionStatus) string {
+	name := s.String()
+	if len(name) > 1 {
+		return name[:1] + toLower(name[1:])
+	}
+	return name
+}
+
+func toLower(s string) string {
+	b := []byte(s)
+	for i, ch := range b {
+		if ch >= 'A' && ch <= 'Z' {
+			b[i] = ch + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+func isNotFound(err error) bool {
+	var nf *serviceerror.NotFound
+	return errors.As(err, &nf)
+}
+
+// wrap names an error as unreachable when Temporal could not be reached.
+func wrap(op string, err error) error {
+	var unavailable *serviceerror.Unavailable
+	var deadline *serviceerror.DeadlineExceeded
+	if errors.As(err, &unavailable) || errors.As(err, &deadline) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%s: %w: %v", op, ErrUnavailable, err)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-3] + "..."
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

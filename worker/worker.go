@@ -1,0 +1,93 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/sitrep-dev/sitrep/activities"
+	"github.com/sitrep-dev/sitrep/catalog"
+	"github.com/sitrep-dev/sitrep/integrations/acklink"
+	"github.com/sitrep-dev/sitrep/workflows"
+)
+
+// Options is everything a worker needs, already loaded.
+type Options struct {
+	Catalog   *catalog.Catalog
+	Notifiers map[catalog.Channel]activities.Notifier
+	Links     *acklink.Signer // nil: pages carry no acknowledge link
+	Templates *activities.Templates
+	Logger    *slog.Logger
+	// Observe, when set, hears of each message handed to a provider.
+	Observe func(activities.Message, time.Time)
+}
+
+// Worker polls sitrep's task queue.
+type Worker struct {
+	w   worker.Worker
+	log *slog.Logger
+}
+
+// New registers the Incident workflow and the activities on tc.
+func New(tc client.Client, o Options) (*Worker, error) {
+	if o.Catalog == nil {
+		return nil, fmt.Errorf("worker: no catalog")
+	}
+	if o.Templates == nil {
+		t, err := activities.LoadTemplates("")
+		if err != nil {
+			return nil, err
+		}
+		o.Templates = t
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	w := worker.New(tc, workflows.TaskQueue, worker.Options{})
+	w.RegisterWorkflowWithOptions(workflows.Incident, workflow.RegisterOptions{Name: "Incident"})
+	w.RegisterActivity(&activities.Activities{
+		Catalog:   activities.StaticCatalog{C: o.Catalog},
+		Notifiers: o.Notifiers,
+		Links:     o.Links,
+		Templates: o.Templates,
+		Observe:   o.Observe,
+	})
+	return &Worker{w: w, log: o.Logger}, nil
+}
+
+// Live lists the channels that have a provider, sorted.
+func Live(n map[catalog.Channel]activities.Notifier) []string {
+	var out []string
+	for ch := range n {
+		out = append(out, string(ch))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Start starts polling and returns.
+func (w *Worker) Start() error {
+	if err := w.w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	return nil
+}
+
+// Stop stops polling, letting running tasks finish.
+func (w *Worker) Stop() { w.w.Stop() }
+
+// Run polls until ctx is done.
+func (w *Worker) Run(ctx context.Context) error {
+	if err := w.Start(); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	w.Stop()
+	return nil
+}

@@ -1,0 +1,159 @@
+package workflows
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+	"time"
+
+	"github.com/sitrep-dev/sitrep/catalog"
+	"go.temporal.io/sdk/temporal"
+)
+
+// TaskQueue is the task queue sitrep's workers poll and its starter starts on.
+const TaskQueue = "sitrep"
+
+// Message names: the starter and the workflows share these.
+const (
+	// AlertSignal folds an alert into an open incident. A signal, not an
+	// update: an alert must be durable the moment the server accepts it, even
+	// while no worker is running.
+	AlertSignal = "alert"
+	// AcknowledgeUpdate acknowledges the incident's page. An update, so the
+	// responder hears at once whether it counted (unknown person, already
+	// acknowledged by someone else).
+	AcknowledgeUpdate = "acknowledge"
+	// EscalateUpdate skips the rest of the current level's wait.
+	EscalateUpdate = "escalate"
+	// MitigateUpdate marks the incident mitigated; paging stops.
+	MitigateUpdate = "mitigate"
+	// ResolveUpdate resolves the incident; paging stops and the workflow ends.
+	ResolveUpdate = "resolve"
+	// StateQuery returns the whole IncidentState.
+	StateQuery = "state"
+)
+
+// Rejection reasons: the application error types an update's validator
+// rejects with, so callers can tell them apart.
+const (
+	RejectUnknownResponder    = "UnknownResponder"
+	RejectAlreadyAcknowledged = "AlreadyAcknowledged"
+	RejectWrongPhase          = "WrongPhase"
+	RejectInvalid             = "InvalidRequest"
+)
+
+// Search attributes a manager filters incidents by in the Temporal UI.
+var (
+	ServiceAttr  = temporal.NewSearchAttributeKeyKeyword("SitrepService")
+	SeverityAttr = temporal.NewSearchAttributeKeyKeyword("SitrepSeverity")
+	PhaseAttr    = temporal.NewSearchAttributeKeyKeyword("SitrepPhase")
+	SourceAttr   = temporal.NewSearchAttributeKeyKeyword("SitrepSource")
+	TeamAttr     = temporal.NewSearchAttributeKeyKeyword("SitrepTeam")
+)
+
+// SearchAttributes lists every search attribute sitrep needs registered.
+var SearchAttributes = []temporal.SearchAttributeKeyKeyword{ServiceAttr, SeverityAttr, PhaseAttr, SourceAttr, TeamAttr}
+
+// Source is where an alert came from.
+type Source string
+
+// The sources, most desirable first: an incident monitoring did not catch is a gap.
+const (
+	Monitoring Source = "monitoring"
+	Internal   Source = "internal"
+	External   Source = "external"
+)
+
+// Phase is where an incident is in its lifecycle.
+type Phase string
+
+// The phases. Later issues add post-mortem, published, follow-up and closed
+// after resolved.
+const (
+	Triggered    Phase = "triggered"
+	Acknowledged Phase = "acknowledged"
+	Mitigated    Phase = "mitigated"
+	Resolved     Phase = "resolved"
+)
+
+// Alert is one alert from any source, normalised.
+type Alert struct {
+	Source      Source            `json:"source"`
+	Service     string            `json:"service"`
+	Severity    catalog.Severity  `json:"severity"`
+	Summary     string            `json:"summary"`
+	DedupKey    string            `json:"dedupKey"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	Links       []string          `json:"links,omitempty"`
+	Reporter    string            `json:"reporter,omitempty"`    // who declared it, for internal and external reports
+	Integration string            `json:"integration,omitempty"` // how it arrived: cli, alertmanager, grafana, pagerduty, generic, report
+	Resolved    bool              `json:"resolved,omitempty"`    // the source says the condition cleared
+	ReceivedAt  time.Time         `json:"receivedAt"`
+}
+
+// IncidentID derives the incident's workflow ID from the alert: the service,
+// so the UI's list reads well, and a hash of the dedup key, so repeats of the
+// same alert land on the same workflow.
+func IncidentID(service, dedupKey string) string {
+	sum := sha256.Sum256([]byte(dedupKey))
+	return "inc-" + slug(service) + "-" + hex.EncodeToString(sum[:4])
+}
+
+func slug(s string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(s) {
+		ok := r >= 'a' && r <= 'z' || r >= '0' && r <= '9'
+		switch {
+		case ok:
+			b.WriteRune(r)
+			dash = false
+		case !dash && b.Len() > 0:
+			b.WriteByte('-')
+			dash = true
+		}
+		if b.Len() >= 40 {
+			break
+		}
+	}
+	out := strings.TrimSuffix(b.String(), "-")
+	if out == "" {
+		return "unknown"
+	}
+	return out
+}
+
+// AckRequest asks to acknowledge an incident.
+type AckRequest struct {
+	Person  string `json:"person"`  // catalog handle
+	Channel string `json:"channel"` // how the ack arrived: cli, sms, voice, link, slack, mattermost, pagerduty
+}
+
+// AckResult says who acknowledged and when.
+type AckResult struct {
+	Person string    `json:"person"`
+	At     time.Time `json:"at"`
+}
+
+// EscalateRequest asks to stop waiting at the current level.
+type EscalateRequest struct {
+	Person  string `json:"person"`
+	Channel string `json:"channel"`
+}
+
+// EscalateResult says which level the page moved to.
+type EscalateResult struct {
+	Level int `json:"level"` // 1-based level now paging
+}
+
+// PhaseRequest moves an incident to mitigated or resolved.
+type PhaseRequest struct {
+	By   string `json:"by,omitempty"`
+	Note string `json:"note,omitempty"`
+}
+
+// PhaseResult is the incident's phase after the change.
+type PhaseResult struct {
+	Phase Phase     `json:"phase"`
+	At    time.Time `json:"at"`
+}

@@ -1,0 +1,384 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/sitrep-dev/sitrep/activities"
+)
+
+// a is how workflows name activities: methods on a nil *Activities.
+var a *activities.Activities
+
+// Local activities go by their registered names: a method value on the nil
+// *Activities would run with a nil receiver.
+const (
+	routeActivity      = "Route"
+	recipientsActivity = "Recipients"
+)
+
+// Incident runs one incident from its first alert to resolution: it routes
+// the alert, pages the owning team up the escalation policy until someone
+// acknowledges, re-pages an acknowledger who has not mitigated in time, folds
+// repeats of the alert in without paging again, and ends when resolved.
+func Incident(ctx workflow.Context, in IncidentInput) (IncidentState, error) {
+	w, err := newIncident(ctx, in)
+	if err != nil {
+		return IncidentState{}, err
+	}
+	return w.run(ctx)
+}
+
+type incident struct {
+	s        IncidentState
+	log      interface{ Info(string, ...any) }
+	alerts   workflow.ReceiveChannel
+	routed   bool
+	escalate bool // set by the escalate update, consumed by the pager
+	inflight int  // deliveries not yet finished
+	// pageCtx is cancelled when paging must stop: acknowledged, mitigated, resolved.
+	pageCtx    workflow.Context
+	stopPaging workflow.CancelFunc
+	// attrs are the search attribute values last upserted; each upsert is a
+	// history event, so only changes are sent.
+	attrs [5]string
+}
+
+// setup validates the input and registers the handlers, before anything can block.
+func newIncident(ctx workflow.Context, in IncidentInput) (*incident, error) {
+	w := &incident{log: workflow.GetLogger(ctx)}
+	if in.State != nil {
+		w.s = *in.State
+		w.routed = len(w.s.Plan.Levels) > 0
+	} else {
+		if err := ValidateAlert(in.Alert); err != nil {
+			return nil, temporal.NewNonRetryableApplicationError(err.Error(), RejectInvalid, nil)
+		}
+		al := in.Alert
+		w.s = IncidentState{
+			ID: workflow.GetInfo(ctx).WorkflowExecution.ID, Phase: Triggered,
+			Service: al.Service, Severity: al.Severity, Source: al.Source, Summary: al.Summary,
+			Reporter: al.Reporter, DedupKey: al.DedupKey, AlertCount: 1,
+			FirstSeen: al.ReceivedAt, LastSeen: al.ReceivedAt,
+			Pages: []PageEntry{}, Timeline: []Event{},
+		}
+		who := al.Reporter
+		if who == "" {
+			who = al.Integration
+		}
+		w.event(ctx, "opened", who, fmt.Sprintf("%s alert from %s: %s", al.Severity, al.Source, al.Summary))
+	}
+	w.pageCtx, w.stopPaging = workflow.WithCancel(ctx)
+	w.alerts = workflow.GetSignalChannelWithOptions(ctx, AlertSignal, workflow.SignalChannelOptions{
+		Description: "A repeat of the alert: counted, never paged again.",
+	})
+	if err := w.register(ctx); err != nil {
+		return nil, err
+	}
+	for _, al := range in.Pending {
+		w.fold(ctx, al)
+	}
+	return w, nil
+}
+
+// ValidateAlert reports every problem with an alert at once.
+func ValidateAlert(al Alert) error {
+	var errs []error
+	if strings.TrimSpace(al.Service) == "" {
+		errs = append(errs, errors.New("alert: service is empty"))
+	}
+	if !slices.Contains([]string{"SEV1", "SEV2", "SEV3", "SEV4"}, string(al.Severity)) {
+		errs = append(errs, fmt.Errorf("alert: severity %q is not one of SEV1, SEV2, SEV3, SEV4", al.Severity))
+	}
+	if strings.TrimSpace(al.Summary) == "" {
+		errs = append(errs, errors.New("alert: summary is empty"))
+	}
+	if al.DedupKey == "" {
+		errs = append(errs, errors.New("alert: dedup key is empty"))
+	}
+	if !slices.Contains([]Source{Monitoring, Internal, External}, al.Source) {
+		errs = append(errs, fmt.Errorf("alert: source %q is not monitoring, internal or external", al.Source))
+	}
+	return errors.Join(errs...)
+}
+
+func (w *incident) register(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandlerWithOptions(ctx, StateQuery, func() (IncidentState, error) {
+		return w.s, nil
+	}, workflow.QueryHandlerOptions{Description: "The whole incident: phase, pages, timeline."}); err != nil {
+		return fmt.Errorf("register state query: %w", err)
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, AcknowledgeUpdate, w.acknowledge, workflow.UpdateHandlerOptions{
+		Validator:   w.validateAck,
+		Description: "Acknowledge the page as a responder; stops escalation.",
+	}); err != nil {
+		return fmt.Errorf("register acknowledge: %w", err)
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, EscalateUpdate, w.escalateNow, workflow.UpdateHandlerOptions{
+		Validator:   w.validateEscalate,
+		Description: "Stop waiting at the current level and page the next one now.",
+	}); err != nil {
+		return fmt.Errorf("register escalate: %w", err)
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, MitigateUpdate, w.mitigate, workflow.UpdateHandlerOptions{
+		Validator:   w.validateMitigate,
+		Description: "Mark the incident mitigated; paging stops.",
+	}); err != nil {
+		return fmt.Errorf("register mitigate: %w", err)
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, ResolveUpdate, w.resolve, workflow.UpdateHandlerOptions{
+		Validator:   w.validateResolve,
+		Description: "Resolve the incident; paging stops and the incident closes.",
+	}); err != nil {
+		return fmt.Errorf("register resolve: %w", err)
+	}
+	return nil
+}
+
+func (w *incident) run(ctx workflow.Context) (IncidentState, error) {
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			var al Alert
+			w.alerts.Receive(ctx, &al)
+			w.fold(ctx, al)
+		}
+	})
+	if !w.routed {
+		if err := w.route(ctx); err != nil {
+			return w.s, err
+		}
+	}
+	w.publish(ctx)
+	for w.s.Phase != Resolved {
+		if w.shouldContinueAsNew(ctx) {
+			return w.s, w.continueAsNew(ctx)
+		}
+		var err error
+		switch {
+		case w.s.Phase == Triggered && !w.s.Escalation.Done:
+			err = w.escalateStep(ctx)
+		case w.s.Phase == Acknowledged && w.s.Plan.RepageAfterAck > 0:
+			err = w.repageStep(ctx)
+		default:
+			// Waiting for a person: acknowledge, mitigate, resolve.
+			phase := w.s.Phase
+			err = workflow.Await(ctx, func() bool { return w.s.Phase != phase || w.shouldContinueAsNew(ctx) })
+		}
+		if err != nil {
+			return w.s, err
+		}
+	}
+	return w.finish(ctx)
+}
+
+// route asks the catalog where this incident goes. A local activity: it only
+// reads memory, and paging must not wait a round trip for it.
+func (w *incident) route(ctx workflow.Context) error {
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: 5 * time.Second,
+		// Never give up: a broken catalog must not silently drop an incident.
+		// Each failure is logged by the worker until someone fixes the catalog.
+		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
+		Summary:     "route " + w.s.Service,
+	})
+	var r activities.RouteResult
+	if err := workflow.ExecuteLocalActivity(lctx, routeActivity, activities.RouteInput{Service: w.s.Service, Severity: w.s.Severity}).Get(ctx, &r); err != nil {
+		return fmt.Errorf("route: %w", err)
+	}
+	w.s.KnownService, w.s.Team, w.s.Policy, w.s.Tier = r.Known, r.Team, r.Policy, r.Tier
+	w.s.Plan = Plan{Channels: r.Channels, Repeat: r.Repeat, Fallback: r.Fallback, Responders: r.Responders, RepageAfterAck: r.RepageAfterAck}
+	for _, l := range r.Levels {
+		w.s.Plan.Levels = append(w.s.Plan.Levels, PlanLevel{Delay: l.Delay, Targets: l.Targets})
+	}
+	w.routed = true
+	text := fmt.Sprintf("routed to team %s, policy %s, tier %d, channels %v", r.Team, r.Policy, r.Tier, r.Channels)
+	if !r.Known {
+		text = fmt.Sprintf("service %q is not in the catalog: %s", w.s.Service, text)
+	}
+	w.event(ctx, "routed", "", text)
+	return nil
+}
+
+// escalateStep pages the current level once, then waits its delay for an
+// acknowledgment, then moves the cursor up. Its state lives in
+// s.Escalation, so a continue-as-new resumes mid-level without paging twice.
+func (w *incident) escalateStep(ctx workflow.Context) error {
+	e := &w.s.Escalation
+	if len(w.s.Plan.Levels) == 0 {
+		e.Done = true
+		w.event(ctx, "exhausted", "", "escalation policy has no levels")
+		return nil
+	}
+	lvl := w.s.Plan.Levels[e.Level]
+	if !e.Paged {
+		e.Paged = true
+		e.Deadline = workflow.Now(ctx).Add(lvl.Delay)
+		w.event(ctx, "paging", "", fmt.Sprintf("level %d (round %d): %s", e.Level+1, e.Round+1, strings.Join(lvl.Targets, ", ")))
+		w.pageLevel(ctx, e.Round, e.Level)
+		w.publish(ctx)
+	}
+	wait := e.Deadline.Sub(workflow.Now(ctx))
+	if wait > 0 {
+		_, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
+			Timeout:      wait,
+			TimerOptions: workflow.TimerOptions{Summary: fmt.Sprintf("wait %s for ack from level %d", lvl.Delay, e.Level+1)},
+		}, func() bool {
+			return w.s.Phase != Triggered || w.escalate || w.shouldContinueAsNew(ctx)
+		})
+		if err != nil {
+			return err
+		}
+		if w.s.Phase != Triggered || (!w.escalate && workflow.Now(ctx).Before(e.Deadline)) {
+			return nil // acknowledged, mitigated or resolved; or handing over to a new run
+		}
+	}
+	if w.escalate {
+		w.escalate = false
+	} else {
+		w.event(ctx, "escalated", "", fmt.Sprintf("no acknowledgment from level %d within %s", e.Level+1, lvl.Delay))
+	}
+	e.Paged = false
+	e.Level++
+	if e.Level == len(w.s.Plan.Levels) {
+		e.Level = 0
+		e.Round++
+	}
+	if e.Round > w.s.Plan.Repeat {
+		e.Done = true
+		w.s.Unacknowledged = true
+		w.event(ctx, "exhausted", "", fmt.Sprintf("escalation policy %s ran %d time(s) with no acknowledgment", w.s.Policy, w.s.Plan.Repeat+1))
+		if w.s.Plan.Fallback != "" {
+			w.pagePerson(ctx, w.s.Plan.Fallback, "fallback", 0, e.Round)
+		}
+		w.publish(ctx)
+	}
+	return nil
+}
+
+// repageStep waits, after an acknowledgment, for mitigation; when it does not
+// come within the severity's re-page time, the acknowledger is paged again.
+func (w *incident) repageStep(ctx workflow.Context) error {
+	d, e := w.s.Plan.RepageAfterAck, &w.s.Escalation
+	if wait := e.Deadline.Sub(workflow.Now(ctx)); wait > 0 {
+		ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
+			Timeout:      wait,
+			TimerOptions: workflow.TimerOptions{Summary: fmt.Sprintf("re-page %s if not mitigated in %s", w.s.AcknowledgedBy, d)},
+		}, func() bool { return w.s.Phase != Acknowledged || w.shouldContinueAsNew(ctx) })
+		if err != nil || ok {
+			return err
+		}
+	}
+	w.event(ctx, "repaged", "", fmt.Sprintf("not mitigated %s after acknowledgment: paging %s again", workflow.Now(ctx).Sub(*w.s.AcknowledgedAt), w.s.AcknowledgedBy))
+	e.Deadline = workflow.Now(ctx).Add(d)
+	w.pageCtx, w.stopPaging = workflow.WithCancel(ctx)
+	w.pagePerson(ctx, w.s.AcknowledgedBy, "repage", 0, 0)
+	return nil
+}
+
+// finish lets handlers complete, then either closes the incident or, when
+// alerts arrived after resolution, opens the next incident for them.
+func (w *incident) finish(ctx workflow.Context) (IncidentState, error) {
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && w.inflight == 0 }); err != nil {
+		return w.s, err
+	}
+	var late []Alert
+	for {
+		var al Alert
+		if !w.alerts.ReceiveAsync(&al) {
+			break
+		}
+		late = append(late, al)
+	}
+	if len(late) > 0 {
+		// The alert fired again as the incident closed: that is a new incident.
+		w.log.Info("alert after resolution opens a new incident", "incidentID", w.s.ID, "alerts", len(late))
+		return w.s, workflow.NewContinueAsNewError(ctx, Incident, IncidentInput{Alert: late[0], Pending: late[1:]})
+	}
+	return w.s, nil
+}
+
+// shouldContinueAsNew is true when history grows large and no page is in flight.
+func (w *incident) shouldContinueAsNew(ctx workflow.Context) bool {
+	return w.inflight == 0 && workflow.GetInfo(ctx).GetContinueAsNewSuggested()
+}
+
+func (w *incident) continueAsNew(ctx workflow.Context) error {
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return err
+	}
+	var pending []Alert
+	for {
+		var al Alert
+		if !w.alerts.ReceiveAsync(&al) {
+			break
+		}
+		pending = append(pending, al)
+	}
+	w.log.Info("continuing as new", "incidentID", w.s.ID, "historyLength", workflow.GetInfo(ctx).GetCurrentHistoryLength())
+	st := w.s
+	return workflow.NewContinueAsNewError(ctx, Incident, IncidentInput{State: &st, Pending: pending})
+}
+
+// fold counts a repeat of the alert. It never pages.
+func (w *incident) fold(ctx workflow.Context, al Alert) {
+	w.s.AlertCount++
+	if al.ReceivedAt.After(w.s.LastSeen) {
+		w.s.LastSeen = al.ReceivedAt
+	}
+	w.publish(ctx)
+}
+
+func (w *incident) event(ctx workflow.Context, kind, actor, text string) {
+	w.s.Timeline = append(w.s.Timeline, Event{At: workflow.Now(ctx), Kind: kind, Actor: actor, Text: text})
+}
+
+// publish shows the incident's state in the Temporal UI: search attributes to
+// filter by, current details to read without opening the history.
+func (w *incident) publish(ctx workflow.Context) {
+	workflow.SetCurrentDetails(ctx, w.details())
+	attrs := [5]string{w.s.Service, string(w.s.Severity), string(w.s.Phase), string(w.s.Source), w.s.Team}
+	if attrs == w.attrs {
+		return
+	}
+	w.attrs = attrs
+	err := workflow.UpsertTypedSearchAttributes(ctx,
+		ServiceAttr.ValueSet(attrs[0]), SeverityAttr.ValueSet(attrs[1]),
+		PhaseAttr.ValueSet(attrs[2]), SourceAttr.ValueSet(attrs[3]), TeamAttr.ValueSet(attrs[4]))
+	if err != nil {
+		w.log.Info("search attributes not updated", "incidentID", w.s.ID, "error", err)
+	}
+}
+
+func (w *incident) details() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "**%s** · %s · %s · team %s\n\n", strings.ToUpper(string(w.s.Phase)), w.s.Severity, w.s.Service, w.s.Team)
+	fmt.Fprintf(&b, "%s\n\n", w.s.Summary)
+	fmt.Fprintf(&b, "Alerts: %d (last %s)\n\n", w.s.AlertCount, w.s.LastSeen.UTC().Format(time.RFC3339))
+	switch {
+	case w.s.AcknowledgedBy != "":
+		fmt.Fprintf(&b, "Acknowledged by **%s** at %s\n\n", w.s.AcknowledgedBy, w.s.AcknowledgedAt.UTC().Format(time.RFC3339))
+	case w.s.Unacknowledged:
+		b.WriteString("**Nobody acknowledged**: escalation ran out; fallback contact told.\n\n")
+	case len(w.s.Plan.Levels) > 0:
+		e := w.s.Escalation
+		fmt.Fprintf(&b, "Paging level %d of %d (round %d of %d), escalates at %s\n\n", e.Level+1, len(w.s.Plan.Levels),
+			e.Round+1, w.s.Plan.Repeat+1, e.Deadline.UTC().Format(time.RFC3339))
+	}
+	delivered, failed := 0, 0
+	for _, p := range w.s.Pages {
+		switch p.Outcome {
+		case Delivered:
+			delivered++
+		case Failed:
+			failed++
+		}
+	}
+	fmt.Fprintf(&b, "Pages: %d delivered, %d failed", delivered, failed)
+	return b.String()
+}

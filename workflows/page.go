@@ -1,0 +1,268 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/sitrep-dev/sitrep/activities"
+	"github.com/sitrep-dev/sitrep/catalog"
+)
+
+// Paging runs inside the Incident workflow rather than as a child workflow:
+// the first page goes out in the incident's first workflow task (routing and
+// on-call lookup are local activities, the delivery an eagerly dispatched
+// activity), which keeps alert-to-first-page latency near a bare workflow's.
+// Each level's deliveries run as coroutines under pageCtx, which an
+// acknowledgment cancels.
+
+// deliverOptions bound what a paid provider is asked: transient failures are
+// retried with backoff (after the provider's Retry-After when it gives one)
+// for three minutes at most; then, as after a permanent refusal, the person's
+// next channel is tried.
+func deliverOptions(ctx workflow.Context, summary string) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout:    30 * time.Second,
+		ScheduleToCloseTimeout: 3 * time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        2 * time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        30 * time.Second,
+			NonRetryableErrorTypes: []string{activities.ErrPermanent, activities.ErrNoContact, activities.ErrChannelOff},
+		},
+		Summary: summary,
+	})
+}
+
+// lookupOptions are for the catalog reads paging needs; local activities.
+func lookupOptions(ctx workflow.Context, summary string) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: 5 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 10 * time.Second, MaximumAttempts: 5,
+			NonRetryableErrorTypes: []string{activities.ErrCatalog},
+		},
+		Summary: summary,
+	})
+}
+
+// pageLevel resolves who a level pages now and starts paging each of them.
+func (w *incident) pageLevel(ctx workflow.Context, round, level int) {
+	var rs []catalog.Recipient
+	in := activities.RecipientsInput{Policy: w.s.Policy, Level: level, At: workflow.Now(ctx), Channels: w.s.Plan.Channels}
+	err := workflow.ExecuteLocalActivity(lookupOptions(ctx, fmt.Sprintf("who is on call at level %d", level+1)), recipientsActivity, in).Get(ctx, &rs)
+	if err != nil {
+		w.event(ctx, "page.failed", "", fmt.Sprintf("level %d: cannot resolve who to page: %v", level+1, rootMessage(err)))
+		return
+	}
+	if len(rs) == 0 {
+		w.event(ctx, "page.failed", "", fmt.Sprintf("level %d resolves to nobody", level+1))
+	}
+	for _, r := range rs {
+		w.deliverTo(r, "page", level+1, round+1)
+	}
+}
+
+// pagePerson pages one person outside the policy's levels: re-pages and the fallback contact.
+func (w *incident) pagePerson(ctx workflow.Context, person, kind string, level, round int) {
+	var rs []catalog.Recipient
+	in := activities.RecipientsInput{Person: person, Channels: w.s.Plan.Channels}
+	err := workflow.ExecuteLocalActivity(lookupOptions(ctx, "how to reach "+person), recipientsActivity, in).Get(ctx, &rs)
+	if err != nil || len(rs) == 0 {
+		w.event(ctx, "page.failed", "", fmt.Sprintf("cannot reach %s for %s: %v", person, kind, rootMessage(err)))
+		return
+	}
+	w.deliverTo(rs[0], kind, level, round)
+}
+
+// deliverTo pages one person on each of their channels at once; a channel
+// that fails for good is replaced by the person's next fallback channel.
+func (w *incident) deliverTo(r catalog.Recipient, kind string, level, round int) {
+	fallback := append([]catalog.Channel(nil), r.Fallback...)
+	next := func() (catalog.Channel, bool) {
+		if len(fallback) == 0 {
+			return "", false
+		}
+		ch := fallback[0]
+		fallback = fallback[1:]
+		return ch, true
+	}
+	for _, ch := range r.Channels {
+		w.inflight++
+		workflow.Go(w.pageCtx, func(ctx workflow.Context) {
+			defer func() { w.inflight-- }()
+			for {
+				if w.deliver(ctx, r.Person, ch, kind, level, round) {
+					return
+				}
+				var ok bool
+				if ch, ok = next(); !ok {
+					return
+				}
+				w.event(ctx, "page.fallback", "", fmt.Sprintf("trying %s on %s instead", r.Person, ch))
+			}
+		})
+	}
+}
+
+// deliver sends one page and records its outcome; false means try another channel.
+func (w *incident) deliver(ctx workflow.Context, person string, ch catalog.Channel, kind string, level, round int) bool {
+	in := activities.DeliverInput{
+		IncidentID: w.s.ID, Person: person, Channel: ch, Kind: kind, Level: level,
+		Service: w.s.Service, Severity: w.s.Severity, Summary: w.s.Summary, AlertCount: w.s.AlertCount,
+	}
+	summary := fmt.Sprintf("%s %s via %s", kind, person, ch)
+	if level > 0 {
+		summary += fmt.Sprintf(" (level %d)", level)
+	}
+	var res activities.DeliverResult
+	err := workflow.ExecuteActivity(deliverOptions(ctx, summary), a.Deliver, in).Get(ctx, &res)
+	e := PageEntry{Person: person, Channel: ch, Level: level, Round: round, Kind: kind, At: workflow.Now(ctx)}
+	switch {
+	case err == nil:
+		e.Outcome, e.ProviderID = Delivered, res.ProviderID
+	case temporal.IsCanceledError(err) || ctx.Err() != nil:
+		e.Outcome, e.Error = Cancelled, "paging stopped"
+	default:
+		e.Outcome, e.Error = Failed, rootMessage(err)
+		w.event(ctx, "page.failed", "", fmt.Sprintf("%s to %s failed: %s", ch, person, e.Error))
+	}
+	w.s.Pages = append(w.s.Pages, e)
+	w.publish(ctx)
+	return e.Outcome != Failed
+}
+
+// rootMessage is the innermost error's message: what the provider said.
+func rootMessage(err error) string {
+	if err == nil {
+		return "no recipient"
+	}
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return app.Message()
+	}
+	var to *temporal.TimeoutError
+	if errors.As(err, &to) {
+		return "gave up after retries: " + to.Error()
+	}
+	return err.Error()
+}
+
+// The handlers: validators reject without touching state, so a rejected
+// request leaves no trace in history.
+
+func (w *incident) validateAck(req AckRequest) error {
+	if req.Person == "" {
+		return temporal.NewApplicationError("acknowledge: person is empty", RejectInvalid)
+	}
+	switch w.s.Phase {
+	case Acknowledged:
+		return temporal.NewApplicationError(
+			fmt.Sprintf("already acknowledged by %s at %s", w.s.AcknowledgedBy, w.s.AcknowledgedAt.UTC().Format(time.RFC3339)),
+			RejectAlreadyAcknowledged, AckResult{Person: w.s.AcknowledgedBy, At: *w.s.AcknowledgedAt})
+	case Mitigated, Resolved:
+		return temporal.NewApplicationError(fmt.Sprintf("incident is %s: nothing to acknowledge", w.s.Phase), RejectWrongPhase)
+	}
+	if w.routed && !w.isResponder(req.Person) {
+		return temporal.NewApplicationError(
+			fmt.Sprintf("%q is not a responder for %s (team %s)", req.Person, w.s.Service, w.s.Team), RejectUnknownResponder)
+	}
+	return nil
+}
+
+func (w *incident) isResponder(p string) bool {
+	for _, r := range w.s.Plan.Responders {
+		if r == p {
+			return true
+		}
+	}
+	return false
+}
+
+func (w *incident) acknowledge(ctx workflow.Context, req AckRequest) (AckResult, error) {
+	// An ack can arrive before routing finished in the first task; the
+	// validator could not check the person then, so check here.
+	if err := workflow.Await(ctx, func() bool { return w.routed }); err != nil {
+		return AckResult{}, err
+	}
+	if err := w.validateAck(req); err != nil {
+		return AckResult{}, err
+	}
+	now := workflow.Now(ctx)
+	w.s.Phase, w.s.AcknowledgedBy, w.s.AcknowledgedAt = Acknowledged, req.Person, &now
+	w.s.Unacknowledged = false
+	w.s.Escalation.Done = true
+	w.s.Escalation.Deadline = now.Add(w.s.Plan.RepageAfterAck)
+	w.stopPaging()
+	w.event(ctx, "acknowledged", req.Person, fmt.Sprintf("acknowledged via %s", req.Channel))
+	w.publish(ctx)
+	return AckResult{Person: req.Person, At: now}, nil
+}
+
+func (w *incident) validateEscalate(req EscalateRequest) error {
+	if w.s.Phase != Triggered || w.s.Escalation.Done || !w.routed {
+		return temporal.NewApplicationError(fmt.Sprintf("incident is %s and not paging: nothing to escalate", w.s.Phase), RejectWrongPhase)
+	}
+	if req.Person != "" && !w.isResponder(req.Person) {
+		return temporal.NewApplicationError(fmt.Sprintf("%q is not a responder for %s", req.Person, w.s.Service), RejectUnknownResponder)
+	}
+	return nil
+}
+
+func (w *incident) escalateNow(ctx workflow.Context, req EscalateRequest) (EscalateResult, error) {
+	from := w.s.Escalation.Level + 1
+	w.escalate = true
+	w.event(ctx, "escalated", req.Person, fmt.Sprintf("escalated from level %d on request via %s", from, req.Channel))
+	// Wait until the pager has moved on, so the answer names the new level.
+	if err := workflow.Await(ctx, func() bool { return !w.escalate || w.s.Phase != Triggered }); err != nil {
+		return EscalateResult{}, err
+	}
+	return EscalateResult{Level: w.s.Escalation.Level + 1}, nil
+}
+
+func (w *incident) validateMitigate(PhaseRequest) error {
+	if w.s.Phase != Triggered && w.s.Phase != Acknowledged {
+		return temporal.NewApplicationError(fmt.Sprintf("incident is already %s", w.s.Phase), RejectWrongPhase)
+	}
+	return nil
+}
+
+func (w *incident) mitigate(ctx workflow.Context, req PhaseRequest) (PhaseResult, error) {
+	now := workflow.Now(ctx)
+	w.s.Phase, w.s.MitigatedAt = Mitigated, &now
+	w.s.Escalation.Done = true
+	w.stopPaging()
+	w.event(ctx, "mitigated", req.By, noteOr(req.Note, "mitigated"))
+	w.publish(ctx)
+	return PhaseResult{Phase: Mitigated, At: now}, nil
+}
+
+func (w *incident) validateResolve(PhaseRequest) error {
+	if w.s.Phase == Resolved {
+		return temporal.NewApplicationError("incident is already resolved", RejectWrongPhase)
+	}
+	return nil
+}
+
+func (w *incident) resolve(ctx workflow.Context, req PhaseRequest) (PhaseResult, error) {
+	now := workflow.Now(ctx)
+	w.s.Phase, w.s.ResolvedAt = Resolved, &now
+	if w.s.MitigatedAt == nil {
+		w.s.MitigatedAt = &now
+	}
+	w.s.Escalation.Done = true
+	w.stopPaging()
+	w.event(ctx, "resolved", req.By, noteOr(req.Note, "resolved"))
+	w.publish(ctx)
+	return PhaseResult{Phase: Resolved, At: now}, nil
+}
+
+func noteOr(note, def string) string {
+	if note != "" {
+		return note
+	}
+	return def
+}
