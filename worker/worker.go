@@ -91,3 +91,24 @@ func (w *Worker) Run(ctx context.Context) error {
 	w.Stop()
 	return nil
 }
+
+// Missing lists, sorted, the channels the catalog's severity policy pages on
+// that have no provider.
+func Missing(c *catalog.Catalog, n map[catalog.Channel]activities.Notifier) []string {
+	seen := map[string]bool{}
+	for _, sp := range c.Severities {
+		for _, chs := range sp.Channels {
+			for _, ch := range chs {
+				if _, ok := n[ch]; !ok {
+					seen[string(ch)] = true
+				}
+			}
+		}
+	}
+	var out []string
+	for ch := range seen {
+		out = append(out, ch)
+	}
+	slices.Sort(out)
+	return out
+}

@@ -3,6 +3,7 @@ package workflows
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"regexp"
 	"strings"
 	"time"
 
@@ -98,6 +99,12 @@ func IncidentID(service, dedupKey string) string {
 	sum := sha256.Sum256([]byte(dedupKey))
 	return "inc-" + slug(service) + "-" + hex.EncodeToString(sum[:4])
 }
+
+// incidentIDPattern matches what IncidentID makes.
+var incidentIDPattern = regexp.MustCompile(`\binc-[a-z0-9-]{1,40}-[0-9a-f]{8}\b`)
+
+// FindIncidentID returns the first incident ID in text, or "".
+func FindIncidentID(text string) string { return incidentIDPattern.FindString(text) }
 
 func slug(s string) string {
 	var b strings.Builder

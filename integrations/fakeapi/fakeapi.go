@@ -4,6 +4,7 @@
 package fakeapi
 
 import (
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"sync"
@@ -70,6 +71,9 @@ func (f *Faults) Wrap(h http.Handler) http.Handler {
 			return
 		}
 		if x.Hang {
+			// Read the body first: the server only notices the client
+			// hanging up once it has.
+			_, _ = io.Copy(io.Discard, r.Body)
 			<-r.Context().Done()
 			return
 		}

@@ -16,6 +16,7 @@ type Message struct {
 	Channel    string    `json:"channel"`  // sms, voice, email, chat, pagerduty, statuspage, tracker
 	Provider   string    `json:"provider"` // twilio, sendgrid, slack, ...
 	To         string    `json:"to"`
+	Person     string    `json:"person,omitempty"` // the catalog handle To belongs to, when known
 	From       string    `json:"from,omitempty"`
 	Subject    string    `json:"subject,omitempty"`
 	Text       string    `json:"text"`
@@ -34,6 +35,7 @@ type Link struct {
 type Filter struct {
 	Incident string
 	To       string
+	Person   string
 	Channel  string
 }
 
@@ -42,10 +44,19 @@ type Inbox struct {
 	mu   sync.Mutex
 	msgs []Message
 	wake chan struct{}
+	who  func(channel, address string) string
 }
 
 // New returns an empty inbox.
 func New() *Inbox { return &Inbox{wake: make(chan struct{})} }
+
+// NameBy makes the inbox name the person behind each new message's address
+// (a phone number, an email) with who, so messages can be listed per person.
+func (b *Inbox) NameBy(who func(channel, address string) string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.who = who
+}
 
 // Add records m, giving it an ID and time when it has none.
 func (b *Inbox) Add(m Message) {
@@ -60,6 +71,9 @@ func (b *Inbox) Add(m Message) {
 	if m.At.IsZero() {
 		m.At = time.Now()
 	}
+	if m.Person == "" && b.who != nil {
+		m.Person = b.who(m.Channel, m.To)
+	}
 	b.msgs = append(b.msgs, m)
 	close(b.wake)
 	b.wake = make(chan struct{})
@@ -71,7 +85,7 @@ func (b *Inbox) List(f Filter) []Message {
 	defer b.mu.Unlock()
 	var out []Message
 	for _, m := range b.msgs {
-		if (f.Incident == "" || m.Incident == f.Incident) && (f.To == "" || m.To == f.To) && (f.Channel == "" || m.Channel == f.Channel) {
+		if (f.Incident == "" || m.Incident == f.Incident) && (f.To == "" || m.To == f.To) && (f.Person == "" || m.Person == f.Person) && (f.Channel == "" || m.Channel == f.Channel) {
 			out = append(out, m)
 		}
 	}

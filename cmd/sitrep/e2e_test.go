@@ -1,0 +1,348 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sitrep-dev/sitrep/catalog"
+	"github.com/sitrep-dev/sitrep/integrations/inbox"
+	"github.com/sitrep-dev/sitrep/starter"
+	"github.com/sitrep-dev/sitrep/workflows"
+)
+
+// e2eCatalog pages in seconds so the end-to-end tests run in real time:
+// level 1 is the rotation (alice this week), level 2 is carol, 3s apart.
+const e2eCatalog = `
+catch_all: pay
+people:
+  - handle: alice
+    contacts: [{sms: "+15550100001"}, {chat: U0001}, {email: alice@example.com}]
+  - handle: bob
+    contacts: [{sms: "+15550100002"}, {email: bob@example.com}]
+  - handle: carol
+    contacts: [{sms: "+15550100003"}, {email: carol@example.com}]
+  - handle: frank
+    contacts: [{email: frank@example.com}]
+rotations:
+  - name: primary
+    members: [alice]
+    shift: weekly
+    handoff_time: "09:00"
+    timezone: UTC
+    start: 2026-01-05
+teams:
+  - name: pay
+    rotation: primary
+    policy: pay-policy
+    members: [alice, bob, carol]
+services:
+  - name: checkout
+    team: pay
+    tier: 1
+escalation_policies:
+  - name: pay-policy
+    levels:
+      - targets: [{rotation: primary}]
+        delay: 3s
+      - targets: [{person: carol}]
+        delay: 3s
+    repeat: 0
+    fallback: frank
+severities:
+  SEV1:
+    channels: {1: [sms, chat], 2: [sms], 3: [sms]}
+    update_cadence: 30m
+  SEV2:
+    channels: {1: [sms], 2: [sms], 3: [sms]}
+    update_cadence: 1h
+  SEV3:
+    channels: {1: [email], 2: [email], 3: [email]}
+    update_cadence: 4h
+  SEV4:
+    channels: {1: [email], 2: [email], 3: [email]}
+    update_cadence: none
+`
+
+// temporalBin finds the pinned Temporal CLI that `make test` builds.
+func temporalBin(t testing.TB) string {
+	t.Helper()
+	p := os.Getenv("SITREP_TEMPORAL_BIN")
+	if p == "" {
+		p = repoFile("bin/temporal")
+	}
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("no Temporal CLI at %s: run `make test`, which builds it", p)
+	}
+	return p
+}
+
+func e2eStack(t *testing.T, noWorker bool) (*stack, *catalog.Catalog) {
+	t.Helper()
+	cat, err := catalog.Parse("e2e.yaml", []byte(e2eCatalog))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, err := startStack(ctx, stackOptions{TemporalBin: temporalBin(t), Catalog: cat, NoWorker: noWorker})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Stop)
+	return s, cat
+}
+
+// cli runs sitrep in-process against the stack, as a user would from a shell.
+type cli struct {
+	t   *testing.T
+	env map[string]string
+}
+
+func newCLI(t *testing.T, s *stack) *cli {
+	return &cli{t: t, env: map[string]string{"TEMPORAL_ADDRESS": s.Server.FrontendHostPort(), "TEMPORAL_NAMESPACE": "default"}}
+}
+
+func (c *cli) run(args ...string) (stdout, stderr string, code int) {
+	var out, errb bytes.Buffer
+	d := newDeps()
+	d.In, d.Out, d.Err = strings.NewReader(""), &out, &errb
+	d.Getenv = func(k string) string { return c.env[k] }
+	d.Environ = func() []string { return nil }
+	code = run(args, d)
+	return out.String(), errb.String(), code
+}
+
+func (c *cli) mustJSON(v any, args ...string) {
+	c.t.Helper()
+	out, errs, code := c.run(append(args, "-o", "json")...)
+	if code != 0 {
+		c.t.Fatalf("sitrep %s: exit %d: %s", strings.Join(args, " "), code, errs)
+	}
+	if err := json.Unmarshal([]byte(out), v); err != nil {
+		c.t.Fatalf("sitrep %s: %v in %q", strings.Join(args, " "), err, out)
+	}
+}
+
+// waitInbox polls the sandbox's inbox API, as a script would, until pred holds.
+func waitInbox(t *testing.T, s *stack, what string, pred func([]inbox.Message) bool) []inbox.Message {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(s.SandboxURL + "/api/messages")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var msgs []inbox.Message
+		err = json.NewDecoder(resp.Body).Decode(&msgs)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pred(msgs) {
+			return msgs
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s; inbox: %+v", what, msgs)
+		}
+		<-time.After(100 * time.Millisecond) // poll interval, not a wait for the result
+	}
+}
+
+func to(msgs []inbox.Message, person string) []inbox.Message {
+	var out []inbox.Message
+	for _, m := range msgs {
+		if m.Person == person {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func TestEndToEndAlertPageAckResolve(t *testing.T) {
+	s, _ := e2eStack(t, false)
+	c := newCLI(t, s)
+
+	var r starter.Receipt
+	c.mustJSON(&r, "alert", "--service", "checkout", "--severity", "SEV1", "--summary", "checkout error rate 12%")
+	if !r.Opened || !strings.HasPrefix(r.IncidentID, "inc-checkout-") {
+		t.Fatalf("first alert: %+v, want a new inc-checkout-… incident", r)
+	}
+	out, _, code := c.run("alert", "--service", "checkout", "--severity", "SEV1", "--summary", "checkout error rate 12%")
+	if code != 0 || out != "folded into "+r.IncidentID+"\n" {
+		t.Fatalf("repeat alert: exit %d, %q", code, out)
+	}
+
+	// Level 1: alice, on sms and chat, in the sandbox with the incident's ID.
+	msgs := waitInbox(t, s, "level 1 pages to alice", func(m []inbox.Message) bool { return len(to(m, "alice")) == 2 })
+	for _, m := range to(msgs, "alice") {
+		if m.Incident != r.IncidentID || !strings.Contains(m.Text, "checkout error rate 12%") {
+			t.Fatalf("page to alice: %+v", m)
+		}
+	}
+	// Level 2 after 3s: carol.
+	waitInbox(t, s, "level 2 page to carol", func(m []inbox.Message) bool { return len(to(m, "carol")) == 1 })
+
+	_, errs, code := c.run("ack", r.IncidentID, "--as", "nobody")
+	if code != exitRejected || !strings.Contains(errs, `"nobody" is not a responder for checkout`) {
+		t.Fatalf("ack by unknown person: exit %d, %q", code, errs)
+	}
+	out, errs, code = c.run("ack", r.IncidentID, "--as", "carol")
+	if code != 0 || !strings.HasPrefix(out, "acknowledged "+r.IncidentID+" as carol") {
+		t.Fatalf("ack: exit %d, %q %q", code, out, errs)
+	}
+	_, errs, code = c.run("ack", r.IncidentID, "--as", "bob")
+	if code != exitRejected || !strings.Contains(errs, "already acknowledged by carol") {
+		t.Fatalf("second ack: exit %d, %q", code, errs)
+	}
+
+	var st workflows.IncidentState
+	c.mustJSON(&st, "status", r.IncidentID)
+	if st.Phase != workflows.Acknowledged || st.AcknowledgedBy != "carol" || st.AlertCount != 2 || st.Source != workflows.Monitoring {
+		t.Fatalf("status: phase %s ackedBy %q alerts %d source %s", st.Phase, st.AcknowledgedBy, st.AlertCount, st.Source)
+	}
+	var paged []string
+	for _, p := range st.Pages {
+		if p.Outcome != workflows.Delivered || p.ProviderID == "" {
+			t.Fatalf("page not delivered: %+v", p)
+		}
+		paged = append(paged, p.Person+"/"+string(p.Channel))
+	}
+	slices.Sort(paged)
+	if want := []string{"alice/chat", "alice/sms", "carol/sms"}; !slices.Equal(paged, want) {
+		t.Fatalf("status pages %v, want %v", paged, want)
+	}
+
+	out, errs, code = c.run("resolve", r.IncidentID, "--by", "carol")
+	if code != 0 || !strings.Contains(out, "is resolved") {
+		t.Fatalf("resolve: exit %d %q %q", code, out, errs)
+	}
+	c.mustJSON(&st, "status", r.IncidentID)
+	if st.Phase != workflows.Resolved || st.ResolvedAt == nil {
+		t.Fatalf("after resolve: phase %s", st.Phase)
+	}
+	// Nobody was paged after the acknowledgment.
+	if n := len(waitInbox(t, s, "inbox", func([]inbox.Message) bool { return true })); n != 3 {
+		t.Fatalf("%d messages in the inbox, want 3", n)
+	}
+
+	// The list reads visibility, which catches up a moment later.
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		var rows []starter.Listed
+		c.mustJSON(&rows, "list", "--service", "checkout")
+		if len(rows) == 1 && rows[0].ID == r.IncidentID && rows[0].Phase == "resolved" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("list: %+v", rows)
+		}
+		<-time.After(200 * time.Millisecond)
+	}
+
+	// A repeat after resolution is a new incident under the same ID.
+	c.mustJSON(&r, "alert", "--service", "checkout", "--severity", "SEV1", "--summary", "checkout error rate 12%")
+	if !r.Opened {
+		t.Fatal("alert after resolution folded into the closed incident")
+	}
+}
+
+func TestEndToEndErrors(t *testing.T) {
+	s, _ := e2eStack(t, false)
+	c := newCLI(t, s)
+	_, errs, code := c.run("status", "inc-nope-00000000")
+	if code != exitNotFound {
+		t.Fatalf("status of unknown incident: exit %d %q", code, errs)
+	}
+	_, errs, code = c.run("alert", "--service", "checkout", "--severity", "SEV9", "--summary", "x")
+	if code != exitUsage || !strings.Contains(errs, `severity "SEV9"`) {
+		t.Fatalf("bad severity: exit %d %q", code, errs)
+	}
+	c.env["TEMPORAL_ADDRESS"] = "127.0.0.1:1"
+	_, errs, code = c.run("status", "inc-nope-00000000", "--timeout", "2s")
+	if code != exitUnavailable {
+		t.Fatalf("unreachable server: exit %d %q", code, errs)
+	}
+}
+
+// TestEndToEndWorkerKilled kills the worker with SIGKILL mid-escalation and
+// starts it again: no level is skipped and no page is lost or sent twice.
+func TestEndToEndWorkerKilled(t *testing.T) {
+	s, _ := e2eStack(t, true)
+	c := newCLI(t, s)
+	bin := filepath.Join(t.TempDir(), "sitrep")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	catFile := filepath.Join(t.TempDir(), "catalog.yaml")
+	if err := os.WriteFile(catFile, []byte(e2eCatalog), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	startWorker := func() *exec.Cmd {
+		cmd := exec.Command(bin, "worker", "--catalog", catFile)
+		env := []string{"TEMPORAL_ADDRESS=" + s.Server.FrontendHostPort(), "PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+		for _, k := range []string{"TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM", "TWILIO_BASE_URL",
+			"SLACK_BOT_TOKEN", "SLACK_BASE_URL", "SENDGRID_API_KEY", "SENDGRID_FROM", "SENDGRID_BASE_URL"} {
+			env = append(env, k+"="+s.Env(k))
+		}
+		cmd.Env = env
+		cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		return cmd
+	}
+
+	w := startWorker()
+	var r starter.Receipt
+	c.mustJSON(&r, "alert", "--service", "checkout", "--severity", "SEV1", "--summary", "disk full")
+	waitInbox(t, s, "level 1 pages", func(m []inbox.Message) bool { return len(to(m, "alice")) == 2 })
+	// Kill only once the workflow has recorded both deliveries, so the test
+	// is about losing the worker, not about an SMS retried after a timeout.
+	deadline := time.Now().Add(15 * time.Second)
+	var st workflows.IncidentState
+	for {
+		c.mustJSON(&st, "status", r.IncidentID)
+		if len(st.Pages) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("deliveries not recorded: %+v", st.Pages)
+		}
+		<-time.After(100 * time.Millisecond)
+	}
+	if err := w.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = w.Wait() // killed: the error says so
+	// Let level 1's 3s pass with no worker running: the timer fires on the server.
+	<-time.After(time.Until(st.Escalation.Deadline.Add(time.Second)))
+	if n := len(to(waitInbox(t, s, "inbox", func([]inbox.Message) bool { return true }), "carol")); n != 0 {
+		t.Fatalf("carol paged with no worker running: %d", n)
+	}
+	startWorker()
+
+	// Level 2 (carol), then exhaustion: frank, the fallback contact, by email.
+	msgs := waitInbox(t, s, "level 2 and fallback", func(m []inbox.Message) bool {
+		return len(to(m, "carol")) == 1 && len(to(m, "frank")) == 1
+	})
+	if len(to(msgs, "alice")) != 2 || len(msgs) != 4 {
+		t.Fatalf("after the restart: %d messages (alice %d), want 4 (alice 2, carol 1, frank 1): %+v", len(msgs), len(to(msgs, "alice")), msgs)
+	}
+	c.mustJSON(&st, "status", r.IncidentID)
+	if !st.Unacknowledged || st.Phase != workflows.Triggered {
+		t.Fatalf("after exhaustion: unacknowledged %v phase %s", st.Unacknowledged, st.Phase)
+	}
+}

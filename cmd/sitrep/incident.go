@@ -1,0 +1,438 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/log"
+
+	"github.com/sitrep-dev/sitrep/catalog"
+	"github.com/sitrep-dev/sitrep/starter"
+	"github.com/sitrep-dev/sitrep/workflows"
+)
+
+func quietLogger() log.Logger {
+	return log.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+}
+
+// withIncidents connects, runs f within the command's timeout, and says on
+// stderr when the wait gets long (no worker running, usually).
+func withIncidents(cmd *cobra.Command, d *Deps, timeout time.Duration, f func(context.Context, Incidents) error) error {
+	ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
+	defer cancel()
+	inc, closeFn, err := d.Incidents(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-done:
+		case <-time.After(3 * time.Second):
+			fmt.Fprintln(d.Err, "sitrep: still waiting for the incident to answer; is `sitrep worker` running?")
+		}
+	}()
+	err = f(ctx, inc)
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("no answer within %s (%w): is `sitrep worker` running?", timeout, starter.ErrUnavailable)
+	}
+	return err
+}
+
+// AlertOptions are the flags of `sitrep alert` and `sitrep declare`.
+type AlertOptions struct {
+	Alert   workflows.Alert
+	Output  outputFlag
+	Labels  []string
+	Timeout time.Duration
+}
+
+func newCmdAlert(d *Deps, runF func(*AlertOptions) error) *cobra.Command {
+	o := &AlertOptions{}
+	cmd := &cobra.Command{
+		Use:   "alert --service S --severity SEV1 --summary TEXT [--dedup-key K]",
+		Short: "Raise an alert from monitoring: opens an incident, or folds into the open one",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.Alert.Source, o.Alert.Integration = workflows.Monitoring, "cli"
+			if runF != nil {
+				return runF(o)
+			}
+			return alertRun(cmd, d, o)
+		},
+	}
+	alertFlags(cmd, o)
+	cmd.Flags().StringVar(&o.Alert.DedupKey, "dedup-key", "", "alerts with the same key fold into one incident (default: service and summary)")
+	cmd.Flags().StringSliceVar(&o.Alert.Links, "link", nil, "a link for responders (dashboard, runbook); repeatable")
+	cmd.Flags().StringArrayVar(&o.Labels, "label", nil, "a label key=value; repeatable")
+	return cmd
+}
+
+func newCmdDeclare(d *Deps, runF func(*AlertOptions) error) *cobra.Command {
+	o := &AlertOptions{}
+	var source string
+	cmd := &cobra.Command{
+		Use:   "declare --service S --severity SEV2 --summary TEXT --source internal|external --reporter NAME",
+		Short: "Declare an incident a person reported: recorded as a gap in monitoring",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if source != string(workflows.Internal) && source != string(workflows.External) {
+				return usagef("--source must be internal or external, not %q", source)
+			}
+			if strings.TrimSpace(o.Alert.Reporter) == "" {
+				return usagef("--reporter is required: who reported it")
+			}
+			o.Alert.Source, o.Alert.Integration = workflows.Source(source), "cli"
+			if runF != nil {
+				return runF(o)
+			}
+			return alertRun(cmd, d, o)
+		},
+	}
+	alertFlags(cmd, o)
+	cmd.Flags().StringVar(&source, "source", "", "who noticed: internal (a colleague) or external (a customer)")
+	cmd.Flags().StringVar(&o.Alert.Reporter, "reporter", "", "who reported it")
+	cmd.Flags().StringVar(&o.Alert.DedupKey, "dedup-key", "", "reports with the same key fold into one incident (default: service and summary)")
+	return cmd
+}
+
+func alertFlags(cmd *cobra.Command, o *AlertOptions) {
+	f := cmd.Flags()
+	f.StringVar(&o.Alert.Service, "service", "", "the service that is broken, as the catalog names it")
+	f.StringVar((*string)(&o.Alert.Severity), "severity", "", "SEV1 (worst) to SEV4")
+	f.StringVar(&o.Alert.Summary, "summary", "", "what is wrong, in one line")
+	f.DurationVar(&o.Timeout, "timeout", 30*time.Second, "how long to wait for Temporal")
+	o.Output.add(cmd)
+	for _, name := range []string{"service", "severity", "summary"} {
+		_ = cmd.MarkFlagRequired(name) // the flags exist: cannot fail
+	}
+}
+
+func alertRun(cmd *cobra.Command, d *Deps, o *AlertOptions) error {
+	if err := o.Output.check(); err != nil {
+		return err
+	}
+	o.Alert.Severity = catalog.Severity(strings.ToUpper(string(o.Alert.Severity)))
+	for _, l := range o.Labels {
+		k, v, ok := strings.Cut(l, "=")
+		if !ok || k == "" {
+			return usagef("--label %q: want key=value", l)
+		}
+		if o.Alert.Labels == nil {
+			o.Alert.Labels = map[string]string{}
+		}
+		o.Alert.Labels[k] = v
+	}
+	o.Alert.ReceivedAt = d.Now().UTC()
+	return withIncidents(cmd, d, o.Timeout, func(ctx context.Context, inc Incidents) error {
+		r, err := inc.Alert(ctx, o.Alert)
+		if err != nil {
+			return err
+		}
+		if o.Output.json() {
+			return writeJSON(d.Out, r)
+		}
+		if r.Opened {
+			fmt.Fprintf(d.Out, "opened %s\n", r.IncidentID)
+		} else {
+			fmt.Fprintf(d.Out, "folded into %s\n", r.IncidentID)
+		}
+		return nil
+	})
+}
+
+// AckOptions are the flags of `sitrep ack` and `sitrep escalate`.
+type AckOptions struct {
+	Incident string
+	As       string
+	Output   outputFlag
+	Timeout  time.Duration
+}
+
+func newCmdAck(d *Deps, runF func(*AckOptions) error) *cobra.Command {
+	o := &AckOptions{}
+	cmd := &cobra.Command{
+		Use:   "ack INCIDENT --as PERSON",
+		Short: "Acknowledge an incident's page: escalation stops",
+		Args:  exactlyOneIncident,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Incident = args[0]
+			if runF != nil {
+				return runF(o)
+			}
+			return ackRun(cmd, d, o)
+		},
+	}
+	ackFlags(cmd, o)
+	return cmd
+}
+
+func ackFlags(cmd *cobra.Command, o *AckOptions) {
+	cmd.Flags().StringVar(&o.As, "as", "", "your catalog handle")
+	_ = cmd.MarkFlagRequired("as") // the flag exists: cannot fail
+	cmd.Flags().DurationVar(&o.Timeout, "timeout", 30*time.Second, "how long to wait for the incident to answer")
+	o.Output.add(cmd)
+}
+
+func exactlyOneIncident(_ *cobra.Command, args []string) error {
+	if len(args) != 1 {
+		return usagef("want exactly one INCIDENT id (as printed by `sitrep alert` or `sitrep list`), got %d arguments", len(args))
+	}
+	return nil
+}
+
+func ackRun(cmd *cobra.Command, d *Deps, o *AckOptions) error {
+	if err := o.Output.check(); err != nil {
+		return err
+	}
+	return withIncidents(cmd, d, o.Timeout, func(ctx context.Context, inc Incidents) error {
+		r, err := inc.Acknowledge(ctx, o.Incident, "", workflows.AckRequest{Person: o.As, Channel: "cli"})
+		if err != nil {
+			return err
+		}
+		if o.Output.json() {
+			return writeJSON(d.Out, r)
+		}
+		fmt.Fprintf(d.Out, "acknowledged %s as %s at %s\n", o.Incident, r.Person, r.At.UTC().Format(time.RFC3339))
+		return nil
+	})
+}
+
+func newCmdEscalate(d *Deps, runF func(*AckOptions) error) *cobra.Command {
+	o := &AckOptions{}
+	cmd := &cobra.Command{
+		Use:   "escalate INCIDENT --as PERSON",
+		Short: "Page the next escalation level now instead of waiting",
+		Args:  exactlyOneIncident,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Incident = args[0]
+			if runF != nil {
+				return runF(o)
+			}
+			if err := o.Output.check(); err != nil {
+				return err
+			}
+			return withIncidents(cmd, d, o.Timeout, func(ctx context.Context, inc Incidents) error {
+				r, err := inc.Escalate(ctx, o.Incident, "", workflows.EscalateRequest{Person: o.As, Channel: "cli"})
+				if err != nil {
+					return err
+				}
+				if o.Output.json() {
+					return writeJSON(d.Out, r)
+				}
+				fmt.Fprintf(d.Out, "escalated %s: now paging level %d\n", o.Incident, r.Level)
+				return nil
+			})
+		},
+	}
+	ackFlags(cmd, o)
+	return cmd
+}
+
+// PhaseOptions are the flags of `sitrep mitigate` and `sitrep resolve`.
+type PhaseOptions struct {
+	Incident string
+	By       string
+	Note     string
+	Output   outputFlag
+	Timeout  time.Duration
+}
+
+func newCmdMitigate(d *Deps, runF func(*PhaseOptions) error) *cobra.Command {
+	return phaseCmd(d, runF, "mitigate", "Mark an incident mitigated: paging stops",
+		func(ctx context.Context, inc Incidents, id string, r workflows.PhaseRequest) (workflows.PhaseResult, error) {
+			return inc.Mitigate(ctx, id, r)
+		})
+}
+
+func newCmdResolve(d *Deps, runF func(*PhaseOptions) error) *cobra.Command {
+	return phaseCmd(d, runF, "resolve", "Resolve an incident: paging stops and the incident closes",
+		func(ctx context.Context, inc Incidents, id string, r workflows.PhaseRequest) (workflows.PhaseResult, error) {
+			return inc.Resolve(ctx, id, r)
+		})
+}
+
+func phaseCmd(d *Deps, runF func(*PhaseOptions) error, verb, short string,
+	do func(context.Context, Incidents, string, workflows.PhaseRequest) (workflows.PhaseResult, error)) *cobra.Command {
+	o := &PhaseOptions{}
+	cmd := &cobra.Command{
+		Use:   verb + " INCIDENT [--by PERSON] [--note TEXT]",
+		Short: short,
+		Args:  exactlyOneIncident,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Incident = args[0]
+			if runF != nil {
+				return runF(o)
+			}
+			if err := o.Output.check(); err != nil {
+				return err
+			}
+			return withIncidents(cmd, d, o.Timeout, func(ctx context.Context, inc Incidents) error {
+				r, err := do(ctx, inc, o.Incident, workflows.PhaseRequest{By: o.By, Note: o.Note})
+				if err != nil {
+					return err
+				}
+				if o.Output.json() {
+					return writeJSON(d.Out, r)
+				}
+				fmt.Fprintf(d.Out, "%s is %s (%s)\n", o.Incident, r.Phase, r.At.UTC().Format(time.RFC3339))
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&o.By, "by", "", "who did it, for the timeline")
+	cmd.Flags().StringVar(&o.Note, "note", "", "a line for the timeline")
+	cmd.Flags().DurationVar(&o.Timeout, "timeout", 30*time.Second, "how long to wait for the incident to answer")
+	o.Output.add(cmd)
+	return cmd
+}
+
+// StatusOptions are the flags of `sitrep status`.
+type StatusOptions struct {
+	Incident string
+	Output   outputFlag
+	Timeout  time.Duration
+}
+
+func newCmdStatus(d *Deps, runF func(*StatusOptions) error) *cobra.Command {
+	o := &StatusOptions{}
+	cmd := &cobra.Command{
+		Use:   "status INCIDENT",
+		Short: "Show an incident: phase, who was paged when, who acknowledged, timeline",
+		Args:  exactlyOneIncident,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Incident = args[0]
+			if runF != nil {
+				return runF(o)
+			}
+			if err := o.Output.check(); err != nil {
+				return err
+			}
+			return withIncidents(cmd, d, o.Timeout, func(ctx context.Context, inc Incidents) error {
+				st, err := inc.Status(ctx, o.Incident)
+				if err != nil {
+					return err
+				}
+				if o.Output.json() {
+					return writeJSON(d.Out, st)
+				}
+				printStatus(d.Out, st)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().DurationVar(&o.Timeout, "timeout", 15*time.Second, "how long to wait for an answer")
+	o.Output.add(cmd)
+	return cmd
+}
+
+func printStatus(w io.Writer, st workflows.IncidentState) {
+	ts := func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") }
+	fmt.Fprintf(w, "%s  %s %s  %s\n", st.ID, st.Severity, st.Service, strings.ToUpper(string(st.Phase)))
+	fmt.Fprintf(w, "  %s\n", st.Summary)
+	fmt.Fprintf(w, "  source %s", st.Source)
+	if st.Reporter != "" {
+		fmt.Fprintf(w, " (reported by %s)", st.Reporter)
+	}
+	fmt.Fprintf(w, ", %d alert(s), first %s, last %s\n", st.AlertCount, ts(st.FirstSeen), ts(st.LastSeen))
+	fmt.Fprintf(w, "  team %s, policy %s, tier %d", st.Team, st.Policy, st.Tier)
+	if !st.KnownService {
+		fmt.Fprint(w, " (service not in the catalog: catch-all team)")
+	}
+	fmt.Fprintln(w)
+	switch {
+	case st.AcknowledgedBy != "":
+		fmt.Fprintf(w, "  acknowledged by %s at %s\n", st.AcknowledgedBy, ts(*st.AcknowledgedAt))
+	case st.Unacknowledged:
+		fmt.Fprintln(w, "  NOBODY ACKNOWLEDGED: escalation ran out, fallback contact told")
+	}
+	if len(st.Pages) > 0 {
+		fmt.Fprintln(w, "\nPages")
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "  TIME\tLEVEL\tPERSON\tCHANNEL\tOUTCOME\t")
+		for _, p := range st.Pages {
+			lvl := fmt.Sprint(p.Level)
+			if p.Kind != "page" {
+				lvl = p.Kind
+			}
+			out := string(p.Outcome)
+			if p.Error != "" {
+				out += ": " + p.Error
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t\n", ts(p.At), lvl, p.Person, p.Channel, out)
+		}
+		_ = tw.Flush() // writes to w, whose errors the caller cannot act on
+	}
+	fmt.Fprintln(w, "\nTimeline")
+	for _, e := range st.Timeline {
+		actor := ""
+		if e.Actor != "" {
+			actor = " (" + e.Actor + ")"
+		}
+		fmt.Fprintf(w, "  %s  %-12s %s%s\n", ts(e.At), e.Kind, e.Text, actor)
+	}
+}
+
+// ListOptions are the flags of `sitrep list`.
+type ListOptions struct {
+	Filter  starter.ListFilter
+	Output  outputFlag
+	Timeout time.Duration
+}
+
+func newCmdList(d *Deps, runF func(*ListOptions) error) *cobra.Command {
+	o := &ListOptions{}
+	cmd := &cobra.Command{
+		Use:   "list [--service S] [--phase P] [--open]",
+		Short: "List incidents, newest first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(o)
+			}
+			if err := o.Output.check(); err != nil {
+				return err
+			}
+			return withIncidents(cmd, d, o.Timeout, func(ctx context.Context, inc Incidents) error {
+				rows, err := inc.List(ctx, o.Filter)
+				if err != nil {
+					return err
+				}
+				if o.Output.json() {
+					if rows == nil {
+						rows = []starter.Listed{}
+					}
+					return writeJSON(d.Out, rows)
+				}
+				if len(rows) == 0 {
+					fmt.Fprintln(d.Err, "no incidents match")
+					return nil
+				}
+				tw := tabwriter.NewWriter(d.Out, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "ID\tSEVERITY\tSERVICE\tPHASE\tSOURCE\tTEAM\tSTARTED\tSTATUS")
+				for _, r := range rows {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Severity, r.Service, r.Phase, r.Source, r.Team,
+						r.Started.UTC().Format("2006-01-02 15:04Z"), r.Status)
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	cmd.Flags().StringVar(&o.Filter.Service, "service", "", "only this service")
+	cmd.Flags().StringVar(&o.Filter.Phase, "phase", "", "only this phase: triggered, acknowledged, mitigated, resolved")
+	cmd.Flags().BoolVar(&o.Filter.Open, "open", false, "only incidents still open")
+	cmd.Flags().IntVar(&o.Filter.Limit, "limit", 50, "at most this many")
+	cmd.Flags().DurationVar(&o.Timeout, "timeout", 15*time.Second, "how long to wait for Temporal")
+	o.Output.add(cmd)
+	return cmd
+}

@@ -1,0 +1,199 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/sitrep-dev/sitrep/activities"
+	"github.com/sitrep-dev/sitrep/catalog"
+	"github.com/sitrep-dev/sitrep/integrations/acklink"
+	"github.com/sitrep-dev/sitrep/sandbox"
+	"github.com/sitrep-dev/sitrep/worker"
+	"github.com/sitrep-dev/sitrep/workflows"
+)
+
+// stackOptions says how to run sitrep on one machine: what `sitrep dev`,
+// the end-to-end tests and the benchmarks share.
+type stackOptions struct {
+	TemporalBin string // the pinned Temporal CLI
+	DBFile      string // SQLite file; empty keeps history in memory
+	TemporalLog io.Writer
+	HostPort    string // Temporal's gRPC address; empty picks a free port
+	UIPort      string // empty: no UI
+	SandboxAddr string // e.g. 127.0.0.1:8025; empty picks a free port
+	Catalog     *catalog.Catalog
+	Logger      *slog.Logger
+	NoWorker    bool                                // start everything but the worker
+	Observe     func(activities.Message, time.Time) // the benchmark's probe
+	PublicURL   string                              // the intake's URL, for voice keypresses and links
+	Links       *acklink.Signer                     // signs acknowledge links; nil for none
+}
+
+// stack is a running Temporal dev server, sandbox and worker.
+type stack struct {
+	Server     *testsuite.DevServer
+	Client     client.Client
+	Sandbox    *sandbox.Sandbox
+	SandboxURL string
+	Worker     *worker.Worker
+	Env        func(string) string // the sandbox's provider settings
+
+	sandboxSrv *http.Server
+}
+
+// startDevServer starts the pinned Temporal CLI's dev server with sitrep's
+// search attributes and SQLite tuned for throughput.
+func startDevServer(ctx context.Context, o stackOptions, logger log.Logger) (*testsuite.DevServer, error) {
+	if _, err := os.Stat(o.TemporalBin); err != nil {
+		return nil, fmt.Errorf("temporal CLI not found at %s (run `make build`): %w", o.TemporalBin, err)
+	}
+	var attrs []temporal.SearchAttributeUpdate
+	for _, k := range workflows.SearchAttributes {
+		attrs = append(attrs, k.ValueSet(""))
+	}
+	var extra []string
+	if o.DBFile != "" {
+		// WAL doubles the dev server's throughput on a file.
+		extra = append(extra, "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal")
+	}
+	out := o.TemporalLog
+	if out == nil {
+		out = io.Discard
+	}
+	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
+		ExistingPath:     o.TemporalBin,
+		ClientOptions:    &client.Options{HostPort: o.HostPort, Namespace: "default", Logger: logger},
+		DBFilename:       o.DBFile,
+		EnableUI:         o.UIPort != "",
+		UIPort:           o.UIPort,
+		LogLevel:         "error",
+		SearchAttributes: temporal.NewSearchAttributes(attrs...),
+		ExtraArgs:        extra,
+		Stdout:           out,
+		Stderr:           out,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start temporal dev server: %w", err)
+	}
+	return srv, nil
+}
+
+func startStack(ctx context.Context, o stackOptions) (*stack, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	sdkLog := log.NewStructuredLogger(o.Logger)
+	srv, err := startDevServer(ctx, o, sdkLog)
+	if err != nil {
+		return nil, err
+	}
+	s := &stack{Server: srv, Client: srv.Client()}
+	if err := s.startSandbox(o); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	if !o.NoWorker {
+		if err := s.StartWorker(o); err != nil {
+			s.Stop()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+func (s *stack) startSandbox(o stackOptions) error {
+	addr := o.SandboxAddr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("sandbox: listen on %s: %w", addr, err)
+	}
+	s.SandboxURL = "http://" + ln.Addr().String()
+	s.Sandbox = sandbox.New(sandbox.Options{Who: who(o.Catalog), IncidentOf: workflows.FindIncidentID})
+	s.Env = s.Sandbox.Env(s.SandboxURL, os.Getenv)
+	s.sandboxSrv = &http.Server{Handler: s.Sandbox.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = s.sandboxSrv.Serve(ln) }() // returns ErrServerClosed at Stop
+	return nil
+}
+
+// StartWorker starts a worker that pages through the sandbox.
+func (s *stack) StartWorker(o stackOptions) error {
+	notifiers, err := worker.Providers(s.Env, o.PublicURL)
+	if err != nil {
+		return fmt.Errorf("sandbox providers: %w", err)
+	}
+	w, err := worker.New(s.Client, worker.Options{Catalog: o.Catalog, Notifiers: notifiers, Links: o.Links, Logger: o.Logger, Observe: o.Observe})
+	if err != nil {
+		return err
+	}
+	if err := w.Start(); err != nil {
+		return err
+	}
+	s.Worker = w
+	return nil
+}
+
+// Stop stops the worker, the sandbox and the server, in that order.
+func (s *stack) Stop() {
+	if s.Worker != nil {
+		s.Worker.Stop()
+	}
+	if s.sandboxSrv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = s.sandboxSrv.Shutdown(ctx) // best effort on the way out
+	}
+	if s.Server != nil {
+		if err := s.Server.Stop(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+			fmt.Fprintln(os.Stderr, "sitrep: stop temporal:", err)
+		}
+	}
+}
+
+// who names the person behind an address, from the catalog.
+func who(c *catalog.Catalog) func(channel, address string) string {
+	return func(channel, address string) string {
+		if c == nil {
+			return ""
+		}
+		for _, p := range c.People {
+			for _, ct := range p.Contacts {
+				if ct.Address == address && (string(ct.Channel) == channel || channel == "") {
+					return p.Handle
+				}
+			}
+		}
+		return ""
+	}
+}
+
+// repoFile finds path relative to the module root, from wherever the process runs.
+func repoFile(path string) string {
+	dir, err := os.Getwd()
+	if err != nil {
+		return path
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return filepath.Join(d, path)
+		}
+		if filepath.Dir(d) == d {
+			return path
+		}
+	}
+}

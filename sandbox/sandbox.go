@@ -1,0 +1,218 @@
+package sandbox
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/sitrep-dev/sitrep/integrations"
+	"github.com/sitrep-dev/sitrep/integrations/inbox"
+	"github.com/sitrep-dev/sitrep/integrations/pagerduty"
+	"github.com/sitrep-dev/sitrep/integrations/sendgrid"
+	"github.com/sitrep-dev/sitrep/integrations/slack"
+	"github.com/sitrep-dev/sitrep/integrations/twilio"
+)
+
+// Options configures a Sandbox.
+type Options struct {
+	// IntakeURL is where replies, keypresses, button clicks and PagerDuty
+	// webhooks go, e.g. http://localhost:8080; empty when no intake runs.
+	IntakeURL string
+	// Who names the person behind an address, for the per-person view.
+	Who func(channel, address string) string
+	// IncidentOf finds an incident ID in a message's text.
+	IncidentOf func(text string) string
+}
+
+// The credentials the sandbox's fakes accept; Env hands them to the worker.
+// They are not secrets: nothing real is behind them.
+const (
+	slackSigningSecret = "sandbox-signing-secret"
+	pagerdutySecret    = "sandbox-pagerduty-webhook-secret"
+	fromEmail          = "sitrep@example.com"
+)
+
+// Sandbox is every provider's fake on one mux, with an inbox page.
+type Sandbox struct {
+	Inbox     *inbox.Inbox
+	Twilio    *twilio.Fake
+	SendGrid  *sendgrid.Fake
+	Slack     *slack.Fake
+	PagerDuty *pagerduty.Fake
+
+	opts Options
+	mux  *http.ServeMux
+	page *template.Template
+	http *http.Client
+}
+
+//go:embed page.html
+var pageHTML string
+
+// New builds the sandbox.
+func New(o Options) *Sandbox {
+	box := inbox.New()
+	if o.Who != nil {
+		box.NameBy(o.Who)
+	}
+	s := &Sandbox{
+		Inbox:     box,
+		Twilio:    twilio.NewFake(twilio.FakeOptions{Inbox: box, IncidentOf: o.IncidentOf}),
+		SendGrid:  sendgrid.NewFake(sendgrid.FakeOptions{Inbox: box}),
+		Slack:     slack.NewFake(slack.FakeOptions{Inbox: box}),
+		PagerDuty: pagerduty.NewFake(pagerduty.FakeOptions{Inbox: box}),
+		opts:      o,
+		mux:       http.NewServeMux(),
+		http:      &http.Client{Timeout: 10 * time.Second},
+	}
+	s.page = template.Must(template.New("page").Funcs(template.FuncMap{
+		"isHTTP":  func(u string) bool { return strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "https://") },
+		"actions": actionsFor,
+	}).Parse(pageHTML))
+	s.Twilio.Register(s.mux)
+	s.SendGrid.Register(s.mux)
+	s.Slack.Register(s.mux)
+	s.PagerDuty.Register(s.mux)
+	s.mux.HandleFunc("GET /{$}", s.index)
+	s.mux.HandleFunc("GET /api/messages", s.messages)
+	s.mux.HandleFunc("POST /sandbox/act", s.act)
+	return s
+}
+
+// Handler serves the fakes' APIs, the inbox page and its JSON API.
+func (s *Sandbox) Handler() http.Handler { return s.mux }
+
+// Env returns the environment a worker needs to send through this sandbox
+// served at baseURL; other variables come from fallback.
+func (s *Sandbox) Env(baseURL string, fallback func(string) string) func(string) string {
+	vars := map[string]string{
+		"TWILIO_ACCOUNT_SID":       twilio.FakeAccountSID,
+		"TWILIO_AUTH_TOKEN":        twilio.FakeAuthToken,
+		"TWILIO_FROM":              twilio.FakeNumber,
+		"TWILIO_BASE_URL":          baseURL,
+		"SENDGRID_API_KEY":         string(sendgrid.FakeAPIKey),
+		"SENDGRID_FROM":            fromEmail,
+		"SENDGRID_BASE_URL":        baseURL,
+		"SLACK_BOT_TOKEN":          slack.FakeBotToken.Reveal(),
+		"SLACK_SIGNING_SECRET":     slackSigningSecret,
+		"SLACK_BASE_URL":           baseURL,
+		"PAGERDUTY_EVENTS_URL":     baseURL,
+		"PAGERDUTY_WEBHOOK_SECRET": pagerdutySecret,
+	}
+	return func(k string) string {
+		if v, ok := vars[k]; ok {
+			return v
+		}
+		if fallback == nil || strings.HasPrefix(k, "TWILIO_") || strings.HasPrefix(k, "SENDGRID_") ||
+			strings.HasPrefix(k, "SLACK_") || strings.HasPrefix(k, "PAGERDUTY_") || strings.HasPrefix(k, "SMTP_") {
+			return "" // the sandbox's providers only: never a real one by accident
+		}
+		return fallback(k)
+	}
+}
+
+func filterOf(q url.Values) inbox.Filter {
+	return inbox.Filter{Incident: q.Get("incident"), To: q.Get("to"), Person: q.Get("person"), Channel: q.Get("channel")}
+}
+
+func (s *Sandbox) messages(w http.ResponseWriter, r *http.Request) {
+	msgs := s.Inbox.List(filterOf(r.URL.Query()))
+	if msgs == nil {
+		msgs = []inbox.Message{}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(msgs) // the client went away: nothing to do
+}
+
+func (s *Sandbox) index(w http.ResponseWriter, r *http.Request) {
+	f := filterOf(r.URL.Query())
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	err := s.page.Execute(w, map[string]any{
+		"Messages": s.Inbox.List(f), "Filter": f, "Interactive": s.opts.IntakeURL != "",
+		"Channels": []string{"", "sms", "voice", "email", "chat", "pagerduty", "statuspage", "tracker"},
+		"Notice":   r.URL.Query().Get("notice"),
+	})
+	if err != nil {
+		http.Error(w, "render inbox: "+err.Error(), http.StatusInternalServerError)
+	}
+}
+
+// action is something a person can do with a message, as they would on their device.
+type action struct{ Do, Label string }
+
+func actionsFor(m inbox.Message) []action {
+	if m.Incident == "" {
+		return nil
+	}
+	switch m.Channel {
+	case "sms":
+		return []action{{"sms:4", "reply 4 (acknowledge)"}, {"sms:5", "reply 5 (escalate)"}}
+	case "voice":
+		return []action{{"voice:4", "press 4 (acknowledge)"}, {"voice:5", "press 5 (escalate)"}}
+	case "chat":
+		if m.Provider == "slack" {
+			return []action{{"slack:ack", "click Acknowledge"}, {"slack:escalate", "click Escalate"}}
+		}
+	case "pagerduty":
+		return []action{{"pagerduty:incident.acknowledged", "acknowledge in PagerDuty"}, {"pagerduty:incident.resolved", "resolve in PagerDuty"}}
+	}
+	return nil
+}
+
+// act does what the person would: reply to an SMS, press a key on the call,
+// click a chat button, acknowledge in PagerDuty, all signed as the provider
+// signs them, sent to the intake.
+func (s *Sandbox) act(w http.ResponseWriter, r *http.Request) {
+	notice, err := s.do(r.Context(), r.FormValue("id"), r.FormValue("do"))
+	if err != nil {
+		notice = "failed: " + err.Error()
+	}
+	http.Redirect(w, r, "/?notice="+url.QueryEscape(notice), http.StatusSeeOther)
+}
+
+func (s *Sandbox) do(ctx context.Context, id, do string) (string, error) {
+	if s.opts.IntakeURL == "" {
+		return "", fmt.Errorf("no intake is running to receive it")
+	}
+	var m *inbox.Message
+	for _, x := range s.Inbox.List(inbox.Filter{}) {
+		if x.ID == id {
+			m = &x
+			break
+		}
+	}
+	if m == nil {
+		return "", fmt.Errorf("no message %q", id)
+	}
+	kind, arg, _ := strings.Cut(do, ":")
+	var resp *http.Response
+	var err error
+	switch kind {
+	case "sms":
+		resp, err = s.Twilio.SendInboundSMS(ctx, s.opts.IntakeURL+"/v1/twilio/sms", m.To, arg+" "+m.Incident)
+	case "voice":
+		if len(m.Links) == 0 {
+			return "", fmt.Errorf("the call has no keypress action")
+		}
+		resp, err = s.Twilio.PressDigits(ctx, m.Links[0].URL, m.ProviderID, m.To, arg)
+	case "slack":
+		resp, err = s.Slack.ClickButton(ctx, s.opts.IntakeURL+"/v1/slack/actions", integrations.Secret(slackSigningSecret), m.To, arg, m.Incident)
+	case "pagerduty":
+		resp, err = s.PagerDuty.SendWebhook(ctx, s.opts.IntakeURL+"/v1/pagerduty/webhook", integrations.Secret(pagerdutySecret), arg, m.Incident, m.Person)
+	default:
+		return "", fmt.Errorf("unknown action %q", do)
+	}
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096)) // shown to the user as is; a short read shows less
+	return fmt.Sprintf("%s %s: intake answered %d %s", m.Channel, arg, resp.StatusCode, strings.TrimSpace(string(body))), nil
+}

@@ -1,0 +1,165 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/sitrep-dev/sitrep/activities"
+	"github.com/sitrep-dev/sitrep/catalog"
+	"github.com/sitrep-dev/sitrep/integrations"
+	"github.com/sitrep-dev/sitrep/integrations/pagerduty"
+	"github.com/sitrep-dev/sitrep/integrations/sendgrid"
+	"github.com/sitrep-dev/sitrep/integrations/slack"
+	"github.com/sitrep-dev/sitrep/integrations/smtp"
+	"github.com/sitrep-dev/sitrep/integrations/twilio"
+)
+
+// Providers builds a Notifier for every channel whose provider is configured
+// in the environment; a provider with no configuration at all is off. A
+// provider that is half configured is an error, named, not silence.
+// publicURL is where the intake listens, for voice keypresses; empty when
+// there is no intake.
+func Providers(getenv func(string) string, publicURL string) (map[catalog.Channel]activities.Notifier, error) {
+	out := map[catalog.Channel]activities.Notifier{}
+	var errs []error
+
+	if cfg, ok, err := twilio.ConfigFromEnv(getenv); err != nil {
+		errs = append(errs, fmt.Errorf("twilio: %w", err))
+	} else if ok {
+		c, err := twilio.New(cfg)
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			out[catalog.SMS] = smsNotifier{c}
+			out[catalog.Voice] = voiceNotifier{c: c, publicURL: publicURL}
+		}
+	}
+
+	if cfg, ok, err := sendgrid.ConfigFromEnv(getenv); err != nil {
+		errs = append(errs, fmt.Errorf("sendgrid: %w", err))
+	} else if ok {
+		c, err := sendgrid.New(cfg)
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			out[catalog.Email] = emailNotifier{c}
+		}
+	}
+	if cfg, ok, err := smtp.ConfigFromEnv(getenv); err != nil {
+		errs = append(errs, fmt.Errorf("smtp: %w", err))
+	} else if ok {
+		if _, taken := out[catalog.Email]; taken {
+			errs = append(errs, errors.New("both SendGrid and SMTP are configured for email; configure one"))
+		} else if c, err := smtp.New(cfg); err != nil {
+			errs = append(errs, err)
+		} else {
+			out[catalog.Email] = emailNotifier{c}
+		}
+	}
+
+	if cfg, ok, err := slack.ConfigFromEnv(getenv); err != nil {
+		errs = append(errs, fmt.Errorf("slack: %w", err))
+	} else if ok {
+		c, err := slack.New(cfg)
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			out[catalog.Chat] = chatNotifier{c}
+		}
+	}
+
+	if cfg, ok, err := pagerduty.ConfigFromEnv(getenv); err != nil {
+		errs = append(errs, fmt.Errorf("pagerduty: %w", err))
+	} else if ok {
+		c, err := pagerduty.New(cfg)
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			out[catalog.PagerDuty] = pagerdutyNotifier{c}
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+type smsNotifier struct{ c *twilio.Client }
+
+func (n smsNotifier) Notify(ctx context.Context, m activities.Message) (string, error) {
+	return n.c.SendSMS(ctx, m.To, m.Text)
+}
+
+type voiceNotifier struct {
+	c         *twilio.Client
+	publicURL string
+}
+
+// Notify calls the person and reads the page. With an intake, a keypress
+// acknowledges or escalates; without one, the call only reads the page.
+func (n voiceNotifier) Notify(ctx context.Context, m activities.Message) (string, error) {
+	say := spoken(m.Subject)
+	var doc string
+	var err error
+	if n.publicURL != "" {
+		q := url.Values{"incident": {m.IncidentID}, "person": {m.Person}}
+		doc, err = twilio.PageTwiML(say, n.publicURL+"/v1/twilio/voice?"+q.Encode())
+	} else {
+		doc, err = twilio.SayTwiML(say)
+	}
+	if err != nil {
+		return "", &integrations.Error{Provider: "twilio", Kind: integrations.Permanent, Message: err.Error()}
+	}
+	return n.c.Call(ctx, m.To, doc)
+}
+
+// spoken makes a subject readable aloud: "SEV1" as "severity 1".
+func spoken(s string) string {
+	r := strings.NewReplacer("[SEV", "Severity ", "]", ".", "-", " ")
+	return "sitrep page. " + r.Replace(s)
+}
+
+// emailSender is SendGrid or SMTP.
+type emailSender interface {
+	Send(ctx context.Context, e integrations.Email) (string, error)
+}
+
+type emailNotifier struct{ c emailSender }
+
+func (n emailNotifier) Notify(ctx context.Context, m activities.Message) (string, error) {
+	return n.c.Send(ctx, integrations.Email{To: []string{m.To}, Subject: m.Subject, Text: m.Text, IncidentID: m.IncidentID})
+}
+
+type chatNotifier struct{ c *slack.Client }
+
+// Notify sends a direct message with Acknowledge and Escalate buttons; the
+// intake's Slack endpoint receives the clicks.
+func (n chatNotifier) Notify(ctx context.Context, m activities.Message) (string, error) {
+	return n.c.PostMessage(ctx, m.To, slack.Message{Text: m.Text, Incident: m.IncidentID, Buttons: []slack.Button{
+		{ActionID: "ack", Text: "Acknowledge", Value: m.IncidentID, Style: "primary"},
+		{ActionID: "escalate", Text: "Escalate", Value: m.IncidentID, Style: "danger"},
+	}})
+}
+
+type pagerdutyNotifier struct{ c *pagerduty.Client }
+
+// Notify triggers a PagerDuty alert keyed by the incident ID, so retries and
+// re-pages update one alert instead of opening new ones.
+func (n pagerdutyNotifier) Notify(ctx context.Context, m activities.Message) (string, error) {
+	return n.c.Trigger(ctx, pagerduty.Event{
+		RoutingKey: m.To, DedupKey: m.IncidentID, Summary: m.Subject, Source: "sitrep",
+		Severity: pdSeverity(m.Severity),
+	})
+}
+
+func pdSeverity(s catalog.Severity) string {
+	switch s {
+	case catalog.SEV1:
+		return "critical"
+	case catalog.SEV2:
+		return "error"
+	case catalog.SEV3:
+		return "warning"
+	}
+	return "info"
+}
