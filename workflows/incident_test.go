@@ -437,4 +437,3 @@ func TestInvalidAlertStartsNothing(t *testing.T) {
 	}
 	h.wantSent(nil)
 }
-

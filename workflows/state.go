@@ -64,11 +64,11 @@ type PlanLevel struct {
 
 // Escalation is where paging stands: the cursor that survives continue-as-new.
 type Escalation struct {
-	Round    int       `json:"round"` // 0-based pass through the policy
-	Level    int       `json:"level"` // 0-based level in Plan.Levels
-	Paged    bool      `json:"paged"` // this level's pages went out
+	Round    int       `json:"round"`    // 0-based pass through the policy
+	Level    int       `json:"level"`    // 0-based level in Plan.Levels
+	Paged    bool      `json:"paged"`    // this level's pages went out
 	Deadline time.Time `json:"deadline"` // when this level escalates; after an acknowledgment, when the acknowledger is re-paged
-	Done     bool      `json:"done"` // exhausted, or stopped by an acknowledgment
+	Done     bool      `json:"done"`     // exhausted, or stopped by an acknowledgment
 }
 
 // Outcome is how one page attempt ended.
