@@ -49,7 +49,7 @@ func New(tc client.Client, o Options) (*Worker, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	w := worker.New(tc, workflows.TaskQueue, worker.Options{})
+	w := worker.New(tc, workflows.TaskQueue, Tuning())
 	w.RegisterWorkflowWithOptions(workflows.Incident, workflow.RegisterOptions{Name: "Incident"})
 	w.RegisterActivity(&activities.Activities{
 		Catalog:   activities.StaticCatalog{C: o.Catalog},
@@ -59,6 +59,15 @@ func New(tc client.Client, o Options) (*Worker, error) {
 		Observe:   o.Observe,
 	})
 	return &Worker{w: w, log: o.Logger}, nil
+}
+
+// Tuning is the worker options sitrep runs with: more pollers than the
+// SDK's two, so a burst of alerts does not queue behind them.
+func Tuning() worker.Options {
+	return worker.Options{
+		MaxConcurrentWorkflowTaskPollers: 4,
+		MaxConcurrentActivityTaskPollers: 4,
+	}
 }
 
 // Live lists the channels that have a provider, sorted.

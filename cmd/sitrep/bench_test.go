@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/sitrep-dev/sitrep/activities"
+	"github.com/sitrep-dev/sitrep/catalog"
+	"github.com/sitrep-dev/sitrep/starter"
+	sitrepworker "github.com/sitrep-dev/sitrep/worker"
+	"github.com/sitrep-dev/sitrep/workflows"
+)
+
+// latencies collects, per key, when something was accepted and when its
+// first notification was handed to a provider.
+type latencies struct {
+	mu       sync.Mutex
+	accepted map[string]time.Time
+	first    map[string]time.Time
+}
+
+func newLatencies() *latencies {
+	return &latencies{accepted: map[string]time.Time{}, first: map[string]time.Time{}}
+}
+
+func (l *latencies) accept(key string, at time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.accepted[key] = at
+}
+
+func (l *latencies) handed(key string, at time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, ok := l.first[key]; !ok {
+		l.first[key] = at
+	}
+}
+
+// wait returns the latencies once every accepted key has its first
+// notification, or what there is at the deadline.
+func (l *latencies) wait(n int, deadline time.Time) []time.Duration {
+	for {
+		l.mu.Lock()
+		done := len(l.first) >= n
+		l.mu.Unlock()
+		if done || time.Now().After(deadline) {
+			break
+		}
+		<-time.After(50 * time.Millisecond)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []time.Duration
+	for k, a := range l.accepted {
+		if f, ok := l.first[k]; ok {
+			out = append(out, f.Sub(a))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func pct(d []time.Duration, p float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	return d[min(len(d)-1, int(float64(len(d))*p))]
+}
+
+// steady calls send rate times a second for dur, each call on its own
+// goroutine so a slow call does not slow the rate.
+func steady(b *testing.B, rate int, dur time.Duration, send func(i int) error) int {
+	tick := time.NewTicker(time.Second / time.Duration(rate))
+	defer tick.Stop()
+	var wg sync.WaitGroup
+	n := rate * int(dur/time.Second)
+	var errMu sync.Mutex
+	var firstErr error
+	for i := range n {
+		<-tick.C
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := send(i); err != nil {
+				errMu.Lock()
+				firstErr = cmpOr(firstErr, err)
+				errMu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		b.Fatal(firstErr)
+	}
+	return n
+}
+
+func cmpOr(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+// BaselineWorkflow is the bare comparison: start, one activity, done.
+func BaselineWorkflow(ctx workflow.Context, key string) error {
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 10 * time.Second})
+	return workflow.ExecuteActivity(ctx, "BaselineActivity", key).Get(ctx, nil)
+}
+
+// BenchmarkAlertToFirstPage measures alert accepted → first page handed to
+// a provider, at a steady 20 alerts/s for 30 s on the dev server (SQLite
+// file, WAL), beside a bare workflow (start → one activity) in the same run.
+func BenchmarkAlertToFirstPage(b *testing.B) {
+	const rate, dur = 20, 30 * time.Second
+	cat, err := catalog.Parse("bench.yaml", []byte(strings.ReplaceAll(e2eCatalog, "delay: 3s", "delay: 30m")))
+	if err != nil {
+		b.Fatal(err)
+	}
+	page := newLatencies()
+	ctx := context.Background()
+	s, err := startStack(ctx, stackOptions{
+		TemporalBin: temporalBin(b), Catalog: cat, DBFile: filepath.Join(b.TempDir(), "temporal.db"),
+		Observe: func(m activities.Message, at time.Time) { page.handed(m.IncidentID, at) },
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Stop()
+
+	base := newLatencies()
+	bw := worker.New(s.Client, "baseline", sitrepworker.Tuning())
+	bw.RegisterWorkflowWithOptions(BaselineWorkflow, workflow.RegisterOptions{Name: "Baseline"})
+	bw.RegisterActivityWithOptions(func(ctx context.Context, key string) error {
+		base.handed(key, time.Now())
+		return nil
+	}, activity.RegisterOptions{Name: "BaselineActivity"})
+	if err := bw.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer bw.Stop()
+
+	st := starter.New(s.Client)
+	run := fmt.Sprint(time.Now().UnixNano())
+	b.ResetTimer()
+	for range b.N {
+		n := steady(b, rate, dur, func(i int) error {
+			r, err := st.Alert(ctx, workflows.Alert{Source: workflows.Monitoring, Service: "checkout", Severity: catalog.SEV1,
+				Summary: "bench", DedupKey: fmt.Sprintf("bench-%s-%d", run, i), Integration: "bench"})
+			if err == nil {
+				page.accept(r.IncidentID, time.Now())
+			}
+			return err
+		})
+		sitrep := page.wait(n, time.Now().Add(time.Minute))
+		m := steady(b, rate, dur, func(i int) error {
+			key := fmt.Sprintf("base-%s-%d", run, i)
+			_, err := s.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: key, TaskQueue: "baseline"}, "Baseline", key)
+			if err == nil {
+				base.accept(key, time.Now())
+			}
+			return err
+		})
+		bare := base.wait(m, time.Now().Add(time.Minute))
+		b.StopTimer()
+		if len(sitrep) < n || len(bare) < m {
+			b.Fatalf("first pages: sitrep %d of %d, baseline %d of %d", len(sitrep), n, len(bare), m)
+		}
+		ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+		fmt.Printf("\nalert → first page, %d alerts at %d/s for %s on the dev server (SQLite WAL):\n", n, rate, dur)
+		fmt.Printf("  sitrep Incident    p50 %7.1f ms   p99 %7.1f ms\n", ms(pct(sitrep, .5)), ms(pct(sitrep, .99)))
+		fmt.Printf("  bare start→activity p50 %7.1f ms   p99 %7.1f ms\n", ms(pct(bare, .5)), ms(pct(bare, .99)))
+		fmt.Printf("  ratio               p50 %7.2f      p99 %7.2f     (target: ratio ≤ 1.3, p99 ≤ 1 s)\n",
+			ms(pct(sitrep, .5))/ms(pct(bare, .5)), ms(pct(sitrep, .99))/ms(pct(bare, .99)))
+		b.ReportMetric(ms(pct(sitrep, .5)), "p50-ms")
+		b.ReportMetric(ms(pct(sitrep, .99)), "p99-ms")
+		b.ReportMetric(ms(pct(sitrep, .99))/ms(pct(bare, .99)), "p99-ratio")
+	}
+}
