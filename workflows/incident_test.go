@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
@@ -79,6 +82,9 @@ severities:
     update_cadence: none
 `
 
+// quiet keeps the SDK's debug lines out of test output; failures say enough.
+var quiet = log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
+
 // start is a Wednesday: alice is on call (her shift began Monday 09:00 UTC).
 var start = time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)
 
@@ -118,6 +124,7 @@ type harness struct {
 func newHarness(t *testing.T, fails map[string]error) *harness {
 	t.Helper()
 	var ts testsuite.WorkflowTestSuite
+	ts.SetLogger(quiet)
 	h := &harness{t: t, env: ts.NewTestWorkflowEnvironment()}
 	h.env.SetStartTime(start)
 	cat, err := catalog.Parse("test.yaml", []byte(testCatalog))
