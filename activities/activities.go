@@ -173,6 +173,7 @@ type DeliverInput struct {
 // DeliverResult is the provider's id for the message.
 type DeliverResult struct {
 	ProviderID string
+	Attempts   int32 // tries it took, retries of transient failures included
 }
 
 // Deliver renders and sends one page. A provider's permanent refusal comes
@@ -206,7 +207,47 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (DeliverResul
 	if a.Observe != nil {
 		a.Observe(m, time.Now())
 	}
-	return DeliverResult{ProviderID: id}, nil
+	return DeliverResult{ProviderID: id, Attempts: activity.GetInfo(ctx).Attempt}, nil
+}
+
+// Syncer is what a pager of record (PagerDuty) can do beyond paging: hear
+// that the incident was acknowledged or resolved in sitrep.
+type Syncer interface {
+	Sync(ctx context.Context, action string, m Message) error
+}
+
+// PageTarget is a person paged on a channel.
+type PageTarget struct {
+	Person  string
+	Channel catalog.Channel
+}
+
+// SyncInput asks pagers of record to follow an acknowledgment or resolution.
+type SyncInput struct {
+	IncidentID string
+	Action     string // acknowledge or resolve
+	Targets    []PageTarget
+}
+
+// SyncPages tells each target's pager of record that the incident was
+// acknowledged or resolved. Channels whose provider cannot hear it are
+// skipped. Repeating it is harmless: the provider's own dedup key is the
+// incident ID.
+func (a *Activities) SyncPages(ctx context.Context, in SyncInput) error {
+	for _, t := range in.Targets {
+		s, ok := a.Notifiers[t.Channel].(Syncer)
+		if !ok {
+			continue
+		}
+		to, err := a.Catalog.Current().Address(t.Person, t.Channel)
+		if err != nil {
+			return temporal.NewNonRetryableApplicationError(err.Error(), ErrNoContact, nil)
+		}
+		if err := s.Sync(ctx, in.Action, Message{IncidentID: in.IncidentID, Person: t.Person, To: to}); err != nil {
+			return classify(err)
+		}
+	}
+	return nil
 }
 
 // classify turns a provider's error into what Temporal's retry needs to know.

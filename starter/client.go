@@ -51,6 +51,8 @@ func (c *Client) Temporal() client.Client { return c.tc }
 type Receipt struct {
 	IncidentID string `json:"id"`
 	Opened     bool   `json:"opened"` // false: folded into the open incident
+	// Ignored: a resolved alert with no open incident to resolve.
+	Ignored bool `json:"ignored,omitempty"`
 }
 
 // Alert records an alert: it folds into the open incident for its dedup key,
@@ -77,6 +79,11 @@ func (c *Client) Alert(ctx context.Context, al workflows.Alert) (Receipt, error)
 		}
 		if !isNotFound(err) {
 			return Receipt{}, wrap("fold alert", err)
+		}
+		if al.Resolved {
+			// The condition cleared with no incident open: nothing to do, and
+			// certainly nothing to page.
+			return Receipt{IncidentID: id, Ignored: true}, nil
 		}
 		_, err = c.tc.ExecuteWorkflow(ctx, startOptions(id, al), workflows.Incident, workflows.IncidentInput{Alert: al})
 		if err == nil {

@@ -152,6 +152,14 @@ func (n pagerdutyNotifier) Notify(ctx context.Context, m activities.Message) (st
 	})
 }
 
+// Sync acknowledges or resolves the PagerDuty alert the page opened.
+func (n pagerdutyNotifier) Sync(ctx context.Context, action string, m activities.Message) error {
+	if action == "resolve" {
+		return n.c.Resolve(ctx, m.To, m.IncidentID)
+	}
+	return n.c.Acknowledge(ctx, m.To, m.IncidentID)
+}
+
 func pdSeverity(s catalog.Severity) string {
 	switch s {
 	case catalog.SEV1:

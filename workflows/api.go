@@ -89,6 +89,9 @@ type Alert struct {
 	Reporter    string            `json:"reporter,omitempty"`    // who declared it, for internal and external reports
 	Integration string            `json:"integration,omitempty"` // how it arrived: cli, alertmanager, grafana, pagerduty, generic, report
 	Resolved    bool              `json:"resolved,omitempty"`    // the source says the condition cleared
+	// ResolveIncident: when the source says the alert cleared, resolve the
+	// incident rather than only mitigate it.
+	ResolveIncident bool `json:"resolveIncident,omitempty"`
 	ReceivedAt  time.Time         `json:"receivedAt"`
 }
 

@@ -325,13 +325,40 @@ func (w *incident) continueAsNew(ctx workflow.Context) error {
 	return workflow.NewContinueAsNewError(ctx, Incident, IncidentInput{State: &st, Pending: pending})
 }
 
-// fold counts a repeat of the alert. It never pages.
+// fold takes in a repeat of the alert. A repeat is counted and pages
+// nobody. The source reporting the alert resolved mitigates the incident (or
+// resolves it, as the intake is configured); the alert firing again after
+// that re-opens it and pages from the first level, since nobody may be
+// watching an incident monitoring closed by itself.
 func (w *incident) fold(ctx workflow.Context, al Alert) {
 	w.s.AlertCount++
 	if al.ReceivedAt.After(w.s.LastSeen) {
 		w.s.LastSeen = al.ReceivedAt
 	}
+	by := orDash(al.Integration)
+	switch {
+	case al.Resolved && (w.s.Phase == Triggered || w.s.Phase == Acknowledged):
+		if al.ResolveIncident {
+			w.setResolved(ctx, by, "the source reports the alert resolved")
+		} else {
+			w.setMitigated(ctx, by, "the source reports the alert resolved")
+		}
+		w.s.MitigatedBySource = true
+	case !al.Resolved && w.s.Phase == Mitigated && w.s.MitigatedBySource:
+		w.s.Phase, w.s.MitigatedAt, w.s.MitigatedBy, w.s.MitigatedBySource = Triggered, nil, "", false
+		w.s.AcknowledgedBy, w.s.AcknowledgedAt, w.s.Unacknowledged = "", nil, false
+		w.s.Escalation = Escalation{}
+		w.pageCtx, w.stopPaging = workflow.WithCancel(ctx)
+		w.event(ctx, "reopened", by, "the alert fired again after its source resolved it: paging from level 1")
+	}
 	w.publish(ctx)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "source"
+	}
+	return s
 }
 
 func (w *incident) event(ctx workflow.Context, kind, actor, text string) {

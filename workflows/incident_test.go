@@ -33,7 +33,7 @@ people:
   - handle: bob
     contacts: [{sms: "+15550100002"}, {email: bob@example.com}]
   - handle: carol
-    contacts: [{voice: "+15550100003"}, {sms: "+15550100003"}]
+    contacts: [{voice: "+15550100003"}, {sms: "+15550100003"}, {pagerduty: 0123456789abcdef0123456789abcdef}]
   - handle: frank
     contacts: [{email: frank@example.com}]
   - handle: zed
@@ -72,7 +72,7 @@ severities:
     update_cadence: 30m
     repage_after_ack: 30m
   SEV2:
-    channels: {1: [sms], 2: [sms], 3: [sms]}
+    channels: {1: [pagerduty], 2: [sms], 3: [sms]}
     update_cadence: 1h
   SEV3:
     channels: {1: [email], 2: [email], 3: [email]}
@@ -102,6 +102,14 @@ type recorder struct {
 	mu    *sync.Mutex
 	sent  *[]sent
 	fails map[string]error // person/channel → error
+}
+
+// Sync records that the pager of record heard of an acknowledgment or resolution.
+func (r recorder) Sync(ctx context.Context, action string, m activities.Message) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	*r.sent = append(*r.sent, sent{m.Person, catalog.Channel(string(r.ch) + ":" + action), r.env.Now().Sub(start)})
+	return nil
 }
 
 func (r recorder) Notify(ctx context.Context, m activities.Message) (string, error) {
@@ -443,4 +451,51 @@ func TestInvalidAlertStartsNothing(t *testing.T) {
 		}
 	}
 	h.wantSent(nil)
+}
+
+func TestSourceResolvedMitigatesAndRefiringReopens(t *testing.T) {
+	h := newHarness(t, nil)
+	var mitigated IncidentState
+	resolvedAlert := alert("error rate 12%")
+	resolvedAlert.Resolved = true
+	h.at(2*m, func() { h.env.SignalWorkflow(AlertSignal, resolvedAlert) })
+	h.at(3*m, func() { mitigated = h.state() })
+	h.at(10*m, func() { h.env.SignalWorkflow(AlertSignal, alert("error rate 12%")) })
+	h.at(11*m, func() { h.ack("alice") })
+	h.at(12*m, func() { h.phase(ResolveUpdate) })
+	st := h.run(alert("error rate 12%"))
+	if mitigated.Phase != Mitigated || !mitigated.MitigatedBySource || mitigated.MitigatedBy != "test" {
+		t.Fatalf("after the source resolved: phase %s bySource %v by %q", mitigated.Phase, mitigated.MitigatedBySource, mitigated.MitigatedBy)
+	}
+	// Paging stopped at 2m (no level 2 at 5m); the alert firing again at 10m
+	// pages level 1 again.
+	h.wantSent([]sent{{"alice", catalog.SMS, 0}, {"alice", catalog.Chat, 0}, {"alice", catalog.SMS, 10 * m}, {"alice", catalog.Chat, 10 * m}})
+	if !slices.Contains(kinds(st), "reopened") || st.AlertCount != 3 {
+		t.Fatalf("timeline %v alerts %d", kinds(st), st.AlertCount)
+	}
+}
+
+func TestSourceResolvedCanResolve(t *testing.T) {
+	h := newHarness(t, nil)
+	al := alert("disk full")
+	al.Resolved, al.ResolveIncident = true, true
+	h.at(1*m, func() { h.env.SignalWorkflow(AlertSignal, al) })
+	st := h.run(alert("disk full"))
+	if st.Phase != Resolved || h.env.Now().Sub(start) != 1*m {
+		t.Fatalf("phase %s after %s; want resolved after 1m", st.Phase, h.env.Now().Sub(start))
+	}
+}
+
+func TestPagerOfRecordFollowsAckAndResolve(t *testing.T) {
+	h := newHarness(t, nil)
+	h.at(6*m, func() { h.ack("carol") })
+	h.at(8*m, func() { h.phase(ResolveUpdate) })
+	al := alert("payments down")
+	al.Severity = catalog.SEV2
+	h.run(al)
+	// SEV2 on tier 1 pages by PagerDuty: alice has none and is paged on her
+	// first contact (sms); carol's PagerDuty alert follows her
+	// acknowledgment and the resolution.
+	h.wantSent([]sent{{"alice", catalog.SMS, 0}, {"carol", catalog.PagerDuty, 5 * m},
+		{"carol", "pagerduty:acknowledge", 6 * m}, {"carol", "pagerduty:resolve", 8 * m}})
 }

@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -123,7 +124,7 @@ func (w *incident) deliver(ctx workflow.Context, person string, ch catalog.Chann
 	e := PageEntry{Person: person, Channel: ch, Level: level, Round: round, Kind: kind, At: workflow.Now(ctx)}
 	switch {
 	case err == nil:
-		e.Outcome, e.ProviderID = Delivered, res.ProviderID
+		e.Outcome, e.ProviderID, e.Attempts = Delivered, res.ProviderID, res.Attempts
 	case temporal.IsCanceledError(err) || ctx.Err() != nil:
 		e.Outcome, e.Error = Cancelled, "paging stopped"
 	default:
@@ -199,6 +200,7 @@ func (w *incident) acknowledge(ctx workflow.Context, req AckRequest) (AckResult,
 	w.stopPaging()
 	w.event(ctx, "acknowledged", req.Person, fmt.Sprintf("acknowledged via %s", req.Channel))
 	w.publish(ctx)
+	w.syncPages(ctx, "acknowledge")
 	return AckResult{Person: req.Person, At: now}, nil
 }
 
@@ -231,13 +233,17 @@ func (w *incident) validateMitigate(PhaseRequest) error {
 }
 
 func (w *incident) mitigate(ctx workflow.Context, req PhaseRequest) (PhaseResult, error) {
+	return w.setMitigated(ctx, req.By, noteOr(req.Note, "mitigated")), nil
+}
+
+func (w *incident) setMitigated(ctx workflow.Context, by, note string) PhaseResult {
 	now := workflow.Now(ctx)
-	w.s.Phase, w.s.MitigatedAt = Mitigated, &now
+	w.s.Phase, w.s.MitigatedAt, w.s.MitigatedBy = Mitigated, &now, by
 	w.s.Escalation.Done = true
 	w.stopPaging()
-	w.event(ctx, "mitigated", req.By, noteOr(req.Note, "mitigated"))
+	w.event(ctx, "mitigated", by, note)
 	w.publish(ctx)
-	return PhaseResult{Phase: Mitigated, At: now}, nil
+	return PhaseResult{Phase: Mitigated, At: now}
 }
 
 func (w *incident) validateResolve(PhaseRequest) error {
@@ -248,6 +254,10 @@ func (w *incident) validateResolve(PhaseRequest) error {
 }
 
 func (w *incident) resolve(ctx workflow.Context, req PhaseRequest) (PhaseResult, error) {
+	return w.setResolved(ctx, req.By, noteOr(req.Note, "resolved")), nil
+}
+
+func (w *incident) setResolved(ctx workflow.Context, by, note string) PhaseResult {
 	now := workflow.Now(ctx)
 	w.s.Phase, w.s.ResolvedAt = Resolved, &now
 	if w.s.MitigatedAt == nil {
@@ -255,9 +265,46 @@ func (w *incident) resolve(ctx workflow.Context, req PhaseRequest) (PhaseResult,
 	}
 	w.s.Escalation.Done = true
 	w.stopPaging()
-	w.event(ctx, "resolved", req.By, noteOr(req.Note, "resolved"))
+	w.event(ctx, "resolved", by, note)
 	w.publish(ctx)
-	return PhaseResult{Phase: Resolved, At: now}, nil
+	w.syncPages(ctx, "resolve")
+	return PhaseResult{Phase: Resolved, At: now}
+}
+
+// syncPages tells pagers of record (PagerDuty) that the incident was
+// acknowledged or resolved here, so their apps stop ringing too. It runs
+// beside the handler; finish waits for it before the incident closes.
+func (w *incident) syncPages(ctx workflow.Context, action string) {
+	// Incidents that began before pagers were synchronised replay without it.
+	if workflow.GetVersion(ctx, "sync-pages", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return
+	}
+	var targets []activities.PageTarget
+	for _, p := range w.s.Pages {
+		t := activities.PageTarget{Person: p.Person, Channel: p.Channel}
+		if p.Outcome == Delivered && p.Channel == catalog.PagerDuty && !slices.Contains(targets, t) {
+			targets = append(targets, t)
+		}
+	}
+	if len(targets) == 0 {
+		return
+	}
+	w.inflight++
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		defer func() { w.inflight-- }()
+		actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+			StartToCloseTimeout: 30 * time.Second,
+			// Bounded: a pager that stays down must not hold the incident open.
+			ScheduleToCloseTimeout: 10 * time.Minute,
+			RetryPolicy: &temporal.RetryPolicy{InitialInterval: 5 * time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
+				NonRetryableErrorTypes: []string{activities.ErrPermanent, activities.ErrNoContact, activities.ErrChannelOff}},
+			Summary: action + " on pagers of record",
+		})
+		err := workflow.ExecuteActivity(actx, a.SyncPages, activities.SyncInput{IncidentID: w.s.ID, Action: action, Targets: targets}).Get(ctx, nil)
+		if err != nil {
+			w.event(ctx, "sync.failed", "", fmt.Sprintf("could not %s on PagerDuty: %s", action, rootMessage(err)))
+		}
+	})
 }
 
 func noteOr(note, def string) string {

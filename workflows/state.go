@@ -39,6 +39,10 @@ type IncidentState struct {
 	// the incident stays open and can still be acknowledged.
 	Unacknowledged bool        `json:"unacknowledged"`
 	MitigatedAt    *time.Time  `json:"mitigatedAt,omitempty"`
+	MitigatedBy    string      `json:"mitigatedBy,omitempty"`
+	// MitigatedBySource: the alert's source reported it resolved; no person
+	// said so. The alert firing again re-opens the incident.
+	MitigatedBySource bool `json:"mitigatedBySource,omitempty"`
 	ResolvedAt     *time.Time  `json:"resolvedAt,omitempty"`
 	Escalation     Escalation  `json:"escalation"`
 	Pages          []PageEntry `json:"pages"`
@@ -91,6 +95,7 @@ type PageEntry struct {
 	At         time.Time       `json:"at"`
 	Outcome    Outcome         `json:"outcome"`
 	ProviderID string          `json:"providerId,omitempty"`
+	Attempts   int32           `json:"attempts,omitempty"` // tries it took, retries of transient failures included
 	Error      string          `json:"error,omitempty"`
 }
 
