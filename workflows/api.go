@@ -91,8 +91,8 @@ type Alert struct {
 	Resolved    bool              `json:"resolved,omitempty"`    // the source says the condition cleared
 	// ResolveIncident: when the source says the alert cleared, resolve the
 	// incident rather than only mitigate it.
-	ResolveIncident bool `json:"resolveIncident,omitempty"`
-	ReceivedAt  time.Time         `json:"receivedAt"`
+	ResolveIncident bool      `json:"resolveIncident,omitempty"`
+	ReceivedAt      time.Time `json:"receivedAt"`
 }
 
 // IncidentID derives the incident's workflow ID from the alert: the service,

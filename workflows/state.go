@@ -37,17 +37,17 @@ type IncidentState struct {
 	AcknowledgedAt *time.Time       `json:"acknowledgedAt,omitempty"`
 	// Unacknowledged is set when escalation ran out with nobody acknowledging;
 	// the incident stays open and can still be acknowledged.
-	Unacknowledged bool        `json:"unacknowledged"`
-	MitigatedAt    *time.Time  `json:"mitigatedAt,omitempty"`
-	MitigatedBy    string      `json:"mitigatedBy,omitempty"`
+	Unacknowledged bool       `json:"unacknowledged"`
+	MitigatedAt    *time.Time `json:"mitigatedAt,omitempty"`
+	MitigatedBy    string     `json:"mitigatedBy,omitempty"`
 	// MitigatedBySource: the alert's source reported it resolved; no person
 	// said so. The alert firing again re-opens the incident.
-	MitigatedBySource bool `json:"mitigatedBySource,omitempty"`
-	ResolvedAt     *time.Time  `json:"resolvedAt,omitempty"`
-	Escalation     Escalation  `json:"escalation"`
-	Pages          []PageEntry `json:"pages"`
-	Timeline       []Event     `json:"timeline"`
-	Plan           Plan        `json:"plan"`
+	MitigatedBySource bool        `json:"mitigatedBySource,omitempty"`
+	ResolvedAt        *time.Time  `json:"resolvedAt,omitempty"`
+	Escalation        Escalation  `json:"escalation"`
+	Pages             []PageEntry `json:"pages"`
+	Timeline          []Event     `json:"timeline"`
+	Plan              Plan        `json:"plan"`
 }
 
 // Plan is how this incident pages, as routing found it when the incident opened.
