@@ -5,18 +5,24 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/sitrep-dev/sitrep/catalog"
 	"github.com/sitrep-dev/sitrep/integrations/inbox"
+	"github.com/sitrep-dev/sitrep/integrations/sendgrid"
+	"github.com/sitrep-dev/sitrep/integrations/twilio"
 	"github.com/sitrep-dev/sitrep/starter"
 	"github.com/sitrep-dev/sitrep/workflows"
 )
@@ -344,5 +350,99 @@ func TestEndToEndWorkerKilled(t *testing.T) {
 	c.mustJSON(&st, "status", r.IncidentID)
 	if !st.Unacknowledged || st.Phase != workflows.Triggered {
 		t.Fatalf("after exhaustion: unacknowledged %v phase %s", st.Unacknowledged, st.Phase)
+	}
+}
+
+// statusRecorder remembers the status a handler answered.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) { r.status = code; r.ResponseWriter.WriteHeader(code) }
+
+// TestEndToEndFlakyProviders pages 20 incidents while SMS and email fail
+// 30% of the time with 429s and 5xx: every page is delivered, and bob's
+// opted-out number, refused for good, is tried once per incident, never again.
+func TestEndToEndFlakyProviders(t *testing.T) {
+	const incidents = 20
+	catYAML := strings.NewReplacer(
+		"delay: 3s", "delay: 30m",
+		"targets: [{rotation: primary}]", "targets: [{rotation: primary}, {person: bob}]",
+		"channels: {1: [sms, chat]", "channels: {1: [sms, email]",
+	).Replace(e2eCatalog)
+	cat, err := catalog.Parse("flaky.yaml", []byte(catYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	refusedBob := 0
+	count := func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+			h.ServeHTTP(rec, r)
+			if strings.HasSuffix(r.URL.Path, "/Messages.json") && r.PostFormValue("To") == "+15550100002" && rec.status == http.StatusBadRequest {
+				mu.Lock()
+				refusedBob++
+				mu.Unlock()
+			}
+		})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, err := startStack(ctx, stackOptions{TemporalBin: temporalBin(t), Catalog: cat, SandboxWrap: count})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Stop)
+
+	// bob texted STOP: Twilio refuses every SMS to him with 21610, for good.
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer hook.Close()
+	resp, err := s.Sandbox.Twilio.SendInboundSMS(ctx, hook.URL, "+15550100002", "STOP")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	s.Sandbox.Twilio.Faults.SetRate(0.3, 1, twilio.RateLimitFault(time.Second), twilio.ProxyErrorFault(http.StatusServiceUnavailable))
+	s.Sandbox.SendGrid.Faults.SetRate(0.3, 2, sendgrid.RateLimitFault(time.Now().Add(time.Second)), sendgrid.ProxyErrorFault(http.StatusBadGateway))
+
+	st := starter.New(s.Client)
+	var ids []string
+	for i := range incidents {
+		r, err := st.Alert(ctx, workflows.Alert{Source: workflows.Monitoring, Service: "checkout", Severity: catalog.SEV1,
+			Summary: "flaky " + strconv.Itoa(i), Integration: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, r.IncidentID)
+	}
+	// Per incident: alice by sms and email, bob by email; bob's sms refused.
+	for _, id := range ids {
+		deadline := time.Now().Add(time.Minute)
+		for {
+			state, err := st.Status(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]workflows.Outcome{}
+			for _, p := range state.Pages {
+				got[p.Person+"/"+string(p.Channel)] = p.Outcome
+			}
+			want := map[string]workflows.Outcome{"alice/sms": workflows.Delivered, "alice/email": workflows.Delivered,
+				"bob/email": workflows.Delivered, "bob/sms": workflows.Failed}
+			if maps.Equal(got, want) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s pages: %v, want %v", id, got, want)
+			}
+			<-time.After(200 * time.Millisecond)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if refusedBob != incidents {
+		t.Fatalf("bob's refused number was tried %d times for %d incidents: a permanent error was retried", refusedBob, incidents)
 	}
 }

@@ -40,6 +40,8 @@ type stackOptions struct {
 	Observe     func(activities.Message, time.Time) // the benchmark's probe
 	PublicURL   string                              // the intake's URL, for voice keypresses and links
 	Links       *acklink.Signer                     // signs acknowledge links; nil for none
+	// SandboxWrap, when set, wraps the sandbox's handler: tests count requests with it.
+	SandboxWrap func(http.Handler) http.Handler
 }
 
 // stack is a running Temporal dev server, sandbox and worker.
@@ -92,6 +94,9 @@ func startDevServer(ctx context.Context, o stackOptions, logger log.Logger) (*te
 }
 
 func startStack(ctx context.Context, o stackOptions) (*stack, error) {
+	// All goes through the sandbox; the default transport's two idle
+	// connections per host would make a burst of pages queue for sockets.
+	http.DefaultTransport.(*http.Transport).MaxIdleConnsPerHost = 64
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -126,7 +131,11 @@ func (s *stack) startSandbox(o stackOptions) error {
 	s.SandboxURL = "http://" + ln.Addr().String()
 	s.Sandbox = sandbox.New(sandbox.Options{Who: who(o.Catalog), IncidentOf: workflows.FindIncidentID})
 	s.Env = s.Sandbox.Env(s.SandboxURL, os.Getenv)
-	s.sandboxSrv = &http.Server{Handler: s.Sandbox.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	h := s.Sandbox.Handler()
+	if o.SandboxWrap != nil {
+		h = o.SandboxWrap(h)
+	}
+	s.sandboxSrv = &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = s.sandboxSrv.Serve(ln) }() // returns ErrServerClosed at Stop
 	return nil
 }
