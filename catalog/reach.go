@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 )
 
@@ -28,4 +29,18 @@ func (c *Catalog) Reach(person string, wanted []Channel) (Recipient, error) {
 		r.Channels, r.Fallback = r.Fallback[:1], r.Fallback[1:]
 	}
 	return r, nil
+}
+
+// PersonAt returns the handle of the person with address on channel. A
+// phone number matches both sms and voice contacts.
+func (c *Catalog) PersonAt(ch Channel, address string) (string, bool) {
+	phone := ch == SMS || ch == Voice
+	for _, h := range slices.Sorted(maps.Keys(c.People)) {
+		for _, ct := range c.People[h].Contacts {
+			if ct.Address == address && (ct.Channel == ch || phone && (ct.Channel == SMS || ct.Channel == Voice)) {
+				return h, true
+			}
+		}
+	}
+	return "", false
 }

@@ -44,6 +44,41 @@ type Client struct {
 // New wraps a connected Temporal client.
 func New(tc client.Client) *Client { return &Client{tc: tc, now: time.Now} }
 
+var _ Incidents = (*Client)(nil)
+
+// Ready reports whether Temporal answers.
+func (c *Client) Ready(ctx context.Context) error {
+	if _, err := c.tc.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+		return wrap("health", err)
+	}
+	return nil
+}
+
+// LatestPage finds the open incident that most recently paged person: what
+// an SMS reply of "4" with no incident code acknowledges. It reads the
+// SitrepPaged search attribute, then the few candidates' pages.
+func (c *Client) LatestPage(ctx context.Context, person string) (string, bool, error) {
+	q := fmt.Sprintf("WorkflowType = 'Incident' AND ExecutionStatus = 'Running' AND %s = %q", workflows.PagedAttr.GetName(), person)
+	resp, err := c.tc.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: q, PageSize: 10})
+	if err != nil {
+		return "", false, wrap("latest page", err)
+	}
+	var best string
+	var bestAt time.Time
+	for _, e := range resp.GetExecutions() {
+		st, err := c.Status(ctx, e.GetExecution().GetWorkflowId())
+		if err != nil {
+			return "", false, err
+		}
+		for _, p := range st.Pages {
+			if p.Person == person && p.At.After(bestAt) {
+				best, bestAt = st.ID, p.At
+			}
+		}
+	}
+	return best, best != "", nil
+}
+
 // Temporal returns the underlying Temporal client.
 func (c *Client) Temporal() client.Client { return c.tc }
 

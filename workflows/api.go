@@ -52,8 +52,16 @@ var (
 	TeamAttr     = temporal.NewSearchAttributeKeyKeyword("SitrepTeam")
 )
 
-// SearchAttributes lists every search attribute sitrep needs registered.
-var SearchAttributes = []temporal.SearchAttributeKeyKeyword{ServiceAttr, SeverityAttr, PhaseAttr, SourceAttr, TeamAttr}
+// PagedAttr lists the handles of everyone paged: "incidents that paged
+// alice", and how an SMS reply without a code finds its incident.
+var PagedAttr = temporal.NewSearchAttributeKeyKeywordList("SitrepPaged")
+
+// SearchAttributes lists every search attribute sitrep needs registered,
+// with an empty value of its type.
+var SearchAttributes = []temporal.SearchAttributeUpdate{
+	ServiceAttr.ValueSet(""), SeverityAttr.ValueSet(""), PhaseAttr.ValueSet(""), SourceAttr.ValueSet(""),
+	TeamAttr.ValueSet(""), PagedAttr.ValueSet(nil),
+}
 
 // Source is where an alert came from.
 type Source string

@@ -47,7 +47,10 @@ type incident struct {
 	stopPaging workflow.CancelFunc
 	// attrs are the search attribute values last upserted; each upsert is a
 	// history event, so only changes are sent.
-	attrs [5]string
+	attrs [6]string
+	// pagedAttr: this run keeps PagedAttr, the people paged, up to date
+	// (incidents started before it existed replay without it).
+	pagedAttr bool
 }
 
 // setup validates the input and registers the handlers, before anything can block.
@@ -74,6 +77,7 @@ func newIncident(ctx workflow.Context, in IncidentInput) (*incident, error) {
 		}
 		w.event(ctx, "opened", who, fmt.Sprintf("%s alert from %s: %s", al.Severity, al.Source, al.Summary))
 	}
+	w.pagedAttr = workflow.GetVersion(ctx, "paged-search-attribute", workflow.DefaultVersion, 1) == 1
 	w.pageCtx, w.stopPaging = workflow.WithCancel(ctx)
 	w.alerts = workflow.GetSignalChannelWithOptions(ctx, AlertSignal, workflow.SignalChannelOptions{
 		Description: "A repeat of the alert: counted, never paged again.",
@@ -369,15 +373,26 @@ func (w *incident) event(ctx workflow.Context, kind, actor, text string) {
 // filter by, current details to read without opening the history.
 func (w *incident) publish(ctx workflow.Context) {
 	workflow.SetCurrentDetails(ctx, w.details())
-	attrs := [5]string{w.s.Service, string(w.s.Severity), string(w.s.Phase), string(w.s.Source), w.s.Team}
+	attrs := [6]string{w.s.Service, string(w.s.Severity), string(w.s.Phase), string(w.s.Source), w.s.Team}
+	var paged []string
+	if w.pagedAttr {
+		for _, p := range w.s.Pages {
+			if p.Outcome == Delivered && !slices.Contains(paged, p.Person) {
+				paged = append(paged, p.Person)
+			}
+		}
+		attrs[5] = strings.Join(paged, ",")
+	}
 	if attrs == w.attrs {
 		return
 	}
 	w.attrs = attrs
-	err := workflow.UpsertTypedSearchAttributes(ctx,
-		ServiceAttr.ValueSet(attrs[0]), SeverityAttr.ValueSet(attrs[1]),
-		PhaseAttr.ValueSet(attrs[2]), SourceAttr.ValueSet(attrs[3]), TeamAttr.ValueSet(attrs[4]))
-	if err != nil {
+	updates := []temporal.SearchAttributeUpdate{ServiceAttr.ValueSet(attrs[0]), SeverityAttr.ValueSet(attrs[1]),
+		PhaseAttr.ValueSet(attrs[2]), SourceAttr.ValueSet(attrs[3]), TeamAttr.ValueSet(attrs[4])}
+	if len(paged) > 0 {
+		updates = append(updates, PagedAttr.ValueSet(paged))
+	}
+	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
 		w.log.Info("search attributes not updated", "incidentID", w.s.ID, "error", err)
 	}
 }

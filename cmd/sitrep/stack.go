@@ -52,6 +52,7 @@ type stack struct {
 	SandboxURL string
 	Worker     *worker.Worker
 	Env        func(string) string // the sandbox's provider settings
+	PublicURL  string              // where the intake is reached, when one runs
 
 	sandboxSrv *http.Server
 }
@@ -61,10 +62,6 @@ type stack struct {
 func startDevServer(ctx context.Context, o stackOptions, logger log.Logger) (*testsuite.DevServer, error) {
 	if _, err := os.Stat(o.TemporalBin); err != nil {
 		return nil, fmt.Errorf("temporal CLI not found at %s (run `make build`): %w", o.TemporalBin, err)
-	}
-	var attrs []temporal.SearchAttributeUpdate
-	for _, k := range workflows.SearchAttributes {
-		attrs = append(attrs, k.ValueSet(""))
 	}
 	var extra []string
 	if o.DBFile != "" {
@@ -82,7 +79,7 @@ func startDevServer(ctx context.Context, o stackOptions, logger log.Logger) (*te
 		EnableUI:         o.UIPort != "",
 		UIPort:           o.UIPort,
 		LogLevel:         "error",
-		SearchAttributes: temporal.NewSearchAttributes(attrs...),
+		SearchAttributes: temporal.NewSearchAttributes(workflows.SearchAttributes...),
 		ExtraArgs:        extra,
 		Stdout:           out,
 		Stderr:           out,
@@ -129,7 +126,8 @@ func (s *stack) startSandbox(o stackOptions) error {
 		return fmt.Errorf("sandbox: listen on %s: %w", addr, err)
 	}
 	s.SandboxURL = "http://" + ln.Addr().String()
-	s.Sandbox = sandbox.New(sandbox.Options{Who: who(o.Catalog), IncidentOf: workflows.FindIncidentID})
+	s.PublicURL = o.PublicURL
+	s.Sandbox = sandbox.New(sandbox.Options{Who: who(o.Catalog), IncidentOf: workflows.FindIncidentID, IntakeURL: o.PublicURL})
 	s.Env = s.Sandbox.Env(s.SandboxURL, os.Getenv)
 	h := s.Sandbox.Handler()
 	if o.SandboxWrap != nil {
@@ -177,17 +175,8 @@ func (s *stack) Stop() {
 // who names the person behind an address, from the catalog.
 func who(c *catalog.Catalog) func(channel, address string) string {
 	return func(channel, address string) string {
-		if c == nil {
-			return ""
-		}
-		for _, p := range c.People {
-			for _, ct := range p.Contacts {
-				if ct.Address == address && (string(ct.Channel) == channel || channel == "") {
-					return p.Handle
-				}
-			}
-		}
-		return ""
+		h, _ := c.PersonAt(catalog.Channel(channel), address)
+		return h
 	}
 }
 

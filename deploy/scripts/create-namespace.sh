@@ -15,4 +15,6 @@ for sa in SitrepService SitrepSeverity SitrepPhase SitrepSource SitrepTeam; do
   temporal operator search-attribute create --namespace "$NAMESPACE" --name "$sa" --type Keyword \
     || echo "search attribute $sa exists"
 done
+temporal operator search-attribute create --namespace "$NAMESPACE" --name SitrepPaged --type KeywordList \
+  || echo "search attribute SitrepPaged exists"
 echo "namespace $NAMESPACE ready"

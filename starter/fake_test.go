@@ -1,0 +1,280 @@
+package starter
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/sitrep-dev/sitrep/integrations/acklink"
+	"github.com/sitrep-dev/sitrep/workflows"
+)
+
+// fakeIncidents is an in-memory Incidents. Like Temporal, it answers a
+// repeated request ID with the first answer and records the update once.
+type fakeIncidents struct {
+	mu        sync.Mutex
+	alerts    []workflows.Alert
+	open      map[string]bool
+	states    map[string]workflows.IncidentState
+	acks      []call
+	resolves  []call
+	seen      map[string]any // request ID → first result
+	alertErr  error          // Alert fails with it once failAfter alerts are recorded
+	failAfter int
+	updateErr error // Acknowledge, Escalate and Resolve fail with it
+	statusErr error
+	readyErr  error
+	listed    []Listed
+	listErr   error
+}
+
+// call is one recorded update.
+type call struct {
+	ID, RequestID, Person, Channel, Kind string
+}
+
+func newFake() *fakeIncidents {
+	return &fakeIncidents{open: map[string]bool{}, states: map[string]workflows.IncidentState{}, seen: map[string]any{}}
+}
+
+func (f *fakeIncidents) Alert(_ context.Context, al workflows.Alert) (Receipt, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.alertErr != nil && len(f.alerts) >= f.failAfter {
+		return Receipt{}, f.alertErr
+	}
+	if err := workflows.ValidateAlert(al); err != nil {
+		return Receipt{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	f.alerts = append(f.alerts, al)
+	id := workflows.IncidentID(al.Service, al.DedupKey)
+	if al.Resolved && !f.open[id] {
+		return Receipt{IncidentID: id, Ignored: true}, nil
+	}
+	opened := !f.open[id]
+	f.open[id] = true
+	return Receipt{IncidentID: id, Opened: opened}, nil
+}
+
+func (f *fakeIncidents) Acknowledge(_ context.Context, id, requestID string, req workflows.AckRequest) (workflows.AckResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if r, ok := f.seen[requestID]; ok && requestID != "" {
+		return r.(workflows.AckResult), nil
+	}
+	if f.updateErr != nil {
+		return workflows.AckResult{}, f.updateErr
+	}
+	st, ok := f.states[id]
+	if !ok {
+		return workflows.AckResult{}, fmt.Errorf("acknowledge %s: %w", id, ErrNotFound)
+	}
+	if st.AcknowledgedBy != "" {
+		return workflows.AckResult{}, &RejectedError{Type: workflows.RejectAlreadyAcknowledged,
+			Message: "already acknowledged by " + st.AcknowledgedBy, By: st.AcknowledgedBy, At: *st.AcknowledgedAt}
+	}
+	if req.Person == "mallory" {
+		return workflows.AckResult{}, &RejectedError{Type: workflows.RejectUnknownResponder, Message: "mallory is not a responder on " + id}
+	}
+	at := time.Date(2026, 3, 2, 10, 4, 0, 0, time.UTC)
+	st.AcknowledgedBy, st.AcknowledgedAt, st.Phase = req.Person, &at, workflows.Acknowledged
+	f.states[id] = st
+	f.acks = append(f.acks, call{id, requestID, req.Person, req.Channel, "ack"})
+	res := workflows.AckResult{Person: req.Person, At: at}
+	f.seen[requestID] = res
+	return res, nil
+}
+
+func (f *fakeIncidents) Escalate(_ context.Context, id, requestID string, req workflows.EscalateRequest) (workflows.EscalateResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if r, ok := f.seen[requestID]; ok && requestID != "" {
+		return r.(workflows.EscalateResult), nil
+	}
+	if f.updateErr != nil {
+		return workflows.EscalateResult{}, f.updateErr
+	}
+	if _, ok := f.states[id]; !ok {
+		return workflows.EscalateResult{}, fmt.Errorf("escalate %s: %w", id, ErrNotFound)
+	}
+	f.acks = append(f.acks, call{id, requestID, req.Person, req.Channel, "escalate"})
+	res := workflows.EscalateResult{Level: 2}
+	f.seen[requestID] = res
+	return res, nil
+}
+
+func (f *fakeIncidents) Resolve(_ context.Context, id string, req workflows.PhaseRequest) (workflows.PhaseResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.updateErr != nil {
+		return workflows.PhaseResult{}, f.updateErr
+	}
+	st, ok := f.states[id]
+	if !ok || st.Phase == workflows.Resolved {
+		return workflows.PhaseResult{}, fmt.Errorf("resolve %s: %w", id, ErrNotFound)
+	}
+	st.Phase = workflows.Resolved
+	f.states[id] = st
+	f.resolves = append(f.resolves, call{ID: id, Person: req.By, Kind: "resolve"})
+	return workflows.PhaseResult{Phase: workflows.Resolved}, nil
+}
+
+func (f *fakeIncidents) Status(_ context.Context, id string) (workflows.IncidentState, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.statusErr != nil {
+		return workflows.IncidentState{}, f.statusErr
+	}
+	st, ok := f.states[id]
+	if !ok {
+		return st, fmt.Errorf("status %s: %w", id, ErrNotFound)
+	}
+	return st, nil
+}
+
+func (f *fakeIncidents) List(context.Context, ListFilter) ([]Listed, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.listed, f.listErr
+}
+
+func (f *fakeIncidents) Ready(context.Context) error { return f.readyErr }
+
+func (f *fakeIncidents) recorded() []workflows.Alert {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]workflows.Alert(nil), f.alerts...)
+}
+
+func (f *fakeIncidents) updates() []call {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]call(nil), f.acks...)
+}
+
+// addIncident makes an open incident the fake knows.
+func (f *fakeIncidents) addIncident(id string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.states[id] = workflows.IncidentState{ID: id, Phase: workflows.Triggered, Service: "payments", Severity: "SEV1", Summary: "Checkout error rate above 5%"}
+	f.listed = append(f.listed, Listed{ID: id, Phase: "triggered", Service: "payments", Status: "Running"})
+}
+
+// fakePeople is a catalog of alice and bob.
+type fakePeople struct{}
+
+func (fakePeople) ByPhone(n string) (string, bool) {
+	return lookup(map[string]string{"+15550100001": "alice", "+15550100002": "bob"}, n)
+}
+
+func (fakePeople) ByChatID(id string) (string, bool) {
+	return lookup(map[string]string{"U0CA5": "alice", "U0BOB": "bob", "mm-alice": "alice", "mm-bob": "bob"}, id)
+}
+
+func (fakePeople) ByEmail(e string) (string, bool) {
+	return lookup(map[string]string{"alice@example.com": "alice"}, e)
+}
+
+func lookup(m map[string]string, k string) (string, bool) {
+	v, ok := m[k]
+	return v, ok
+}
+
+// fakeRecent says alice was last paged for incPayments.
+type fakeRecent struct{}
+
+func (fakeRecent) LatestFor(person string) (string, bool) {
+	if person == "alice" {
+		return incPayments, true
+	}
+	return "", false
+}
+
+// Test fixtures.
+const (
+	incPayments     = "inc-payments-1a2b3c4d"
+	amKey           = "am-key-0123456789abcdef"
+	amKeyRotated    = "am-key-fedcba9876543210"
+	grafanaKey      = "grafana-key-0123456789"
+	genericKey      = "generic-key-0123456789"
+	reportKey       = "report-key-0123456789a"
+	pdRoutingKey    = "e93facc04764012d7bfb002500d5d1a6"
+	twilioToken     = "twilio-auth-token-0123456789abcdef"
+	slackSecret     = "8f742231b10e8888abcd99yyyzzz85a5"
+	pdSecret        = "pd-webhook-secret-0123456789"
+	pdSecretRotated = "pd-webhook-secret-rotated-9876"
+	publicURL       = "https://sitrep.example.com"
+)
+
+var testNow = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+
+func testSigner(t *testing.T) *acklink.Signer {
+	t.Helper()
+	s, err := acklink.New(publicURL, time.Hour, []byte("0123456789abcdef0123456789abcdef"))
+	require.NoError(t, err)
+	return s
+}
+
+func testConfig(t *testing.T) IntakeConfig {
+	return IntakeConfig{
+		Keys: map[string][]Key{
+			IntegrationAlertmanager: {{Value: amKey}, {Value: amKeyRotated}},
+			IntegrationGrafana:      {{Value: grafanaKey}},
+			IntegrationGeneric:      {{Value: genericKey}},
+			IntegrationReport:       {{Value: reportKey}},
+			IntegrationPagerDuty:    {{Value: pdRoutingKey, Service: "datapipe"}},
+		},
+		PublicURL:               publicURL,
+		AckLinks:                testSigner(t),
+		People:                  fakePeople{},
+		RecentPages:             fakeRecent{},
+		TwilioAuthToken:         twilioToken,
+		SlackSigningSecret:      slackSecret,
+		PagerDutyWebhookSecrets: []string{pdSecret, pdSecretRotated},
+		PagerDutyUsers:          map[string]string{"PLH1HKV": "alice"},
+	}
+}
+
+// newTestIntake builds an intake on a fresh fake, with the clock at testNow.
+func newTestIntake(t *testing.T, mutate ...func(*IntakeConfig)) (*Intake, *fakeIncidents) {
+	t.Helper()
+	cfg := testConfig(t)
+	for _, m := range mutate {
+		m(&cfg)
+	}
+	fake := newFake()
+	in, err := NewIntake(cfg, fake, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(t, err)
+	in.now = func() time.Time { return testNow }
+	in.newKey = func() string { return "0123456789abcdef0123456789abcdef" }
+	return in, fake
+}
+
+// do serves one request and returns the recorded response.
+func do(in *Intake, method, target string, body string, header ...string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(method, target, strings.NewReader(body))
+	for i := 0; i+1 < len(header); i += 2 {
+		r.Header.Set(header[i], header[i+1])
+	}
+	w := httptest.NewRecorder()
+	in.Handler().ServeHTTP(w, r)
+	return w
+}
+
+func readTestdata(t testing.TB, name string) string {
+	t.Helper()
+	b, err := os.ReadFile("testdata/" + name)
+	require.NoError(t, err)
+	return string(b)
+}
+
+func bearer(key string) []string { return []string{"Authorization", "Bearer " + key} }
