@@ -105,7 +105,7 @@ func serveIntake(ctx context.Context, st *starter.Client, cat *catalog.Catalog, 
 // catalogPeople finds who replied, from the catalog.
 type catalogPeople struct{ c *catalog.Catalog }
 
-func (p catalogPeople) ByPhone(n string) (string, bool)  { return p.c.PersonAt(catalog.SMS, n) }
+func (p catalogPeople) ByPhone(n string) (string, bool)   { return p.c.PersonAt(catalog.SMS, n) }
 func (p catalogPeople) ByChatID(id string) (string, bool) { return p.c.PersonAt(catalog.Chat, id) }
 func (p catalogPeople) ByEmail(e string) (string, bool)   { return p.c.PersonAt(catalog.Email, e) }
 
