@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,6 +82,11 @@ func devRun(cmd *cobra.Command, d *Deps, o *DevOptions) error {
 	}
 	defer workerLog.Close()
 
+	// Take the intake's port first: a port in use fails before anything starts.
+	intakeLn, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", o.IntakePort))
+	if err != nil {
+		return fmt.Errorf("intake: %w", err)
+	}
 	fmt.Fprintln(d.Err, "starting the Temporal dev server...")
 	s, err := startStack(ctx, stackOptions{
 		TemporalBin: o.Temporal,
@@ -98,7 +104,7 @@ func devRun(cmd *cobra.Command, d *Deps, o *DevOptions) error {
 		return err
 	}
 	defer s.Stop()
-	stopIntake, err := s.startIntake(ctx, cat, links, fmt.Sprintf("127.0.0.1:%d", o.IntakePort), slog.New(slog.NewTextHandler(workerLog, nil)))
+	stopIntake, err := s.startIntake(ctx, cat, links, intakeLn, slog.New(slog.NewTextHandler(workerLog, nil)))
 	if err != nil {
 		return err
 	}

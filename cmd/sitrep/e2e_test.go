@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"maps"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/sitrep-dev/sitrep/catalog"
+	"github.com/sitrep-dev/sitrep/integrations/acklink"
 	"github.com/sitrep-dev/sitrep/integrations/inbox"
 	"github.com/sitrep-dev/sitrep/integrations/sendgrid"
 	"github.com/sitrep-dev/sitrep/integrations/twilio"
@@ -444,5 +446,151 @@ func TestEndToEndFlakyProviders(t *testing.T) {
 	defer mu.Unlock()
 	if refusedBob != incidents {
 		t.Fatalf("bob's refused number was tried %d times for %d incidents: a permanent error was retried", refusedBob, incidents)
+	}
+}
+
+// alertmanagerPayload is an Alertmanager v4 webhook for one alert.
+func alertmanagerPayload(status, fingerprint string) string {
+	return `{"version":"4","groupKey":"{}:{alertname=\"HighErrorRate\"}","truncatedAlerts":0,"status":"` + status + `",
+"receiver":"sitrep","groupLabels":{"alertname":"HighErrorRate"},
+"commonLabels":{"alertname":"HighErrorRate","service":"checkout","severity":"critical"},
+"commonAnnotations":{"summary":"checkout 5xx above 5%"},"externalURL":"http://alertmanager:9093",
+"alerts":[{"status":"` + status + `","labels":{"alertname":"HighErrorRate","service":"checkout","severity":"critical"},
+"annotations":{"summary":"checkout 5xx above 5%"},"startsAt":"2026-11-25T04:00:00Z","endsAt":"0001-01-01T00:00:00Z",
+"generatorURL":"http://prometheus:9090/graph","fingerprint":"` + fingerprint + `"}]}`
+}
+
+func post(t *testing.T, url, key, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body) // a short body fails the caller's assertion
+	return resp.StatusCode, string(b)
+}
+
+// TestEndToEndIntake: an Alertmanager POST opens an incident that pages
+// through the sandbox, an SMS reply acknowledges it, a resolved POST
+// mitigates it; forged and bad requests change nothing.
+func TestEndToEndIntake(t *testing.T) {
+	cat, err := catalog.Parse("e2e.yaml", []byte(strings.ReplaceAll(e2eCatalog, "delay: 3s", "delay: 10m")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	publicURL := "http://" + ln.Addr().String()
+	links, err := acklink.New(publicURL, time.Hour, []byte(strings.Repeat("k", 32)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s, err := startStack(ctx, stackOptions{TemporalBin: temporalBin(t), Catalog: cat, PublicURL: publicURL, Links: links})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Stop)
+	stop, err := s.startIntake(ctx, cat, links, ln, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	am := publicURL + "/v1/alerts/alertmanager"
+	amKey := devKeys[starter.IntegrationAlertmanager]
+
+	if code, body := post(t, am, "", alertmanagerPayload("firing", "f00d")); code != http.StatusUnauthorized {
+		t.Fatalf("no key: %d %s", code, body)
+	}
+	if code, body := post(t, am, amKey, `{"version":"4","status":"firing","alerts":[{"status":"firing","labels":{"severity":"critical"}}]}`); code != http.StatusBadRequest || !strings.Contains(body, "alerts[0]") {
+		t.Fatalf("bad payload: %d %s", code, body)
+	}
+	code, body := post(t, am, amKey, alertmanagerPayload("firing", "f00d"))
+	var res struct {
+		Alerts []struct{ ID, Outcome string } `json:"alerts"`
+	}
+	if err := json.Unmarshal([]byte(body), &res); code != http.StatusOK || err != nil || len(res.Alerts) != 1 || res.Alerts[0].Outcome != "opened" {
+		t.Fatalf("firing: %d %s", code, body)
+	}
+	id := res.Alerts[0].ID
+	waitInbox(t, s, "pages to alice", func(m []inbox.Message) bool { return len(to(m, "alice")) == 2 })
+
+	// Only the unauthorised and bad requests came before: one incident.
+	st := starter.New(s.Client)
+	rows, err := st.List(ctx, starter.ListFilter{})
+	if err != nil || len(rows) > 1 {
+		t.Fatalf("incidents: %v %+v", err, rows)
+	}
+
+	// A forged reply changes nothing.
+	form := "From=%2B15550100001&Body=4&MessageSid=SMforged"
+	req, _ := http.NewRequest(http.MethodPost, publicURL+"/v1/twilio/sms", strings.NewReader(form))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Twilio-Signature", "Zm9yZ2Vk")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("forged SMS reply: %d", resp.StatusCode)
+	}
+
+	// alice replies "4" with no code: the intake finds her latest page
+	// through visibility, which lags a moment behind the page.
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if got, ok, err := st.LatestPage(ctx, "alice"); err == nil && ok && got == id {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("visibility never showed alice's page")
+		}
+		<-time.After(200 * time.Millisecond)
+	}
+	resp, err = s.Sandbox.Twilio.SendInboundSMS(ctx, publicURL+"/v1/twilio/sms", "+15550100001", "4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply, _ := io.ReadAll(resp.Body) // asserted below
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(reply), "Acknowledged as alice") {
+		t.Fatalf("SMS reply: %d %s", resp.StatusCode, reply)
+	}
+	state, err := st.Status(ctx, id)
+	if err != nil || state.AcknowledgedBy != "alice" || state.Phase != workflows.Acknowledged {
+		t.Fatalf("after the reply: %v %s %q", err, state.Phase, state.AcknowledgedBy)
+	}
+
+	// Alertmanager says it resolved: the incident is mitigated.
+	if code, body := post(t, am, amKey, alertmanagerPayload("resolved", "f00d")); code != http.StatusOK || !strings.Contains(body, `"folded"`) {
+		t.Fatalf("resolved: %d %s", code, body)
+	}
+	deadline = time.Now().Add(15 * time.Second)
+	for {
+		state, err = st.Status(ctx, id)
+		if err == nil && state.Phase == workflows.Mitigated && state.MitigatedBySource {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after resolved: %v %s", err, state.Phase)
+		}
+		<-time.After(100 * time.Millisecond)
+	}
+	// A resolved alert for an incident that never opened opens nothing.
+	if code, body := post(t, am, amKey, alertmanagerPayload("resolved", "beef")); code != http.StatusOK || !strings.Contains(body, `"ignored"`) {
+		t.Fatalf("resolved without incident: %d %s", code, body)
 	}
 }

@@ -57,7 +57,11 @@ know who replied from which phone or chat account.`,
 			}
 			defer tc.Close()
 			logger := slog.New(slog.NewJSONHandler(d.Err, nil))
-			stop, err := serveIntake(cmd.Context(), starter.New(tc), cat, links, cfg, addr, logger)
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return fmt.Errorf("intake: listen on %s: %w", addr, err)
+			}
+			stop, err := serveIntake(cmd.Context(), starter.New(tc), cat, links, cfg, ln, logger)
 			if err != nil {
 				return err
 			}
@@ -72,20 +76,17 @@ know who replied from which phone or chat account.`,
 	return cmd
 }
 
-// serveIntake serves the intake on addr until the returned stop is called,
+// serveIntake serves the intake on ln until the returned stop is called,
 // which drains requests in flight.
 func serveIntake(ctx context.Context, st *starter.Client, cat *catalog.Catalog, links *acklink.Signer,
-	cfg starter.IntakeConfig, addr string, logger *slog.Logger) (stop func(), err error) {
+	cfg starter.IntakeConfig, ln net.Listener, logger *slog.Logger) (stop func(), err error) {
 	cfg.AckLinks = links
 	cfg.People = catalogPeople{cat}
 	cfg.RecentPages = recentPages{st}
 	in, err := starter.NewIntake(cfg, st, logger)
 	if err != nil {
+		_ = ln.Close() // unused now; the config error is what matters
 		return nil, &usageError{err.Error()}
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("intake: listen on %s: %w", addr, err)
 	}
 	srv := &http.Server{Handler: in.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}
 	go func() {
@@ -130,7 +131,7 @@ var devKeys = map[string]string{
 
 // startIntake serves the intake for the dev stack, wired to the sandbox's
 // provider secrets so its replies and clicks verify.
-func (s *stack) startIntake(ctx context.Context, cat *catalog.Catalog, links *acklink.Signer, addr string, logger *slog.Logger) (func(), error) {
+func (s *stack) startIntake(ctx context.Context, cat *catalog.Catalog, links *acklink.Signer, ln net.Listener, logger *slog.Logger) (func(), error) {
 	cfg, err := starter.IntakeConfigFromEnv(s.Env)
 	if err != nil {
 		return nil, err
@@ -144,5 +145,5 @@ func (s *stack) startIntake(ctx context.Context, cat *catalog.Catalog, links *ac
 		}
 		cfg.Keys[integration] = []starter.Key{k}
 	}
-	return serveIntake(ctx, starter.New(s.Client), cat, links, cfg, addr, logger)
+	return serveIntake(ctx, starter.New(s.Client), cat, links, cfg, ln, logger)
 }
