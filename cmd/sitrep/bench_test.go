@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -187,5 +190,154 @@ func BenchmarkAlertToFirstPage(b *testing.B) {
 		b.ReportMetric(ms(pct(sitrep, .5)), "p50-ms")
 		b.ReportMetric(ms(pct(sitrep, .99)), "p99-ms")
 		b.ReportMetric(ms(pct(sitrep, .99))/ms(pct(bare, .99)), "p99-ratio")
+	}
+}
+
+// BaselineSignals is the storm's bare comparison: a workflow that takes
+// signals and does nothing with them, ending after n.
+func BaselineSignals(ctx workflow.Context, n int) error {
+	ch := workflow.GetSignalChannel(ctx, "alert")
+	for range n {
+		ch.Receive(ctx, nil)
+	}
+	return nil
+}
+
+// storm runs total calls over workers concurrent senders and returns each
+// call's latency, sorted, and the wall time of the whole storm.
+func storm(b *testing.B, total, workers int, call func(i int) error) ([]time.Duration, time.Duration) {
+	jobs := make(chan int)
+	lat := make([]time.Duration, total)
+	var wg sync.WaitGroup
+	var errMu sync.Mutex
+	var firstErr error
+	begin := time.Now()
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				t0 := time.Now()
+				if err := call(i); err != nil {
+					errMu.Lock()
+					firstErr = cmpOr(firstErr, err)
+					errMu.Unlock()
+				}
+				lat[i] = time.Since(t0)
+			}
+		}()
+	}
+	for i := range total {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	wall := time.Since(begin)
+	if firstErr != nil {
+		b.Fatal(firstErr)
+	}
+	slices.Sort(lat)
+	return lat, wall
+}
+
+// BenchmarkAlertStorm sends 10,000 alerts over 100 dedup keys from 50
+// concurrent senders to the intake on the dev server, checks they made
+// exactly 100 incidents, and compares with a bare SignalWithStart loop.
+func BenchmarkAlertStorm(b *testing.B) {
+	const total, keys, senders = 10000, 100, 50
+	cat, err := catalog.Parse("bench.yaml", []byte(strings.ReplaceAll(e2eCatalog, "delay: 3s", "delay: 30m")))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	publicURL := "http://" + ln.Addr().String()
+	s, err := startStack(ctx, stackOptions{TemporalBin: temporalBin(b), Catalog: cat, DBFile: filepath.Join(b.TempDir(), "temporal.db"), PublicURL: publicURL})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Stop()
+	stop, err := s.startIntake(ctx, cat, nil, ln, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer stop()
+	bw := worker.New(s.Client, "baseline", sitrepworker.Tuning())
+	bw.RegisterWorkflowWithOptions(BaselineSignals, workflow.RegisterOptions{Name: "BaselineSignals"})
+	if err := bw.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer bw.Stop()
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: senders}}
+	key := devKeys[starter.IntegrationGeneric]
+
+	for range b.N {
+		run := fmt.Sprint(time.Now().UnixNano())
+		service := "storm-" + run
+		// The bare loop runs first, so the intake's run faces the larger
+		// database: the comparison leans against sitrep, not for it.
+		bare, bareWall := storm(b, total, senders, func(i int) error {
+			_, err := s.Client.SignalWithStartWorkflow(ctx, fmt.Sprintf("bare-%s-%d", run, i%keys), "alert", i,
+				client.StartWorkflowOptions{TaskQueue: "baseline"}, "BaselineSignals", total/keys)
+			return err
+		})
+		intake, intakeWall := storm(b, total, senders, func(i int) error {
+			body := fmt.Sprintf(`{"service":%q,"severity":"SEV3","summary":"storm alert","dedupKey":"k%d"}`, service, i%keys)
+			req, err := http.NewRequest(http.MethodPost, publicURL+"/v1/alerts", strings.NewReader(body))
+			if err != nil {
+				return err
+			}
+			req.Header.Set("Authorization", "Bearer "+key)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := hc.Do(req)
+			if err != nil {
+				return err
+			}
+			_, _ = io.Copy(io.Discard, resp.Body) // drained so the connection is reused
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("alert %d: intake answered %d", i, resp.StatusCode)
+			}
+			return nil
+		})
+		b.StopTimer()
+
+		// Exactly 100 incidents, holding every one of the 10,000 alerts.
+		st := starter.New(s.Client)
+		var rows []starter.Listed
+		deadline := time.Now().Add(time.Minute)
+		for {
+			rows, err = st.List(ctx, starter.ListFilter{Service: service, Limit: 1000})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(rows) >= keys || time.Now().After(deadline) {
+				break
+			}
+			<-time.After(200 * time.Millisecond)
+		}
+		alerts := 0
+		for _, r := range rows {
+			state, err := st.Status(ctx, r.ID)
+			if err != nil {
+				b.Fatal(err)
+			}
+			alerts += state.AlertCount
+		}
+		if len(rows) != keys || alerts != total {
+			b.Fatalf("storm made %d incidents holding %d alerts; want %d holding %d", len(rows), alerts, keys, total)
+		}
+		ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+		intakeRate, bareRate := float64(total)/intakeWall.Seconds(), float64(total)/bareWall.Seconds()
+		fmt.Printf("\nalert storm: %d alerts over %d dedup keys, %d concurrent senders, dev server (SQLite WAL):\n", total, keys, senders)
+		fmt.Printf("  intake (HTTP, generic JSON)  %7.0f req/s   p50 %6.1f ms   p99 %6.1f ms   → %d incidents, %d alerts counted\n",
+			intakeRate, ms(pct(intake, .5)), ms(pct(intake, .99)), len(rows), alerts)
+		fmt.Printf("  bare SignalWithStart loop    %7.0f req/s   p50 %6.1f ms   p99 %6.1f ms\n", bareRate, ms(pct(bare, .5)), ms(pct(bare, .99)))
+		fmt.Printf("  throughput ratio intake/bare %.2f   (target ≥ 0.8)\n", intakeRate/bareRate)
+		b.ReportMetric(intakeRate, "intake-req/s")
+		b.ReportMetric(intakeRate/bareRate, "ratio")
 	}
 }
