@@ -145,13 +145,13 @@ func (a *Activities) Recipients(ctx context.Context, in RecipientsInput) ([]cata
 	if in.Person != "" {
 		r, err := c.Reach(in.Person, in.Channels)
 		if err != nil {
-			return nil, catalogError("recipients", err)
+			return nil, catalogError(err)
 		}
 		return []catalog.Recipient{r}, nil
 	}
 	rs, err := c.Recipients(in.Policy, in.Level, in.At, in.Channels)
 	if err != nil {
-		return nil, catalogError("recipients", err)
+		return nil, catalogError(err)
 	}
 	return rs, nil
 }
@@ -263,6 +263,6 @@ func classify(err error) error {
 	return err
 }
 
-func catalogError(step string, err error) error {
-	return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s: %v", step, err), ErrCatalog, nil)
+func catalogError(err error) error {
+	return temporal.NewNonRetryableApplicationError(err.Error(), ErrCatalog, nil)
 }

@@ -74,9 +74,9 @@ func TestFlagAlert(t *testing.T) {
 			labels: []string{"region=eu", "team=pay"}, output: "json", timeout: 5 * time.Second,
 		},
 		{
-			name: "defaults",
-			args: []string{"--service", "checkout", "--severity", "SEV2", "--summary", "slow"},
-			want: workflows.Alert{Source: workflows.Monitoring, Integration: "cli", Service: "checkout", Severity: "SEV2", Summary: "slow"},
+			name:   "defaults",
+			args:   []string{"--service", "checkout", "--severity", "SEV2", "--summary", "slow"},
+			want:   workflows.Alert{Source: workflows.Monitoring, Integration: "cli", Service: "checkout", Severity: "SEV2", Summary: "slow"},
 			output: "text", timeout: 30 * time.Second,
 		},
 		{name: "no summary", args: []string{"--service", "checkout", "--severity", "SEV1"}, wantErr: `"summary"`},
@@ -333,17 +333,17 @@ func (f *fakeIncidents) List(_ context.Context, flt starter.ListFilter) ([]start
 	return f.list, f.err
 }
 
-var now = time.Date(2026, 3, 2, 10, 4, 5, 0, time.UTC)
+var testNow = time.Date(2026, 3, 2, 10, 4, 5, 0, time.UTC)
 
-// result is what a user sees after running sitrep.
-type result struct {
+// cliResult is what a user sees after running sitrep.
+type cliResult struct {
 	stdout, stderr string
 	code           int
 	closed         bool // the connection was closed
 }
 
 // sitrep runs the CLI in-process with inc as the connection to Temporal.
-func sitrep(t *testing.T, inc Incidents, args ...string) result {
+func sitrep(t *testing.T, inc Incidents, args ...string) cliResult {
 	t.Helper()
 	var out, errb bytes.Buffer
 	var closed bool
@@ -351,7 +351,7 @@ func sitrep(t *testing.T, inc Incidents, args ...string) result {
 	d.In, d.Out, d.Err = strings.NewReader(""), &out, &errb
 	d.Getenv = func(string) string { return "" }
 	d.Environ = func() []string { return nil }
-	d.Now = func() time.Time { return now.In(time.FixedZone("CET", 3600)) }
+	d.Now = func() time.Time { return testNow.In(time.FixedZone("CET", 3600)) }
 	d.Dial = func(context.Context) (client.Client, error) {
 		t.Errorf("sitrep %s dialled Temporal", strings.Join(args, " "))
 		return nil, errors.New("no temporal in this test")
@@ -364,7 +364,7 @@ func sitrep(t *testing.T, inc Incidents, args ...string) result {
 		return inc, func() { closed = true }, nil
 	}
 	code := run(args, d)
-	return result{out.String(), errb.String(), code, closed}
+	return cliResult{out.String(), errb.String(), code, closed}
 }
 
 func TestCLIAlert(t *testing.T) {
@@ -396,7 +396,7 @@ func TestCLIAlert(t *testing.T) {
 				t.Error("the connection was not closed")
 			}
 			want := workflows.Alert{Source: workflows.Monitoring, Integration: "cli", Service: "checkout", Severity: catalog.SEV1,
-				Summary: "error rate 12%", Labels: tt.wantLabels, ReceivedAt: now}
+				Summary: "error rate 12%", Labels: tt.wantLabels, ReceivedAt: testNow}
 			if !reflect.DeepEqual(f.alert, want) {
 				t.Errorf("starter got\n  %+v\nwant\n  %+v", f.alert, want)
 			}
@@ -880,7 +880,7 @@ func TestCLIWorkerConfig(t *testing.T) {
 		{name: "no catalog", args: []string{"worker"}, wantErr: []string{"no catalog: pass --catalog or set SITREP_CATALOG"}},
 		{name: "catalog missing", args: []string{"worker", "--catalog", "/nonexistent/catalog.yaml"}, wantErr: []string{"/nonexistent/catalog.yaml"}},
 		{name: "bad config", args: []string{"worker", "--catalog", "../../examples/catalog.yaml"},
-			env: map[string]string{"SITREP_ACK_TTL": "soon", "SITREP_PUBLIC_URL": "https://sitrep.example.com"},
+			env:     map[string]string{"SITREP_ACK_TTL": "soon", "SITREP_PUBLIC_URL": "https://sitrep.example.com"},
 			wantErr: []string{"SITREP_ACK_TTL", "SITREP_PUBLIC_URL and SITREP_ACK_KEYS go together"}},
 		{name: "half-configured provider", args: []string{"worker", "--catalog", "../../examples/catalog.yaml"},
 			env: map[string]string{"TWILIO_ACCOUNT_SID": "AC1"}, wantErr: []string{"TWILIO_AUTH_TOKEN", "TWILIO_FROM"}},

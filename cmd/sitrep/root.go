@@ -118,6 +118,10 @@ func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(f
 
 func run(args []string, d *Deps) int {
 	root := newCmdRoot(d)
+	// An error before a command's RunE started is cobra's: a missing
+	// required flag, wrong arguments, an unknown command. All are usage.
+	ran := false
+	markRun(root, &ran)
 	root.SetArgs(args)
 	root.SetIn(d.In)
 	root.SetOut(d.Out)
@@ -125,10 +129,27 @@ func run(args []string, d *Deps) int {
 	ctx, stop := signal.NotifyContext(context.Background(), d.Signals...)
 	defer stop()
 	err := root.ExecuteContext(ctx)
+	var usage *usageError
+	if err != nil && !ran && !errors.As(err, &usage) {
+		err = &usageError{err.Error()}
+	}
 	if err != nil {
 		fmt.Fprintln(d.Err, "sitrep:", err)
 	}
 	return exitCode(err)
+}
+
+// markRun makes every command under c set *ran when its RunE starts.
+func markRun(c *cobra.Command, ran *bool) {
+	if run := c.RunE; run != nil {
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			*ran = true
+			return run(cmd, args)
+		}
+	}
+	for _, sub := range c.Commands() {
+		markRun(sub, ran)
+	}
 }
 
 func newCmdRoot(d *Deps) *cobra.Command {

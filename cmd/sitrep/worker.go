@@ -20,8 +20,9 @@ func newCmdWorker(d *Deps) *cobra.Command {
 		Short: "Run the worker: incidents page through the providers configured in the environment",
 		Long: `Run the worker. The catalog comes from --catalog or SITREP_CATALOG; providers
 from their environment variables (TWILIO_*, SENDGRID_*, SMTP_*, SLACK_*,
-PAGERDUTY_*); a provider with no configuration is off, and the worker says
-which channels are live when it starts.`,
+PAGERDUTY_*); a provider with no configuration is off (PagerDuty's Events API
+needs none: it is always on), and the worker says which channels are live
+when it starts.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := worker.LoadConfig(d.Getenv)

@@ -317,7 +317,7 @@ func (f *Fake) createCall(w http.ResponseWriter, r *http.Request) {
 	text := strings.Join(d.Say, " ")
 	f.opts.Inbox.Add(inbox.Message{
 		Channel: "voice", Provider: "twilio", To: to, From: from, Text: text,
-		Incident: f.incidentOf(text), ProviderID: d.SID, Links: inboxLinks(d.Links, "Keypad (Gather action)"),
+		Incident: f.incidentOf(text + " " + strings.Join(d.Links, " ")), ProviderID: d.SID, Links: inboxLinks(d.Links, "Keypad (Gather action)"),
 	})
 	writeJSON(w, http.StatusCreated, f.resource(d))
 }

@@ -1,0 +1,138 @@
+// Package deploy holds the Docker deployment's scripts and config; its test
+// checks docker-compose.yml without a Docker engine.
+package deploy
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"go.temporal.io/sdk/temporal"
+	"gopkg.in/yaml.v3"
+
+	"github.com/sitrep-dev/sitrep/workflows"
+)
+
+type compose struct {
+	Services map[string]struct {
+		Image     string         `yaml:"image"`
+		Build     any            `yaml:"build"`
+		Command   any            `yaml:"command"`
+		DependsOn map[string]any `yaml:"depends_on"`
+		Volumes   []string       `yaml:"volumes"`
+		EnvFile   []struct {
+			Path     string `yaml:"path"`
+			Required *bool  `yaml:"required"`
+		} `yaml:"env_file"`
+	} `yaml:"services"`
+	Volumes map[string]any `yaml:"volumes"`
+}
+
+// pinned is an image with an explicit version tag: never latest, never none.
+var pinned = regexp.MustCompile(`^[a-z0-9./-]+:[0-9][0-9A-Za-z.-]*$`)
+
+func TestCompose(t *testing.T) {
+	root := ".."
+	raw, err := os.ReadFile(filepath.Join(root, "docker-compose.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c compose
+	if err := yaml.Unmarshal(raw, &c); err != nil {
+		t.Fatalf("docker-compose.yml does not parse: %v", err)
+	}
+	for _, want := range []string{"postgresql", "temporal-schema", "temporal", "temporal-setup", "temporal-ui", "sitrep-worker", "sitrep-intake"} {
+		if _, ok := c.Services[want]; !ok {
+			t.Errorf("service %s missing", want)
+		}
+	}
+	built := map[string]bool{} // images this compose file builds itself
+	for _, s := range c.Services {
+		if s.Build != nil {
+			built[s.Image] = true
+		}
+	}
+	for name, s := range c.Services {
+		if s.Image == "" && s.Build == nil {
+			t.Errorf("%s: neither image nor build", name)
+		}
+		if s.Image != "" && s.Build == nil && !built[s.Image] && !pinned.MatchString(s.Image) {
+			t.Errorf("%s: image %q is not pinned to a version tag", name, s.Image)
+		}
+		if s.Build != nil {
+			if _, err := os.Stat(filepath.Join(root, "Dockerfile")); err != nil {
+				t.Errorf("%s: builds from a Dockerfile that is not there", name)
+			}
+		}
+		for dep := range s.DependsOn {
+			if _, ok := c.Services[dep]; !ok {
+				t.Errorf("%s depends on unknown service %s", name, dep)
+			}
+		}
+		for _, v := range s.Volumes {
+			src := strings.SplitN(v, ":", 2)[0]
+			if strings.HasPrefix(src, "./") {
+				if _, err := os.Stat(filepath.Join(root, src)); err != nil {
+					t.Errorf("%s: volume source %s does not exist", name, src)
+				}
+			} else if _, ok := c.Volumes[src]; !ok {
+				t.Errorf("%s: named volume %s is not declared", name, src)
+			}
+		}
+		for _, f := range s.EnvFile {
+			if _, err := os.Stat(filepath.Join(root, f.Path)); err != nil && (f.Required == nil || *f.Required) {
+				t.Errorf("%s: required env file %s does not exist", name, f.Path)
+			}
+			if _, err := os.Stat(filepath.Join(root, f.Path+".example")); err != nil {
+				t.Errorf("%s: no %s.example to copy the env file from", name, f.Path)
+			}
+		}
+	}
+	// The Dockerfile copies only what exists.
+	df, err := os.ReadFile(filepath.Join(root, "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(df), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 3 && f[0] == "COPY" && !strings.HasPrefix(f[1], "--from") {
+			for _, src := range f[1 : len(f)-1] {
+				if _, err := os.Stat(filepath.Join(root, src)); err != nil {
+					t.Errorf("Dockerfile copies %s, which does not exist", src)
+				}
+			}
+		}
+	}
+}
+
+// TestSearchAttributesRegistered: the namespace script registers every
+// search attribute the workflows use, with its type.
+func TestSearchAttributesRegistered(t *testing.T) {
+	script, err := os.ReadFile("scripts/create-namespace.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	registered := map[string]string{}
+	for _, m := range regexp.MustCompile(`for sa in ([A-Za-z ]+); do`).FindAllStringSubmatch(string(script), -1) {
+		for _, n := range strings.Fields(m[1]) {
+			registered[n] = "Keyword"
+		}
+	}
+	for _, m := range regexp.MustCompile(`--name (\w+) --type (\w+)`).FindAllStringSubmatch(string(script), -1) {
+		registered[m[1]] = m[2]
+	}
+	var missing []string
+	for k := range temporal.NewSearchAttributes(workflows.SearchAttributes...).GetUntypedValues() {
+		want := k.GetValueType().String() // Keyword, KeywordList: the CLI's --type names
+		if registered[k.GetName()] != want {
+			missing = append(missing, k.GetName()+"="+want)
+		}
+	}
+	slices.Sort(missing)
+	if len(missing) > 0 {
+		t.Fatalf("create-namespace.sh does not register %v (it has %v)", missing, registered)
+	}
+}
