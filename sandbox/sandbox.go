@@ -14,10 +14,15 @@ import (
 
 	"github.com/sitrep-dev/sitrep/integrations"
 	"github.com/sitrep-dev/sitrep/integrations/inbox"
+	"github.com/sitrep-dev/sitrep/integrations/jira"
+	"github.com/sitrep-dev/sitrep/integrations/mattermost"
 	"github.com/sitrep-dev/sitrep/integrations/pagerduty"
 	"github.com/sitrep-dev/sitrep/integrations/sendgrid"
 	"github.com/sitrep-dev/sitrep/integrations/slack"
+	"github.com/sitrep-dev/sitrep/integrations/statuspage"
+	"github.com/sitrep-dev/sitrep/integrations/teams"
 	"github.com/sitrep-dev/sitrep/integrations/twilio"
+	"github.com/sitrep-dev/sitrep/integrations/video"
 )
 
 // Options configures a Sandbox.
@@ -39,13 +44,22 @@ const (
 	fromEmail          = "sitrep@example.com"
 )
 
+// providerPrefixes start every provider's environment variables.
+var providerPrefixes = []string{"TWILIO_", "SENDGRID_", "SMTP_", "SLACK_", "PAGERDUTY_", "MATTERMOST_", "TEAMS_",
+	"STATUSPAGE_", "JIRA_", "ZOOM_", "VIDEO_"}
+
 // Sandbox is every provider's fake on one mux, with an inbox page.
 type Sandbox struct {
-	Inbox     *inbox.Inbox
-	Twilio    *twilio.Fake
-	SendGrid  *sendgrid.Fake
-	Slack     *slack.Fake
-	PagerDuty *pagerduty.Fake
+	Inbox      *inbox.Inbox
+	Twilio     *twilio.Fake
+	SendGrid   *sendgrid.Fake
+	Slack      *slack.Fake
+	PagerDuty  *pagerduty.Fake
+	Mattermost *mattermost.Fake
+	Teams      *teams.Fake
+	Statuspage *statuspage.Fake
+	Jira       *jira.Fake
+	Zoom       *video.Fake
 
 	opts Options
 	mux  *http.ServeMux
@@ -63,14 +77,19 @@ func New(o Options) *Sandbox {
 		box.NameBy(o.Who)
 	}
 	s := &Sandbox{
-		Inbox:     box,
-		Twilio:    twilio.NewFake(twilio.FakeOptions{Inbox: box, IncidentOf: o.IncidentOf}),
-		SendGrid:  sendgrid.NewFake(sendgrid.FakeOptions{Inbox: box}),
-		Slack:     slack.NewFake(slack.FakeOptions{Inbox: box}),
-		PagerDuty: pagerduty.NewFake(pagerduty.FakeOptions{Inbox: box}),
-		opts:      o,
-		mux:       http.NewServeMux(),
-		http:      &http.Client{Timeout: 10 * time.Second},
+		Inbox:      box,
+		Twilio:     twilio.NewFake(twilio.FakeOptions{Inbox: box, IncidentOf: o.IncidentOf}),
+		SendGrid:   sendgrid.NewFake(sendgrid.FakeOptions{Inbox: box}),
+		Slack:      slack.NewFake(slack.FakeOptions{Inbox: box}),
+		PagerDuty:  pagerduty.NewFake(pagerduty.FakeOptions{Inbox: box}),
+		Mattermost: mattermost.NewFake(mattermost.FakeOptions{Inbox: box}),
+		Teams:      teams.NewFake(teams.FakeOptions{Inbox: box}),
+		Statuspage: statuspage.NewFake(statuspage.FakeOptions{Inbox: box}),
+		Jira:       jira.NewFake(jira.FakeOptions{Inbox: box}),
+		Zoom:       video.NewFake(video.FakeOptions{}),
+		opts:       o,
+		mux:        http.NewServeMux(),
+		http:       &http.Client{Timeout: 10 * time.Second},
 	}
 	s.page = template.Must(template.New("page").Funcs(template.FuncMap{
 		"isHTTP":  func(u string) bool { return strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "https://") },
@@ -80,6 +99,11 @@ func New(o Options) *Sandbox {
 	s.SendGrid.Register(s.mux)
 	s.Slack.Register(s.mux)
 	s.PagerDuty.Register(s.mux)
+	s.Mattermost.Register(s.mux)
+	s.Teams.Register(s.mux)
+	s.Statuspage.Register(s.mux)
+	s.Jira.Register(s.mux)
+	s.Zoom.Register(s.mux)
 	s.mux.HandleFunc("GET /{$}", s.index)
 	s.mux.HandleFunc("GET /api/messages", s.messages)
 	s.mux.HandleFunc("POST /sandbox/act", s.act)
@@ -110,9 +134,13 @@ func (s *Sandbox) Env(baseURL string, fallback func(string) string) func(string)
 		if v, ok := vars[k]; ok {
 			return v
 		}
-		if fallback == nil || strings.HasPrefix(k, "TWILIO_") || strings.HasPrefix(k, "SENDGRID_") ||
-			strings.HasPrefix(k, "SLACK_") || strings.HasPrefix(k, "PAGERDUTY_") || strings.HasPrefix(k, "SMTP_") {
-			return "" // the sandbox's providers only: never a real one by accident
+		if fallback == nil {
+			return ""
+		}
+		for _, p := range providerPrefixes {
+			if strings.HasPrefix(k, p) {
+				return "" // the sandbox's providers only: never a real one by accident
+			}
 		}
 		return fallback(k)
 	}
