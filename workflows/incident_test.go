@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
@@ -498,4 +499,45 @@ func TestPagerOfRecordFollowsAckAndResolve(t *testing.T) {
 	// acknowledgment and the resolution.
 	h.wantSent([]sent{{"alice", catalog.SMS, 0}, {"carol", catalog.PagerDuty, 5 * m},
 		{"carol", "pagerduty:acknowledge", 6 * m}, {"carol", "pagerduty:resolve", 8 * m}})
+}
+
+// TestContinueAsNewMidLevel: when history grows, the incident continues as
+// new between pages; the next run resumes the level's wait without paging it
+// again, and keeps the alerts that arrived meanwhile.
+func TestContinueAsNewMidLevel(t *testing.T) {
+	h := newHarness(t, nil)
+	h.at(1*m, func() { h.env.SignalWorkflow(AlertSignal, alert("error rate 12%")) })
+	// The callback itself wakes the workflow, which sees the suggestion.
+	h.at(2*m, func() { h.env.SetContinueAsNewSuggested(true) })
+	h.env.ExecuteWorkflow(Incident, IncidentInput{Alert: alert("error rate 12%")})
+	var can *workflow.ContinueAsNewError
+	if err := h.env.GetWorkflowError(); !errors.As(err, &can) {
+		t.Fatalf("want continue-as-new, got %v", err)
+	}
+	var next IncidentInput
+	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
+		t.Fatal(err)
+	}
+	if next.State == nil || next.State.AlertCount+len(next.Pending) != 2 || !next.State.Escalation.Paged || next.State.Escalation.Level != 0 {
+		t.Fatalf("carried state: %+v, pending %d", next.State, len(next.Pending))
+	}
+	h.wantSent([]sent{{"alice", catalog.SMS, 0}, {"alice", catalog.Chat, 0}})
+
+	// The next run, from 2m: level 2 at 5m as planned, level 1 not again.
+	h2 := newHarness(t, nil)
+	h2.env.SetStartTime(start.Add(2 * m))
+	h2.at(4*m, func() { h2.ack("carol") }) // at 6m
+	h2.at(5*m, func() { h2.phase(ResolveUpdate) })
+	h2.env.ExecuteWorkflow(Incident, next)
+	if err := h2.env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	var st IncidentState
+	if err := h2.env.GetWorkflowResult(&st); err != nil {
+		t.Fatal(err)
+	}
+	h2.wantSent([]sent{{"carol", catalog.SMS, 5 * m}})
+	if st.AlertCount != 2 || st.AcknowledgedBy != "carol" || len(st.Pages) != 3 {
+		t.Fatalf("after the new run: alerts %d ackedBy %q pages %d", st.AlertCount, st.AcknowledgedBy, len(st.Pages))
+	}
 }
