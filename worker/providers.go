@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html/template"
 	"net/url"
 	"strings"
 
 	"github.com/sitrep-dev/sitrep/activities"
 	"github.com/sitrep-dev/sitrep/catalog"
 	"github.com/sitrep-dev/sitrep/integrations"
+	"github.com/sitrep-dev/sitrep/integrations/mattermost"
 	"github.com/sitrep-dev/sitrep/integrations/pagerduty"
 	"github.com/sitrep-dev/sitrep/integrations/sendgrid"
 	"github.com/sitrep-dev/sitrep/integrations/slack"
@@ -73,6 +75,18 @@ func Providers(getenv func(string) string, publicURL string) (map[catalog.Channe
 		}
 	}
 
+	if cfg, ok, err := mattermost.ConfigFromEnv(getenv); err != nil {
+		errs = append(errs, fmt.Errorf("mattermost: %w", err))
+	} else if ok {
+		if _, taken := out[catalog.Chat]; taken {
+			errs = append(errs, errors.New("both Slack and Mattermost are configured for chat; configure one"))
+		} else if c, err := mattermost.New(cfg); err != nil {
+			errs = append(errs, err)
+		} else {
+			out[catalog.Chat] = mattermostNotifier{c: c, publicURL: publicURL}
+		}
+	}
+
 	if cfg, ok, err := pagerduty.ConfigFromEnv(getenv); err != nil {
 		errs = append(errs, fmt.Errorf("pagerduty: %w", err))
 	} else if ok {
@@ -129,7 +143,23 @@ type emailSender interface {
 type emailNotifier struct{ c emailSender }
 
 func (n emailNotifier) Notify(ctx context.Context, m activities.Message) (string, error) {
-	return n.c.Send(ctx, integrations.Email{To: []string{m.To}, Subject: m.Subject, Text: m.Text, IncidentID: m.IncidentID})
+	return n.c.Send(ctx, integrations.Email{To: []string{m.To}, Subject: m.Subject, Text: m.Text, HTML: emailHTML(m),
+		IncidentID: m.IncidentID})
+}
+
+var emailPage = template.Must(template.New("email").Parse(`<!doctype html><html><body style="font-family:sans-serif">
+<p style="white-space:pre-wrap">{{.Text}}</p>
+{{if .AckURL}}<p><a href="{{.AckURL}}" style="display:inline-block;padding:.6em 1.2em;background:#c0392b;color:#fff;text-decoration:none;border-radius:4px">Acknowledge</a></p>{{end}}
+</body></html>`))
+
+// emailHTML is the HTML part of a page email: the text, and the acknowledge
+// link as a button. html/template escapes both.
+func emailHTML(m activities.Message) string {
+	var b strings.Builder
+	if err := emailPage.Execute(&b, m); err != nil {
+		return "" // the plain text part still carries everything
+	}
+	return b.String()
 }
 
 type chatNotifier struct{ c *slack.Client }
@@ -141,6 +171,27 @@ func (n chatNotifier) Notify(ctx context.Context, m activities.Message) (string,
 		{ActionID: "ack", Text: "Acknowledge", Value: m.IncidentID, Style: "primary"},
 		{ActionID: "escalate", Text: "Escalate", Value: m.IncidentID, Style: "danger"},
 	}})
+}
+
+type mattermostNotifier struct {
+	c         *mattermost.Client
+	publicURL string
+}
+
+// Notify sends a direct message. Mattermost does not sign button clicks, so
+// each button carries the person's acknowledge token, which the intake
+// checks; with no intake or no links, the message has no buttons.
+func (n mattermostNotifier) Notify(ctx context.Context, m activities.Message) (string, error) {
+	msg := mattermost.Message{Text: m.Text, Incident: m.IncidentID}
+	if token, ok := strings.CutPrefix(m.AckURL, n.publicURL+"/ack/"); ok && n.publicURL != "" {
+		for _, b := range []struct{ action, label, style string }{{"ack", "Acknowledge", "primary"}, {"escalate", "Escalate", "danger"}} {
+			msg.Buttons = append(msg.Buttons, mattermost.Button{
+				ID: b.action, Text: b.label, Style: b.style, URL: n.publicURL + "/v1/mattermost/actions",
+				Context: map[string]string{"action": b.action, "incident": m.IncidentID, "token": token},
+			})
+		}
+	}
+	return n.c.DirectMessage(ctx, m.To, msg)
 }
 
 type pagerdutyNotifier struct{ c *pagerduty.Client }
