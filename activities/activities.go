@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -36,6 +37,7 @@ type Notifier interface {
 // Message is one notification, rendered, addressed and ready for a channel.
 type Message struct {
 	IncidentID string
+	Ref        string // the incident's ref (ID and run): what links, buttons and dedup keys carry
 	Person     string // catalog handle
 	To         string // the person's address on this channel
 	Subject    string
@@ -43,6 +45,10 @@ type Message struct {
 	Severity   catalog.Severity
 	AckURL     string // signed link that acknowledges as this person; empty when none
 }
+
+// Reference is what links, buttons and dedup keys carry: the ref, or the
+// ID when the message has none.
+func (m Message) Reference() string { return orID(m.Ref, m.IncidentID) }
 
 // Catalog gives the catalog in force now; the worker may reload it between calls.
 type Catalog interface {
@@ -160,6 +166,7 @@ func (a *Activities) Recipients(ctx context.Context, in RecipientsInput) ([]cata
 // never addresses: contact details stay out of workflow history.
 type DeliverInput struct {
 	IncidentID string
+	Ref        string // the incident's ref, for links, buttons and dedup keys
 	Person     string
 	Channel    catalog.Channel
 	Kind       string // page, repage, fallback
@@ -190,9 +197,9 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (DeliverResul
 	if err != nil {
 		return DeliverResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrNoContact, nil)
 	}
-	m := Message{IncidentID: in.IncidentID, Person: in.Person, To: to, Severity: in.Severity}
+	m := Message{IncidentID: in.IncidentID, Ref: orID(in.Ref, in.IncidentID), Person: in.Person, To: to, Severity: in.Severity}
 	if a.Links != nil {
-		m.AckURL = a.Links.AckURL(in.IncidentID, in.Person)
+		m.AckURL = a.Links.AckURL(m.Ref, in.Person)
 	}
 	m.Subject, m.Text, err = a.Templates.Page(in, m.AckURL)
 	if err != nil {
@@ -200,9 +207,10 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (DeliverResul
 	}
 	id, err := n.Notify(ctx, m)
 	if err != nil {
+		err = classify(err)
 		activity.GetLogger(ctx).Warn("delivery failed", "incidentID", in.IncidentID, "person", in.Person,
 			"channel", in.Channel, "attempt", activity.GetInfo(ctx).Attempt, "error", err)
-		return DeliverResult{}, classify(err)
+		return DeliverResult{}, err
 	}
 	if a.Observe != nil {
 		a.Observe(m, time.Now())
@@ -225,6 +233,7 @@ type PageTarget struct {
 // SyncInput asks pagers of record to follow an acknowledgment or resolution.
 type SyncInput struct {
 	IncidentID string
+	Ref        string
 	Action     string // acknowledge or resolve
 	Targets    []PageTarget
 }
@@ -243,25 +252,41 @@ func (a *Activities) SyncPages(ctx context.Context, in SyncInput) error {
 		if err != nil {
 			return temporal.NewNonRetryableApplicationError(err.Error(), ErrNoContact, nil)
 		}
-		if err := s.Sync(ctx, in.Action, Message{IncidentID: in.IncidentID, Person: t.Person, To: to}); err != nil {
+		if err := s.Sync(ctx, in.Action, Message{IncidentID: in.IncidentID, Ref: orID(in.Ref, in.IncidentID), Person: t.Person, To: to}); err != nil {
 			return classify(err)
 		}
 	}
 	return nil
 }
 
+// orID is ref, or id for inputs recorded before refs existed.
+func orID(ref, id string) string {
+	if ref == "" {
+		return id
+	}
+	return ref
+}
+
 // classify turns a provider's error into what Temporal's retry needs to know.
+// Its message goes into workflow history, so contact details a provider
+// echoes back (the number it refused, the address that bounced) are
+// redacted from it.
 func classify(err error) error {
 	var ie *integrations.Error
 	if errors.As(err, &ie) {
 		if ie.Permanent() {
-			return temporal.NewNonRetryableApplicationError(ie.Error(), ErrPermanent, nil)
+			return temporal.NewNonRetryableApplicationError(redact(ie.Error()), ErrPermanent, nil)
 		}
-		return temporal.NewApplicationErrorWithOptions(ie.Error(), "TransientDelivery",
+		return temporal.NewApplicationErrorWithOptions(redact(ie.Error()), "TransientDelivery",
 			temporal.ApplicationErrorOptions{NextRetryDelay: ie.RetryAfter})
 	}
-	return err
+	return errors.New(redact(err.Error()))
 }
+
+// contactLike matches phone numbers and email addresses.
+var contactLike = regexp.MustCompile(`\+?[0-9][0-9 ().-]{6,}[0-9]|[^\s<>"'@]+@[^\s<>"'@]+\.[A-Za-z]{2,}`)
+
+func redact(s string) string { return contactLike.ReplaceAllString(s, "[redacted]") }
 
 func catalogError(err error) error {
 	return temporal.NewNonRetryableApplicationError(err.Error(), ErrCatalog, nil)

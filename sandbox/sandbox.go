@@ -231,7 +231,13 @@ func (s *Sandbox) do(ctx context.Context, id, do string) (string, error) {
 		}
 		resp, err = s.Twilio.PressDigits(ctx, m.Links[0].URL, m.ProviderID, m.To, arg)
 	case "slack":
-		resp, err = s.Slack.ClickButton(ctx, s.opts.IntakeURL+"/v1/slack/actions", integrations.Secret(slackSigningSecret), m.To, arg, m.Incident)
+		value := m.Incident
+		for _, l := range m.Links {
+			if v, ok := strings.CutPrefix(l.URL, "slack-action:"+arg+":"); ok {
+				value = v // the button's own value: the incident's ref
+			}
+		}
+		resp, err = s.Slack.ClickButton(ctx, s.opts.IntakeURL+"/v1/slack/actions", integrations.Secret(slackSigningSecret), m.To, arg, value)
 	case "pagerduty":
 		resp, err = s.PagerDuty.SendWebhook(ctx, s.opts.IntakeURL+"/v1/pagerduty/webhook", integrations.Secret(pagerdutySecret), arg, m.Incident, m.Person)
 	default:

@@ -140,6 +140,9 @@ func startOptions(id string, al workflows.Alert) client.StartWorkflowOptions {
 		// later is a new incident. Two senders racing to open it get one.
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		// Without it the SDK reports a lost race as success: the loser's
+		// alert would never be signalled.
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			workflows.ServiceAttr.ValueSet(al.Service), workflows.SeverityAttr.ValueSet(string(al.Severity)),
 			workflows.PhaseAttr.ValueSet(string(workflows.Triggered)), workflows.SourceAttr.ValueSet(string(al.Source))),
@@ -151,26 +154,32 @@ func startOptions(id string, al workflows.Alert) client.StartWorkflowOptions {
 
 // Acknowledge acknowledges incident id as req.Person. requestID, when not
 // empty, makes retries of the same request (a webhook delivered twice) count once.
+// id may be an IncidentRef, as links and buttons carry: an answer to an
+// earlier incident with the same ID is then refused.
 func (c *Client) Acknowledge(ctx context.Context, id, requestID string, req workflows.AckRequest) (workflows.AckResult, error) {
 	var out workflows.AckResult
+	id, req.Run = workflows.ParseIncidentRef(id)
 	return out, c.update(ctx, id, requestID, workflows.AcknowledgeUpdate, req, &out)
 }
 
 // Escalate pages the next level of incident id now.
 func (c *Client) Escalate(ctx context.Context, id, requestID string, req workflows.EscalateRequest) (workflows.EscalateResult, error) {
 	var out workflows.EscalateResult
+	id, req.Run = workflows.ParseIncidentRef(id)
 	return out, c.update(ctx, id, requestID, workflows.EscalateUpdate, req, &out)
 }
 
 // Mitigate marks incident id mitigated.
 func (c *Client) Mitigate(ctx context.Context, id string, req workflows.PhaseRequest) (workflows.PhaseResult, error) {
 	var out workflows.PhaseResult
+	id, req.Run = workflows.ParseIncidentRef(id)
 	return out, c.update(ctx, id, "", workflows.MitigateUpdate, req, &out)
 }
 
 // Resolve resolves incident id.
 func (c *Client) Resolve(ctx context.Context, id string, req workflows.PhaseRequest) (workflows.PhaseResult, error) {
 	var out workflows.PhaseResult
+	id, req.Run = workflows.ParseIncidentRef(id)
 	return out, c.update(ctx, id, "", workflows.ResolveUpdate, req, &out)
 }
 
@@ -205,6 +214,7 @@ func (c *Client) update(ctx context.Context, id, requestID, name string, arg, ou
 // Status returns the whole state of incident id, open or closed.
 func (c *Client) Status(ctx context.Context, id string) (workflows.IncidentState, error) {
 	var st workflows.IncidentState
+	id, _ = workflows.ParseIncidentRef(id)
 	v, err := c.tc.QueryWorkflow(ctx, id, "", workflows.StateQuery)
 	if err != nil {
 		if isNotFound(err) {

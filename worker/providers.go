@@ -118,7 +118,7 @@ func (n voiceNotifier) Notify(ctx context.Context, m activities.Message) (string
 	var doc string
 	var err error
 	if n.publicURL != "" {
-		q := url.Values{"incident": {m.IncidentID}, "person": {m.Person}}
+		q := url.Values{"incident": {m.Reference()}, "person": {m.Person}}
 		doc, err = twilio.PageTwiML(say, n.publicURL+"/v1/twilio/voice?"+q.Encode())
 	} else {
 		doc, err = twilio.SayTwiML(say)
@@ -168,8 +168,8 @@ type chatNotifier struct{ c *slack.Client }
 // intake's Slack endpoint receives the clicks.
 func (n chatNotifier) Notify(ctx context.Context, m activities.Message) (string, error) {
 	return n.c.PostMessage(ctx, m.To, slack.Message{Text: m.Text, Incident: m.IncidentID, Buttons: []slack.Button{
-		{ActionID: "ack", Text: "Acknowledge", Value: m.IncidentID, Style: "primary"},
-		{ActionID: "escalate", Text: "Escalate", Value: m.IncidentID, Style: "danger"},
+		{ActionID: "ack", Text: "Acknowledge", Value: m.Reference(), Style: "primary"},
+		{ActionID: "escalate", Text: "Escalate", Value: m.Reference(), Style: "danger"},
 	}})
 }
 
@@ -187,7 +187,7 @@ func (n mattermostNotifier) Notify(ctx context.Context, m activities.Message) (s
 		for _, b := range []struct{ action, label, style string }{{"ack", "Acknowledge", "primary"}, {"escalate", "Escalate", "danger"}} {
 			msg.Buttons = append(msg.Buttons, mattermost.Button{
 				ID: b.action, Text: b.label, Style: b.style, URL: n.publicURL + "/v1/mattermost/actions",
-				Context: map[string]string{"action": b.action, "incident": m.IncidentID, "token": token},
+				Context: map[string]string{"action": b.action, "incident": m.Reference(), "token": token},
 			})
 		}
 	}
@@ -196,11 +196,12 @@ func (n mattermostNotifier) Notify(ctx context.Context, m activities.Message) (s
 
 type pagerdutyNotifier struct{ c *pagerduty.Client }
 
-// Notify triggers a PagerDuty alert keyed by the incident ID, so retries and
-// re-pages update one alert instead of opening new ones.
+// Notify triggers a PagerDuty alert keyed by the incident's ref, so retries
+// and re-pages update one alert instead of opening new ones, and a later
+// incident with the same ID gets an alert of its own.
 func (n pagerdutyNotifier) Notify(ctx context.Context, m activities.Message) (string, error) {
 	return n.c.Trigger(ctx, pagerduty.Event{
-		RoutingKey: m.To, DedupKey: m.IncidentID, Summary: m.Subject, Source: "sitrep",
+		RoutingKey: m.To, DedupKey: m.Reference(), Summary: m.Subject, Source: "sitrep",
 		Severity: pdSeverity(m.Severity),
 	})
 }
@@ -208,9 +209,9 @@ func (n pagerdutyNotifier) Notify(ctx context.Context, m activities.Message) (st
 // Sync acknowledges or resolves the PagerDuty alert the page opened.
 func (n pagerdutyNotifier) Sync(ctx context.Context, action string, m activities.Message) error {
 	if action == "resolve" {
-		return n.c.Resolve(ctx, m.To, m.IncidentID)
+		return n.c.Resolve(ctx, m.To, m.Reference())
 	}
-	return n.c.Acknowledge(ctx, m.To, m.IncidentID)
+	return n.c.Acknowledge(ctx, m.To, m.Reference())
 }
 
 func pdSeverity(s catalog.Severity) string {

@@ -41,7 +41,29 @@ const (
 	RejectAlreadyAcknowledged = "AlreadyAcknowledged"
 	RejectWrongPhase          = "WrongPhase"
 	RejectInvalid             = "InvalidRequest"
+	// RejectStale: the request answers a page of an earlier incident that
+	// had the same ID (the same alert, fired again after it was resolved).
+	RejectStale = "StaleIncident"
 )
+
+// IncidentRef names one incident, not just its ID, for everything that
+// answers a page later: acknowledge links, chat buttons, voice keypresses,
+// PagerDuty's dedup key. An ID is reused when the same alert fires again
+// after its incident resolved; the ref's run part is not, so yesterday's
+// button cannot acknowledge today's incident.
+func IncidentRef(id, run string) string {
+	if run == "" {
+		return id
+	}
+	return id + ":" + run
+}
+
+// ParseIncidentRef splits a ref into the incident ID and its run part; a
+// plain ID has no run part.
+func ParseIncidentRef(ref string) (id, run string) {
+	id, run, _ = strings.Cut(ref, ":")
+	return id, run
+}
 
 // Search attributes a manager filters incidents by in the Temporal UI.
 var (
@@ -143,8 +165,9 @@ func slug(s string) string {
 
 // AckRequest asks to acknowledge an incident.
 type AckRequest struct {
-	Person  string `json:"person"`  // catalog handle
-	Channel string `json:"channel"` // how the ack arrived: cli, sms, voice, link, slack, mattermost, pagerduty
+	Person  string `json:"person"`        // catalog handle
+	Channel string `json:"channel"`       // how the ack arrived: cli, sms, voice, link, slack, mattermost, pagerduty
+	Run     string `json:"run,omitempty"` // the run part of the page's IncidentRef; empty from the CLI
 }
 
 // AckResult says who acknowledged and when.
@@ -157,6 +180,7 @@ type AckResult struct {
 type EscalateRequest struct {
 	Person  string `json:"person"`
 	Channel string `json:"channel"`
+	Run     string `json:"run,omitempty"`
 }
 
 // EscalateResult says which level the page moved to.
@@ -168,6 +192,7 @@ type EscalateResult struct {
 type PhaseRequest struct {
 	By   string `json:"by,omitempty"`
 	Note string `json:"note,omitempty"`
+	Run  string `json:"run,omitempty"`
 }
 
 // PhaseResult is the incident's phase after the change.

@@ -36,12 +36,24 @@ func Incident(ctx workflow.Context, in IncidentInput) (IncidentState, error) {
 }
 
 type incident struct {
-	s        IncidentState
-	log      interface{ Info(string, ...any) }
-	alerts   workflow.ReceiveChannel
-	routed   bool
-	escalate bool // set by the escalate update, consumed by the pager
-	inflight int  // deliveries not yet finished
+	s      IncidentState
+	log    interface{ Info(string, ...any) }
+	root   workflow.Context
+	alerts workflow.ReceiveChannel
+	routed bool
+	// escalate is set by the escalate update and consumed by the pager.
+	escalate bool
+	inflight int // deliveries and syncs not yet finished
+	// levelPending counts each level's page deliveries still in flight, by
+	// {round, level}: a level whose pages all failed escalates at once.
+	levelPending map[[2]int]int
+	// late holds alerts that arrived once the incident was resolved: they
+	// open the next incident.
+	late []Alert
+	// v2: this run has the second round of paging fixes (cancelled wait
+	// timers, pagers closed at mitigation, unreachable levels skipped, late
+	// alerts reopening). Incidents begun before replay without them.
+	v2 bool
 	// pageCtx is cancelled when paging must stop: acknowledged, mitigated, resolved.
 	pageCtx    workflow.Context
 	stopPaging workflow.CancelFunc
@@ -55,7 +67,7 @@ type incident struct {
 
 // setup validates the input and registers the handlers, before anything can block.
 func newIncident(ctx workflow.Context, in IncidentInput) (*incident, error) {
-	w := &incident{log: workflow.GetLogger(ctx)}
+	w := &incident{log: workflow.GetLogger(ctx), root: ctx, levelPending: map[[2]int]int{}}
 	if in.State != nil {
 		w.s = *in.State
 		w.routed = len(w.s.Plan.Levels) > 0
@@ -65,7 +77,7 @@ func newIncident(ctx workflow.Context, in IncidentInput) (*incident, error) {
 		}
 		al := in.Alert
 		w.s = IncidentState{
-			ID: workflow.GetInfo(ctx).WorkflowExecution.ID, Phase: Triggered,
+			ID: workflow.GetInfo(ctx).WorkflowExecution.ID, Run: workflow.GetInfo(ctx).WorkflowExecution.RunID, Phase: Triggered,
 			Service: al.Service, Severity: al.Severity, Source: al.Source, Summary: al.Summary,
 			Reporter: al.Reporter, DedupKey: al.DedupKey, AlertCount: 1,
 			FirstSeen: al.ReceivedAt, LastSeen: al.ReceivedAt,
@@ -78,6 +90,7 @@ func newIncident(ctx workflow.Context, in IncidentInput) (*incident, error) {
 		w.event(ctx, "opened", who, fmt.Sprintf("%s alert from %s: %s", al.Severity, al.Source, al.Summary))
 	}
 	w.pagedAttr = workflow.GetVersion(ctx, "paged-search-attribute", workflow.DefaultVersion, 1) == 1
+	w.v2 = workflow.GetVersion(ctx, "incident-v2", workflow.DefaultVersion, 1) == 1
 	w.pageCtx, w.stopPaging = workflow.WithCancel(ctx)
 	w.alerts = workflow.GetSignalChannelWithOptions(ctx, AlertSignal, workflow.SignalChannelOptions{
 		Description: "A repeat of the alert: counted, never paged again.",
@@ -150,6 +163,10 @@ func (w *incident) run(ctx workflow.Context) (IncidentState, error) {
 		for {
 			var al Alert
 			w.alerts.Receive(ctx, &al)
+			if w.s.Phase == Resolved && w.v2 {
+				w.late = append(w.late, al)
+				continue
+			}
 			w.fold(ctx, al)
 		}
 	})
@@ -227,27 +244,26 @@ func (w *incident) escalateStep(ctx workflow.Context) error {
 		w.pageLevel(ctx, e.Round, e.Level)
 		w.publish(ctx)
 	}
-	wait := e.Deadline.Sub(workflow.Now(ctx))
-	if wait > 0 {
-		_, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
-			Timeout:      wait,
-			TimerOptions: workflow.TimerOptions{Summary: fmt.Sprintf("wait %s for ack from level %d", lvl.Delay, e.Level+1)},
-		}, func() bool {
-			return w.s.Phase != Triggered || w.escalate || w.shouldContinueAsNew(ctx)
+	if wait := e.Deadline.Sub(workflow.Now(ctx)); wait > 0 {
+		_, err := w.await(ctx, wait, fmt.Sprintf("wait %s for ack from level %d", lvl.Delay, e.Level+1), func() bool {
+			return w.s.Phase != Triggered || w.escalate || w.unreached() || w.shouldContinueAsNew(ctx)
 		})
 		if err != nil {
 			return err
 		}
-		if w.s.Phase != Triggered || (!w.escalate && workflow.Now(ctx).Before(e.Deadline)) {
+		if w.s.Phase != Triggered || (!w.escalate && !w.unreached() && workflow.Now(ctx).Before(e.Deadline)) {
 			return nil // acknowledged, mitigated or resolved; or handing over to a new run
 		}
 	}
-	if w.escalate {
+	switch {
+	case w.escalate:
 		w.escalate = false
-	} else {
+	case w.unreached() && workflow.Now(ctx).Before(e.Deadline):
+		w.event(ctx, "escalated", "", fmt.Sprintf("nobody at level %d could be paged: escalating now", e.Level+1))
+	default:
 		w.event(ctx, "escalated", "", fmt.Sprintf("no acknowledgment from level %d within %s", e.Level+1, lvl.Delay))
 	}
-	e.Paged = false
+	e.Paged, e.Reached = false, false
 	e.Level++
 	if e.Level == len(w.s.Plan.Levels) {
 		e.Level = 0
@@ -270,17 +286,17 @@ func (w *incident) escalateStep(ctx workflow.Context) error {
 func (w *incident) repageStep(ctx workflow.Context) error {
 	d, e := w.s.Plan.RepageAfterAck, &w.s.Escalation
 	if wait := e.Deadline.Sub(workflow.Now(ctx)); wait > 0 {
-		ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
-			Timeout:      wait,
-			TimerOptions: workflow.TimerOptions{Summary: fmt.Sprintf("re-page %s if not mitigated in %s", w.s.AcknowledgedBy, d)},
-		}, func() bool { return w.s.Phase != Acknowledged || w.shouldContinueAsNew(ctx) })
+		ok, err := w.await(ctx, wait, fmt.Sprintf("re-page %s if not mitigated in %s", w.s.AcknowledgedBy, d),
+			func() bool { return w.s.Phase != Acknowledged || w.shouldContinueAsNew(ctx) })
 		if err != nil || ok {
 			return err
 		}
 	}
 	w.event(ctx, "repaged", "", fmt.Sprintf("not mitigated %s after acknowledgment: paging %s again", workflow.Now(ctx).Sub(*w.s.AcknowledgedAt), w.s.AcknowledgedBy))
 	e.Deadline = workflow.Now(ctx).Add(d)
-	w.pageCtx, w.stopPaging = workflow.WithCancel(ctx)
+	if !w.v2 {
+		w.pageCtx, w.stopPaging = workflow.WithCancel(ctx)
+	}
 	w.pagePerson(ctx, w.s.AcknowledgedBy, "repage", 0, 0)
 	return nil
 }
@@ -291,7 +307,7 @@ func (w *incident) finish(ctx workflow.Context) (IncidentState, error) {
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && w.inflight == 0 }); err != nil {
 		return w.s, err
 	}
-	var late []Alert
+	late := w.late
 	for {
 		var al Alert
 		if !w.alerts.ReceiveAsync(&al) {
@@ -299,12 +315,35 @@ func (w *incident) finish(ctx workflow.Context) (IncidentState, error) {
 		}
 		late = append(late, al)
 	}
-	if len(late) > 0 {
-		// The alert fired again as the incident closed: that is a new incident.
+	if !w.v2 && len(late) > 0 {
 		w.log.Info("alert after resolution opens a new incident", "incidentID", w.s.ID, "alerts", len(late))
 		return w.s, workflow.NewContinueAsNewError(ctx, Incident, IncidentInput{Alert: late[0], Pending: late[1:]})
 	}
+	// The alert fired again as the incident closed: that is a new incident.
+	// A late "resolved" from the source has nothing left to resolve.
+	firing := slices.DeleteFunc(late, func(al Alert) bool { return al.Resolved })
+	if len(firing) > 0 {
+		w.log.Info("alert after resolution opens a new incident", "incidentID", w.s.ID, "alerts", len(firing))
+		return w.s, workflow.NewContinueAsNewError(ctx, Incident, IncidentInput{Alert: firing[0], Pending: firing[1:]})
+	}
 	return w.s, nil
+}
+
+// await waits for cond, or for d to pass. In v2 runs the wait's timer is
+// cancelled when cond wins, so it does not fire later for nothing.
+func (w *incident) await(ctx workflow.Context, d time.Duration, summary string, cond func() bool) (bool, error) {
+	if w.v2 {
+		var cancel workflow.CancelFunc
+		ctx, cancel = workflow.WithCancel(ctx)
+		defer cancel()
+	}
+	return workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: d, TimerOptions: workflow.TimerOptions{Summary: summary}}, cond)
+}
+
+// unreached: every page of the current level is done and none got through.
+func (w *incident) unreached() bool {
+	e := w.s.Escalation
+	return w.v2 && e.Paged && !e.Reached && w.levelPending[[2]int{e.Round, e.Level}] == 0
 }
 
 // shouldContinueAsNew is true when history grows large and no page is in flight.
@@ -326,6 +365,15 @@ func (w *incident) continueAsNew(ctx workflow.Context) error {
 	}
 	w.log.Info("continuing as new", "incidentID", w.s.ID, "historyLength", workflow.GetInfo(ctx).GetCurrentHistoryLength())
 	st := w.s
+	// A flapping alert's record grows with every reopen; the next run starts
+	// with the most recent part, and says how much it let go.
+	const keepPages, keepEvents = 200, 300
+	if n := len(st.Pages) - keepPages; n > 0 {
+		st.Pages, st.Dropped = slices.Clone(st.Pages[n:]), st.Dropped+n
+	}
+	if n := len(st.Timeline) - keepEvents; n > 0 {
+		st.Timeline, st.Dropped = slices.Clone(st.Timeline[n:]), st.Dropped+n
+	}
 	return workflow.NewContinueAsNewError(ctx, Incident, IncidentInput{State: &st, Pending: pending})
 }
 
@@ -352,7 +400,8 @@ func (w *incident) fold(ctx workflow.Context, al Alert) {
 		w.s.Phase, w.s.MitigatedAt, w.s.MitigatedBy, w.s.MitigatedBySource = Triggered, nil, "", false
 		w.s.AcknowledgedBy, w.s.AcknowledgedAt, w.s.Unacknowledged = "", nil, false
 		w.s.Escalation = Escalation{}
-		w.pageCtx, w.stopPaging = workflow.WithCancel(ctx)
+		w.escalate = false
+		w.pageCtx, w.stopPaging = workflow.WithCancel(w.root)
 		w.event(ctx, "reopened", by, "the alert fired again after its source resolved it: paging from level 1")
 	}
 	w.publish(ctx)

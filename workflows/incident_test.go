@@ -18,6 +18,8 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/stretchr/testify/mock"
+
 	"github.com/sitrep-dev/sitrep/activities"
 	"github.com/sitrep-dev/sitrep/catalog"
 	"github.com/sitrep-dev/sitrep/integrations"
@@ -487,18 +489,20 @@ func TestSourceResolvedCanResolve(t *testing.T) {
 	}
 }
 
-func TestPagerOfRecordFollowsAckAndResolve(t *testing.T) {
+func TestPagerOfRecordFollowsAckMitigateAndResolve(t *testing.T) {
 	h := newHarness(t, nil)
 	h.at(6*m, func() { h.ack("carol") })
+	h.at(7*m, func() { h.phase(MitigateUpdate) })
 	h.at(8*m, func() { h.phase(ResolveUpdate) })
 	al := alert("payments down")
 	al.Severity = catalog.SEV2
 	h.run(al)
 	// SEV2 on tier 1 pages by PagerDuty: alice has none and is paged on her
 	// first contact (sms); carol's PagerDuty alert follows her
-	// acknowledgment and the resolution.
+	// acknowledgment and is resolved at mitigation (again, harmlessly, at
+	// resolution).
 	h.wantSent([]sent{{"alice", catalog.SMS, 0}, {"carol", catalog.PagerDuty, 5 * m},
-		{"carol", "pagerduty:acknowledge", 6 * m}, {"carol", "pagerduty:resolve", 8 * m}})
+		{"carol", "pagerduty:acknowledge", 6 * m}, {"carol", "pagerduty:resolve", 7 * m}, {"carol", "pagerduty:resolve", 8 * m}})
 }
 
 // TestContinueAsNewMidLevel: when history grows, the incident continues as
@@ -539,5 +543,89 @@ func TestContinueAsNewMidLevel(t *testing.T) {
 	h2.wantSent([]sent{{"carol", catalog.SMS, 5 * m}})
 	if st.AlertCount != 2 || st.AcknowledgedBy != "carol" || len(st.Pages) != 3 {
 		t.Fatalf("after the new run: alerts %d ackedBy %q pages %d", st.AlertCount, st.AcknowledgedBy, len(st.Pages))
+	}
+}
+
+// TestAlertWhileClosingOpensTheNextIncident: an alert that arrives as the
+// incident resolves is not swallowed by it: it opens the next incident.
+func TestAlertWhileClosingOpensTheNextIncident(t *testing.T) {
+	h := newHarness(t, nil)
+	// PagerDuty takes 2 minutes to hear of the resolution: the incident is
+	// resolved but still closing when the alert fires again.
+	h.env.OnActivity("SyncPages", mock.Anything, mock.Anything).After(2 * m).Return(nil)
+	h.at(6*m, func() { h.ack("carol") })
+	h.at(10*m, func() { h.phase(ResolveUpdate) })
+	al := alert("payments down")
+	al.Severity = catalog.SEV2
+	again := al
+	again.ReceivedAt = start.Add(11 * m)
+	h.at(11*m, func() { h.env.SignalWorkflow(AlertSignal, again) })
+	h.env.ExecuteWorkflow(Incident, IncidentInput{Alert: al})
+	var can *workflow.ContinueAsNewError
+	if err := h.env.GetWorkflowError(); !errors.As(err, &can) {
+		t.Fatalf("want the next incident (continue-as-new), got %v", err)
+	}
+	var next IncidentInput
+	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
+		t.Fatal(err)
+	}
+	if next.State != nil || !next.Alert.ReceivedAt.Equal(again.ReceivedAt) {
+		t.Fatalf("next incident input: %+v", next)
+	}
+}
+
+func TestStaleAnswersAreRefused(t *testing.T) {
+	h := newHarness(t, nil)
+	var stale error
+	h.at(1*m, func() {
+		h.env.UpdateWorkflow(AcknowledgeUpdate, "", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { stale = err }, OnAccept: func() { t.Error("stale ack accepted") }, OnComplete: func(any, error) {},
+		}, AckRequest{Person: "alice", Channel: "link", Run: "an-earlier-run"})
+	})
+	h.at(2*m, func() {
+		h.env.UpdateWorkflowNoRejection(AcknowledgeUpdate, "", t, AckRequest{Person: "alice", Channel: "link", Run: "default-test-run-id"})
+	})
+	h.at(3*m, func() { h.phase(ResolveUpdate) })
+	st := h.run(alert("stale"))
+	var app *temporal.ApplicationError
+	if !errors.As(stale, &app) || app.Type() != RejectStale {
+		t.Fatalf("stale ack: %v", stale)
+	}
+	if st.AcknowledgedAt.Sub(start) != 2*m {
+		t.Fatalf("acknowledged at %s, want 2m", st.AcknowledgedAt.Sub(start))
+	}
+}
+
+// TestUnreachableLevelEscalatesAtOnce: when every channel of everyone at a
+// level fails for good, the next level is paged now, not after the delay.
+func TestUnreachableLevelEscalatesAtOnce(t *testing.T) {
+	bad := &integrations.Error{Provider: "test", Kind: integrations.Permanent, Code: "21211"}
+	h := newHarness(t, map[string]error{"alice/sms": bad, "alice/chat": bad, "alice/email": bad})
+	h.at(1*m, func() { h.ack("carol") })
+	h.at(2*m, func() { h.phase(ResolveUpdate) })
+	st := h.run(alert("nobody home"))
+	h.wantSent([]sent{{"carol", catalog.SMS, 0}})
+	if !slices.Contains(kinds(st), "escalated") {
+		t.Fatalf("timeline %v", kinds(st))
+	}
+}
+
+// TestEscalateFromAnEarlierLevelDoesNotSkip: alice answers level 1's page
+// with "escalate" just after level 2 went out: level 2 keeps its wait.
+func TestEscalateFromAnEarlierLevelDoesNotSkip(t *testing.T) {
+	h := newHarness(t, nil)
+	var level int
+	h.at(5*m+10*time.Second, func() {
+		h.env.UpdateWorkflow(EscalateUpdate, "", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { t.Errorf("escalate rejected: %v", err) }, OnAccept: func() {},
+			OnComplete: func(v any, err error) { r, _ := v.(EscalateResult); level = r.Level },
+		}, EscalateRequest{Person: "alice", Channel: "sms"})
+	})
+	h.at(8*m, func() { h.ack("carol") })
+	h.at(9*m, func() { h.phase(ResolveUpdate) })
+	h.run(alert("late escalate"))
+	h.wantSent([]sent{{"alice", catalog.SMS, 0}, {"alice", catalog.Chat, 0}, {"carol", catalog.SMS, 5 * m}})
+	if level != 2 {
+		t.Fatalf("escalate answered level %d, want 2", level)
 	}
 }

@@ -91,10 +91,19 @@ func (w *incident) deliverTo(r catalog.Recipient, kind string, level, round int)
 		fallback = fallback[1:]
 		return ch, true
 	}
+	key := [2]int{round - 1, level - 1}
 	for _, ch := range r.Channels {
 		w.inflight++
+		if kind == "page" {
+			w.levelPending[key]++
+		}
 		workflow.Go(w.pageCtx, func(ctx workflow.Context) {
-			defer func() { w.inflight-- }()
+			defer func() {
+				w.inflight--
+				if kind == "page" {
+					w.levelPending[key]--
+				}
+			}()
 			for {
 				if w.deliver(ctx, r.Person, ch, kind, level, round) {
 					return
@@ -112,7 +121,7 @@ func (w *incident) deliverTo(r catalog.Recipient, kind string, level, round int)
 // deliver sends one page and records its outcome; false means try another channel.
 func (w *incident) deliver(ctx workflow.Context, person string, ch catalog.Channel, kind string, level, round int) bool {
 	in := activities.DeliverInput{
-		IncidentID: w.s.ID, Person: person, Channel: ch, Kind: kind, Level: level,
+		IncidentID: w.s.ID, Ref: IncidentRef(w.s.ID, w.s.Run), Person: person, Channel: ch, Kind: kind, Level: level,
 		Service: w.s.Service, Severity: w.s.Severity, Summary: w.s.Summary, AlertCount: w.s.AlertCount,
 	}
 	summary := fmt.Sprintf("%s %s via %s", kind, person, ch)
@@ -125,6 +134,9 @@ func (w *incident) deliver(ctx workflow.Context, person string, ch catalog.Chann
 	switch {
 	case err == nil:
 		e.Outcome, e.ProviderID, e.Attempts = Delivered, res.ProviderID, res.Attempts
+		if cur := w.s.Escalation; kind == "page" && cur.Round == round-1 && cur.Level == level-1 {
+			w.s.Escalation.Reached = true
+		}
 	case temporal.IsCanceledError(err) || ctx.Err() != nil:
 		e.Outcome, e.Error = Cancelled, "paging stopped"
 	default:
@@ -155,9 +167,21 @@ func rootMessage(err error) string {
 // The handlers: validators reject without touching state, so a rejected
 // request leaves no trace in history.
 
+// validateRun refuses an answer to a page of an earlier incident with the same ID.
+func (w *incident) validateRun(run string) error {
+	if run != "" && w.s.Run != "" && run != w.s.Run {
+		return temporal.NewApplicationError(fmt.Sprintf(
+			"that page was for an earlier incident %s, now closed; this one opened %s", w.s.ID, w.s.FirstSeen.UTC().Format(time.RFC3339)), RejectStale)
+	}
+	return nil
+}
+
 func (w *incident) validateAck(req AckRequest) error {
 	if req.Person == "" {
 		return temporal.NewApplicationError("acknowledge: person is empty", RejectInvalid)
+	}
+	if err := w.validateRun(req.Run); err != nil {
+		return err
 	}
 	switch w.s.Phase {
 	case Acknowledged:
@@ -197,7 +221,12 @@ func (w *incident) acknowledge(ctx workflow.Context, req AckRequest) (AckResult,
 	w.s.Unacknowledged = false
 	w.s.Escalation.Done = true
 	w.s.Escalation.Deadline = now.Add(w.s.Plan.RepageAfterAck)
+	w.escalate = false
 	w.stopPaging()
+	if w.v2 {
+		// Re-pages get their own context, which mitigation cancels.
+		w.pageCtx, w.stopPaging = workflow.WithCancel(w.root)
+	}
 	w.event(ctx, "acknowledged", req.Person, fmt.Sprintf("acknowledged via %s", req.Channel))
 	w.publish(ctx)
 	w.syncPages(ctx, "acknowledge")
@@ -205,6 +234,9 @@ func (w *incident) acknowledge(ctx workflow.Context, req AckRequest) (AckResult,
 }
 
 func (w *incident) validateEscalate(req EscalateRequest) error {
+	if err := w.validateRun(req.Run); err != nil {
+		return err
+	}
 	if w.s.Phase != Triggered || w.s.Escalation.Done || !w.routed {
 		return temporal.NewApplicationError(fmt.Sprintf("incident is %s and not paging: nothing to escalate", w.s.Phase), RejectWrongPhase)
 	}
@@ -215,17 +247,45 @@ func (w *incident) validateEscalate(req EscalateRequest) error {
 }
 
 func (w *incident) escalateNow(ctx workflow.Context, req EscalateRequest) (EscalateResult, error) {
-	from := w.s.Escalation.Level + 1
+	e := &w.s.Escalation
+	if w.v2 && w.pagedBefore(req.Person) {
+		// They answer a page of a level that has already escalated: what
+		// they asked for has happened; skipping this level too would not be.
+		return EscalateResult{Level: e.Level + 1}, nil
+	}
 	w.escalate = true
-	w.event(ctx, "escalated", req.Person, fmt.Sprintf("escalated from level %d on request via %s", from, req.Channel))
+	w.event(ctx, "escalated", req.Person, fmt.Sprintf("escalated from level %d on request via %s", e.Level+1, req.Channel))
 	// Wait until the pager has moved on, so the answer names the new level.
 	if err := workflow.Await(ctx, func() bool { return !w.escalate || w.s.Phase != Triggered }); err != nil {
 		return EscalateResult{}, err
 	}
-	return EscalateResult{Level: w.s.Escalation.Level + 1}, nil
+	if w.v2 && e.Done && w.s.Unacknowledged {
+		return EscalateResult{}, temporal.NewApplicationError("escalation ran out: the fallback contact was told", RejectWrongPhase)
+	}
+	return EscalateResult{Level: e.Level + 1}, nil
 }
 
-func (w *incident) validateMitigate(PhaseRequest) error {
+// pagedBefore: person was paged at an earlier level of this pass, not at the
+// current one.
+func (w *incident) pagedBefore(person string) bool {
+	e := w.s.Escalation
+	earlier := false
+	for _, p := range w.s.Pages {
+		if p.Person != person || p.Kind != "page" || p.Round != e.Round+1 {
+			continue
+		}
+		if p.Level == e.Level+1 {
+			return false
+		}
+		earlier = earlier || p.Level < e.Level+1
+	}
+	return earlier
+}
+
+func (w *incident) validateMitigate(req PhaseRequest) error {
+	if err := w.validateRun(req.Run); err != nil {
+		return err
+	}
 	if w.s.Phase != Triggered && w.s.Phase != Acknowledged {
 		return temporal.NewApplicationError(fmt.Sprintf("incident is already %s", w.s.Phase), RejectWrongPhase)
 	}
@@ -240,13 +300,21 @@ func (w *incident) setMitigated(ctx workflow.Context, by, note string) PhaseResu
 	now := workflow.Now(ctx)
 	w.s.Phase, w.s.MitigatedAt, w.s.MitigatedBy = Mitigated, &now, by
 	w.s.Escalation.Done = true
+	w.escalate = false
 	w.stopPaging()
 	w.event(ctx, "mitigated", by, note)
 	w.publish(ctx)
+	if w.v2 {
+		// Mitigated: pagers of record stop ringing.
+		w.syncPages(ctx, "resolve")
+	}
 	return PhaseResult{Phase: Mitigated, At: now}
 }
 
-func (w *incident) validateResolve(PhaseRequest) error {
+func (w *incident) validateResolve(req PhaseRequest) error {
+	if err := w.validateRun(req.Run); err != nil {
+		return err
+	}
 	if w.s.Phase == Resolved {
 		return temporal.NewApplicationError("incident is already resolved", RejectWrongPhase)
 	}
@@ -264,6 +332,7 @@ func (w *incident) setResolved(ctx workflow.Context, by, note string) PhaseResul
 		w.s.MitigatedAt = &now
 	}
 	w.s.Escalation.Done = true
+	w.escalate = false
 	w.stopPaging()
 	w.event(ctx, "resolved", by, note)
 	w.publish(ctx)
@@ -282,7 +351,9 @@ func (w *incident) syncPages(ctx workflow.Context, action string) {
 	var targets []activities.PageTarget
 	for _, p := range w.s.Pages {
 		t := activities.PageTarget{Person: p.Person, Channel: p.Channel}
-		if p.Outcome == Delivered && p.Channel == catalog.PagerDuty && !slices.Contains(targets, t) {
+		// A page cancelled in flight may have reached the pager anyway.
+		sent := p.Outcome == Delivered || (w.v2 && p.Outcome == Cancelled)
+		if sent && p.Channel == catalog.PagerDuty && !slices.Contains(targets, t) {
 			targets = append(targets, t)
 		}
 	}
@@ -300,7 +371,7 @@ func (w *incident) syncPages(ctx workflow.Context, action string) {
 				NonRetryableErrorTypes: []string{activities.ErrPermanent, activities.ErrNoContact, activities.ErrChannelOff}},
 			Summary: action + " on pagers of record",
 		})
-		err := workflow.ExecuteActivity(actx, a.SyncPages, activities.SyncInput{IncidentID: w.s.ID, Action: action, Targets: targets}).Get(ctx, nil)
+		err := workflow.ExecuteActivity(actx, a.SyncPages, activities.SyncInput{IncidentID: w.s.ID, Ref: IncidentRef(w.s.ID, w.s.Run), Action: action, Targets: targets}).Get(ctx, nil)
 		if err != nil {
 			w.event(ctx, "sync.failed", "", fmt.Sprintf("could not %s on PagerDuty: %s", action, rootMessage(err)))
 		}

@@ -19,6 +19,7 @@ type IncidentInput struct {
 // query returns, what `sitrep status` prints and what continues as new.
 type IncidentState struct {
 	ID             string           `json:"id"`
+	Run            string           `json:"run"` // the run this incident opened in; with ID, its IncidentRef
 	Phase          Phase            `json:"phase"`
 	Service        string           `json:"service"`
 	KnownService   bool             `json:"knownService"` // false: routed to the catch-all team
@@ -47,7 +48,10 @@ type IncidentState struct {
 	Escalation        Escalation  `json:"escalation"`
 	Pages             []PageEntry `json:"pages"`
 	Timeline          []Event     `json:"timeline"`
-	Plan              Plan        `json:"plan"`
+	// Dropped counts the oldest pages and timeline entries let go when the
+	// incident continued as new with a very long record.
+	Dropped int  `json:"dropped,omitempty"`
+	Plan    Plan `json:"plan"`
 }
 
 // Plan is how this incident pages, as routing found it when the incident opened.
@@ -72,6 +76,7 @@ type Escalation struct {
 	Level    int       `json:"level"`    // 0-based level in Plan.Levels
 	Paged    bool      `json:"paged"`    // this level's pages went out
 	Deadline time.Time `json:"deadline"` // when this level escalates; after an acknowledgment, when the acknowledger is re-paged
+	Reached  bool      `json:"reached"`  // someone at this level got a page
 	Done     bool      `json:"done"`     // exhausted, or stopped by an acknowledgment
 }
 
