@@ -71,7 +71,7 @@ func TestLoadExample(t *testing.T) {
 
 	t.Run("severities", func(t *testing.T) {
 		sev1 := c.Severities[SEV1]
-		if got := sev1.ChannelsFor(1); !slices.Equal(got, []Channel{Voice, SMS, Chat, PagerDuty}) {
+		if got := sev1.ChannelsFor(1); !slices.Equal(got, []Channel{Voice, SMS, Chat, Email, PagerDuty}) {
 			t.Errorf("SEV1 tier 1 channels = %v", got)
 		}
 		if sev1.UpdateCadence != 30*time.Minute || sev1.RepageAfterAck != 30*time.Minute {

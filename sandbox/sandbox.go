@@ -81,7 +81,7 @@ func New(o Options) *Sandbox {
 		Twilio:     twilio.NewFake(twilio.FakeOptions{Inbox: box, IncidentOf: o.IncidentOf}),
 		SendGrid:   sendgrid.NewFake(sendgrid.FakeOptions{Inbox: box}),
 		Slack:      slack.NewFake(slack.FakeOptions{Inbox: box}),
-		PagerDuty:  pagerduty.NewFake(pagerduty.FakeOptions{Inbox: box}),
+		PagerDuty:  pagerduty.NewFake(pagerduty.FakeOptions{Inbox: box, IncidentOf: o.IncidentOf}),
 		Mattermost: mattermost.NewFake(mattermost.FakeOptions{Inbox: box}),
 		Teams:      teams.NewFake(teams.FakeOptions{Inbox: box}),
 		Statuspage: statuspage.NewFake(statuspage.FakeOptions{Inbox: box}),
@@ -239,7 +239,8 @@ func (s *Sandbox) do(ctx context.Context, id, do string) (string, error) {
 		}
 		resp, err = s.Slack.ClickButton(ctx, s.opts.IntakeURL+"/v1/slack/actions", integrations.Secret(slackSigningSecret), m.To, arg, value)
 	case "pagerduty":
-		resp, err = s.PagerDuty.SendWebhook(ctx, s.opts.IntakeURL+"/v1/pagerduty/webhook", integrations.Secret(pagerdutySecret), arg, m.Incident, m.Person)
+		// The webhook names the alert by its dedup key, as PagerDuty does.
+		resp, err = s.PagerDuty.SendWebhook(ctx, s.opts.IntakeURL+"/v1/pagerduty/webhook", integrations.Secret(pagerdutySecret), arg, m.ProviderID, m.Person)
 	default:
 		return "", fmt.Errorf("unknown action %q", do)
 	}

@@ -421,8 +421,9 @@ func (in *Intake) pagerDutyWebhookHandler(w http.ResponseWriter, r *http.Request
 	if delivery == "" {
 		delivery = ev.ID
 	}
-	key := ev.Data.IncidentKey
-	sitrepIncident := strings.HasPrefix(key, "inc-") && isIncidentCode(key)
+	key := ev.Data.IncidentKey // sitrep's dedup key: the incident's ref
+	id, _ := workflows.ParseIncidentRef(key)
+	sitrepIncident := strings.HasPrefix(id, "inc-") && isIncidentCode(id)
 	if !sitrepIncident || (ev.EventType != "incident.acknowledged" && ev.EventType != "incident.resolved") {
 		in.log.Info("pagerduty webhook ignored", "eventType", ev.EventType)
 		answer(http.StatusAccepted, "ignored")

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -592,5 +593,115 @@ func TestEndToEndIntake(t *testing.T) {
 	// A resolved alert for an incident that never opened opens nothing.
 	if code, body := post(t, am, amKey, alertmanagerPayload("resolved", "beef")); code != http.StatusOK || !strings.Contains(body, `"ignored"`) {
 		t.Fatalf("resolved without incident: %d %s", code, body)
+	}
+}
+
+// TestEndToEndEveryAcknowledgmentPath acknowledges one incident per channel
+// through the sandbox's buttons, each signed as its provider signs, through
+// the real intake: chat button, voice keypress, PagerDuty, signed link.
+func TestEndToEndEveryAcknowledgmentPath(t *testing.T) {
+	catYAML := strings.NewReplacer(
+		"delay: 3s", "delay: 30m",
+		`contacts: [{sms: "+15550100001"}, {chat: U0001}, {email: alice@example.com}]`,
+		`contacts: [{sms: "+15550100001"}, {voice: "+15550100001"}, {chat: U0001}, {email: alice@example.com}, {pagerduty: 0123456789abcdef0123456789abcdef}]`,
+		"channels: {1: [sms, chat]", "channels: {1: [sms, voice, chat, pagerduty]",
+	).Replace(e2eCatalog)
+	cat, err := catalog.Parse("paths.yaml", []byte(catYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	publicURL := "http://" + ln.Addr().String()
+	links, err := acklink.New(publicURL, time.Hour, []byte(strings.Repeat("k", 32)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s, err := startStack(ctx, stackOptions{TemporalBin: temporalBin(t), Catalog: cat, PublicURL: publicURL, Links: links})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Stop)
+	stop, err := s.startIntake(ctx, cat, links, ln, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	st := starter.New(s.Client)
+
+	for _, tt := range []struct{ channel, do, via string }{
+		{"chat", "slack:ack", "slack"},
+		{"voice", "voice:4", "voice"},
+		{"pagerduty", "pagerduty:incident.acknowledged", "pagerduty"},
+		{"sms", "link", "link"},
+	} {
+		t.Run(tt.via, func(t *testing.T) {
+			r, err := st.Alert(ctx, workflows.Alert{Source: workflows.Monitoring, Service: "checkout", Severity: catalog.SEV1,
+				Summary: "ack via " + tt.via, Integration: "test"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			msgs := waitInbox(t, s, tt.channel+" page", func(m []inbox.Message) bool {
+				for _, x := range m {
+					if x.Incident == r.IncidentID && x.Channel == tt.channel {
+						return true
+					}
+				}
+				return false
+			})
+			var msg inbox.Message
+			for _, x := range msgs {
+				if x.Incident == r.IncidentID && x.Channel == tt.channel {
+					msg = x
+				}
+			}
+			if tt.do == "link" {
+				// The signed link: GET only shows, POST acts.
+				link := ""
+				for _, l := range msg.Links {
+					if strings.Contains(l.URL, "/ack/") {
+						link = l.URL
+					}
+				}
+				if link == "" {
+					t.Fatalf("no acknowledge link in %+v", msg)
+				}
+				resp, err := http.Get(link)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if state, _ := st.Status(ctx, r.IncidentID); state.AcknowledgedBy != "" {
+					t.Fatal("GET of the link acknowledged: mail scanners would")
+				}
+				resp, err = http.PostForm(link, url.Values{"action": {"ack"}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+			} else {
+				client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+				resp, err := client.PostForm(s.SandboxURL+"/sandbox/act", url.Values{"id": {msg.ID}, "do": {tt.do}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if loc := resp.Header.Get("Location"); !strings.Contains(loc, "intake+answered+20") {
+					t.Fatalf("the intake did not take it: %s", loc)
+				}
+			}
+			state, err := st.Status(ctx, r.IncidentID)
+			if err != nil || state.AcknowledgedBy != "alice" {
+				t.Fatalf("after %s: %v, acknowledged by %q", tt.via, err, state.AcknowledgedBy)
+			}
+			last := state.Timeline[len(state.Timeline)-1]
+			if last.Kind != "acknowledged" || !strings.Contains(last.Text, tt.via) {
+				t.Fatalf("timeline ends %+v, want an acknowledgment via %s", last, tt.via)
+			}
+		})
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sitrep-dev/sitrep/catalog"
 	"github.com/sitrep-dev/sitrep/integrations/acklink"
+	"github.com/sitrep-dev/sitrep/integrations/pagerduty"
 	"github.com/sitrep-dev/sitrep/starter"
 	"github.com/sitrep-dev/sitrep/worker"
 )
@@ -138,6 +139,9 @@ func (s *stack) startIntake(ctx context.Context, cat *catalog.Catalog, links *ac
 	}
 	cfg.PublicURL = s.PublicURL
 	cfg.OpenReports = true
+	for h := range cat.People {
+		cfg.PagerDutyUsers[pagerduty.FakeUserID(h)] = h // who acknowledges in the sandbox's PagerDuty
+	}
 	for integration, key := range devKeys {
 		k := starter.Key{Value: key}
 		if integration == starter.IntegrationPagerDuty {

@@ -26,6 +26,9 @@ type FakeOptions struct {
 	Inbox    *inbox.Inbox     // where new alerts are shown; may be nil
 	// HTTPClient sends the webhooks of SendWebhook; a client with a 10s timeout when nil.
 	HTTPClient *http.Client
+	// IncidentOf finds the incident ID in a dedup key, for the inbox; nil
+	// takes the whole key.
+	IncidentOf func(dedupKey string) string
 }
 
 // Fake speaks PagerDuty's Events API v2 (POST /v2/enqueue) and sends signed v3
@@ -152,7 +155,11 @@ func (f *Fake) apply(ev *ReceivedEvent) {
 		a.Triggers++
 	case ev.Action == "trigger":
 		f.alerts[k] = &Alert{RoutingKey: ev.RoutingKey, DedupKey: ev.DedupKey, Summary: ev.Summary, Status: "triggered", Triggers: 1}
-		m := inbox.Message{Channel: "pagerduty", Provider: provider, To: ev.RoutingKey, Text: ev.Summary, Incident: ev.DedupKey, ProviderID: ev.DedupKey}
+		incident := ev.DedupKey
+		if f.opts.IncidentOf != nil {
+			incident = f.opts.IncidentOf(ev.DedupKey)
+		}
+		m := inbox.Message{Channel: "pagerduty", Provider: provider, To: ev.RoutingKey, Text: ev.Summary, Incident: incident, ProviderID: ev.DedupKey}
 		for _, l := range ev.Links {
 			m.Links = append(m.Links, inbox.Link{Label: l.Text, URL: l.Href})
 		}
@@ -304,6 +311,9 @@ func ServerErrorFault(status int) fakeapi.Fault {
 	return fakeapi.Fault{Status: status, Body: `{"status":"error","message":"Internal server error"}`, Header: map[string]string{"Content-Type": "application/json"}}
 }
 
+// FakeUserID is the PagerDuty user ID the fake gives the agent named name.
+func FakeUserID(name string) string { return "P" + strings.ToUpper(name) }
+
 // SendWebhook delivers one signed v3 webhook about the incident whose key is
 // incidentKey (the dedup key, that is the sitrep incident ID) to targetURL, as
 // PagerDuty does when someone acts on it: eventType is e.g.
@@ -332,7 +342,7 @@ func (f *Fake) SendWebhook(ctx context.Context, targetURL string, secret integra
 	w.Event.ResourceType = "incident"
 	w.Event.OccurredAt = time.Now().UTC()
 	if agentName != "" {
-		w.Event.Agent = &reference{ID: "PUSER01", Type: "user_reference", Summary: agentName}
+		w.Event.Agent = &reference{ID: FakeUserID(agentName), Type: "user_reference", Summary: agentName}
 	}
 	w.Event.Data = incidentField{
 		ID: fmt.Sprintf("PINC%03d", n), Type: "incident", Number: n,
