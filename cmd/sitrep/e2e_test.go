@@ -450,6 +450,38 @@ func TestEndToEndFlakyProviders(t *testing.T) {
 	}
 }
 
+// intakeStack runs the stack with acknowledge links and the intake, as
+// `sitrep dev` does, on free ports.
+func intakeStack(t *testing.T, catYAML string) (*stack, string) {
+	t.Helper()
+	cat, err := catalog.Parse("e2e.yaml", []byte(catYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	publicURL := "http://" + ln.Addr().String()
+	links, err := acklink.New(publicURL, time.Hour, []byte(strings.Repeat("k", 32)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, err := startStack(ctx, stackOptions{TemporalBin: temporalBin(t), Catalog: cat, PublicURL: publicURL, Links: links})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Stop)
+	stop, err := s.startIntake(ctx, cat, links, ln, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	return s, publicURL
+}
+
 // alertmanagerPayload is an Alertmanager v4 webhook for one alert.
 func alertmanagerPayload(status, fingerprint string) string {
 	return `{"version":"4","groupKey":"{}:{alertname=\"HighErrorRate\"}","truncatedAlerts":0,"status":"` + status + `",
@@ -484,31 +516,9 @@ func post(t *testing.T, url, key, body string) (int, string) {
 // through the sandbox, an SMS reply acknowledges it, a resolved POST
 // mitigates it; forged and bad requests change nothing.
 func TestEndToEndIntake(t *testing.T) {
-	cat, err := catalog.Parse("e2e.yaml", []byte(strings.ReplaceAll(e2eCatalog, "delay: 3s", "delay: 10m")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	publicURL := "http://" + ln.Addr().String()
-	links, err := acklink.New(publicURL, time.Hour, []byte(strings.Repeat("k", 32)))
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	s, err := startStack(ctx, stackOptions{TemporalBin: temporalBin(t), Catalog: cat, PublicURL: publicURL, Links: links})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Stop)
-	stop, err := s.startIntake(ctx, cat, links, ln, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
+	s, publicURL := intakeStack(t, strings.ReplaceAll(e2eCatalog, "delay: 3s", "delay: 10m"))
 	am := publicURL + "/v1/alerts/alertmanager"
 	amKey := devKeys[starter.IntegrationAlertmanager]
 
@@ -606,31 +616,9 @@ func TestEndToEndEveryAcknowledgmentPath(t *testing.T) {
 		`contacts: [{sms: "+15550100001"}, {voice: "+15550100001"}, {chat: U0001}, {email: alice@example.com}, {pagerduty: 0123456789abcdef0123456789abcdef}]`,
 		"channels: {1: [sms, chat]", "channels: {1: [sms, voice, chat, pagerduty]",
 	).Replace(e2eCatalog)
-	cat, err := catalog.Parse("paths.yaml", []byte(catYAML))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	publicURL := "http://" + ln.Addr().String()
-	links, err := acklink.New(publicURL, time.Hour, []byte(strings.Repeat("k", 32)))
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	s, err := startStack(ctx, stackOptions{TemporalBin: temporalBin(t), Catalog: cat, PublicURL: publicURL, Links: links})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Stop)
-	stop, err := s.startIntake(ctx, cat, links, ln, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
+	s, _ := intakeStack(t, catYAML)
 	st := starter.New(s.Client)
 
 	for _, tt := range []struct{ channel, do, via string }{
