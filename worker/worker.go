@@ -19,7 +19,7 @@ import (
 
 // Options is everything a worker needs, already loaded.
 type Options struct {
-	Catalog   *catalog.Catalog
+	Catalog   activities.Catalog // a *CatalogFile, or activities.StaticCatalog
 	Notifiers map[catalog.Channel]activities.Notifier
 	Links     *acklink.Signer // nil: pages carry no acknowledge link
 	Templates *activities.Templates
@@ -36,7 +36,7 @@ type Worker struct {
 
 // New registers the Incident workflow and the activities on tc.
 func New(tc client.Client, o Options) (*Worker, error) {
-	if o.Catalog == nil {
+	if o.Catalog == nil || o.Catalog.Current() == nil {
 		return nil, fmt.Errorf("worker: no catalog")
 	}
 	if o.Templates == nil {
@@ -52,7 +52,7 @@ func New(tc client.Client, o Options) (*Worker, error) {
 	w := worker.New(tc, workflows.TaskQueue, Tuning())
 	w.RegisterWorkflowWithOptions(workflows.Incident, workflow.RegisterOptions{Name: "Incident"})
 	w.RegisterActivity(&activities.Activities{
-		Catalog:   activities.StaticCatalog{C: o.Catalog},
+		Catalog:   o.Catalog,
 		Notifiers: o.Notifiers,
 		Links:     o.Links,
 		Templates: o.Templates,

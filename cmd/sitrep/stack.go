@@ -144,7 +144,7 @@ func (s *stack) StartWorker(o stackOptions) error {
 	if err != nil {
 		return fmt.Errorf("sandbox providers: %w", err)
 	}
-	w, err := worker.New(s.Client, worker.Options{Catalog: o.Catalog, Notifiers: notifiers, Links: o.Links, Logger: o.Logger, Observe: o.Observe})
+	w, err := worker.New(s.Client, worker.Options{Catalog: activities.StaticCatalog{C: o.Catalog}, Notifiers: notifiers, Links: o.Links, Logger: o.Logger, Observe: o.Observe})
 	if err != nil {
 		return err
 	}

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
@@ -22,7 +26,8 @@ func newCmdWorker(d *Deps) *cobra.Command {
 from their environment variables (TWILIO_*, SENDGRID_*, SMTP_*, SLACK_*,
 PAGERDUTY_*); a provider with no configuration is off (PagerDuty's Events API
 needs none: it is always on), and the worker says which channels are live
-when it starts.`,
+when it starts. SIGHUP reloads the catalog; one that does not validate is
+refused and the one in force stays.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := worker.LoadConfig(d.Getenv)
@@ -35,7 +40,7 @@ when it starts.`,
 			if cfg.CatalogPath == "" {
 				return usagef("no catalog: pass --catalog or set SITREP_CATALOG")
 			}
-			cat, err := catalog.Load(cfg.CatalogPath)
+			cat, err := worker.LoadCatalogFile(cfg.CatalogPath)
 			if err != nil {
 				return &usageError{err.Error()}
 			}
@@ -53,6 +58,7 @@ when it starts.`,
 				return err
 			}
 			defer tc.Close()
+			go reloadOnHangup(cmd.Context(), cat, opts.Notifiers, logger)
 			return runWorker(cmd, tc, opts, logger)
 		},
 	}
@@ -60,7 +66,7 @@ when it starts.`,
 	return cmd
 }
 
-func workerOptions(cfg worker.Config, cat *catalog.Catalog, n map[catalog.Channel]activities.Notifier, logger *slog.Logger) (worker.Options, error) {
+func workerOptions(cfg worker.Config, cat activities.Catalog, n map[catalog.Channel]activities.Notifier, logger *slog.Logger) (worker.Options, error) {
 	tmpl, err := activities.LoadTemplates(cfg.TemplatesDir)
 	if err != nil {
 		return worker.Options{}, &usageError{fmt.Sprintf("SITREP_TEMPLATES: %v", err)}
@@ -78,9 +84,36 @@ func runWorker(cmd *cobra.Command, tc client.Client, o worker.Options, logger *s
 		return err
 	}
 	live := worker.Live(o.Notifiers)
-	logger.Info("worker started", "channelsLive", strings.Join(live, ","), "people", len(o.Catalog.People), "services", len(o.Catalog.Services))
-	if missing := worker.Missing(o.Catalog, o.Notifiers); len(missing) > 0 {
+	c := o.Catalog.Current()
+	logger.Info("worker started", "channelsLive", strings.Join(live, ","), "people", len(c.People), "services", len(c.Services))
+	warnMissing(c, o.Notifiers, logger)
+	return w.Run(cmd.Context())
+}
+
+func warnMissing(c *catalog.Catalog, n map[catalog.Channel]activities.Notifier, logger *slog.Logger) {
+	if missing := worker.Missing(c, n); len(missing) > 0 {
 		logger.Warn("the catalog pages on channels with no provider: those pages will fail and fall back", "channelsOff", strings.Join(missing, ","))
 	}
-	return w.Run(cmd.Context())
+}
+
+// reloadOnHangup reloads the catalog on SIGHUP; a catalog that does not
+// validate is refused, loudly, and the one in force stays.
+func reloadOnHangup(ctx context.Context, cat *worker.CatalogFile, n map[catalog.Channel]activities.Notifier, logger *slog.Logger) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			if err := cat.Reload(); err != nil {
+				logger.Error("catalog reload refused; the previous catalog stays in force", "error", err)
+				continue
+			}
+			c := cat.Current()
+			logger.Info("catalog reloaded", "people", len(c.People), "services", len(c.Services))
+			warnMissing(c, n, logger)
+		}
+	}
 }
