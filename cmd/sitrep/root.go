@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/contrib/envconfig"
 
 	"github.com/sitrep-dev/sitrep/starter"
+	"github.com/sitrep-dev/sitrep/worker"
 	"github.com/sitrep-dev/sitrep/workflows"
 )
 
@@ -55,6 +56,13 @@ func newDeps() *Deps {
 			return nil, fmt.Errorf("temporal config: %w", err)
 		}
 		opts.Logger = quietLogger()
+		codec, err := worker.CodecFromEnv(d.Getenv)
+		if err != nil {
+			return nil, &usageError{err.Error()}
+		}
+		if codec != nil {
+			opts.DataConverter, opts.FailureConverter = codec.DataConverter()
+		}
 		c, err := client.DialContext(ctx, opts)
 		if err != nil {
 			return nil, fmt.Errorf("connect to temporal at %s: %w: %v", orDefault(opts.HostPort, client.DefaultHostPort), starter.ErrUnavailable, err)

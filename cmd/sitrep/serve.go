@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/sitrep-dev/sitrep/catalog"
 	"github.com/sitrep-dev/sitrep/integrations/acklink"
@@ -19,7 +20,7 @@ import (
 )
 
 func newCmdServe(d *Deps) *cobra.Command {
-	var addr, catalogPath string
+	var addr, catalogPath, codecAddr, codecOrigin string
 	cmd := &cobra.Command{
 		Use:   "serve [--addr :8080] [--catalog PATH]",
 		Short: "Run the HTTP intake: alerts from monitoring, stakeholder reports, acknowledgments",
@@ -67,12 +68,22 @@ know who replied from which phone or chat account.`,
 				return err
 			}
 			logger.Info("intake listening", "addr", addr)
+			if codecAddr != "" {
+				stopCodec, err := serveCodec(cmd.Context(), d, codecAddr, codecOrigin, logger)
+				if err != nil {
+					stop()
+					return err
+				}
+				defer stopCodec()
+			}
 			<-cmd.Context().Done()
 			stop()
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", ":8080", "listen address")
+	cmd.Flags().StringVar(&codecAddr, "codec-addr", "", "with SITREP_CODEC_KEYS: serve the codec endpoint the Temporal UI decrypts with here (e.g. 127.0.0.1:8081; keep it internal)")
+	cmd.Flags().StringVar(&codecOrigin, "codec-cors-origin", "http://localhost:8233", "the Temporal UI's origin, allowed to call the codec endpoint")
 	cmd.Flags().StringVar(&catalogPath, "catalog", "", "catalog file or directory (default $SITREP_CATALOG)")
 	return cmd
 }
@@ -102,6 +113,41 @@ func serveIntake(ctx context.Context, st *starter.Client, cat *catalog.Catalog, 
 			logger.Warn("intake shutdown", "error", err)
 		}
 	}, nil
+}
+
+// serveCodec serves the payload codec for the Temporal UI and CLI
+// (--codec-endpoint), so people with the UI can read encrypted incidents.
+func serveCodec(ctx context.Context, d *Deps, addr, origin string, logger *slog.Logger) (func(), error) {
+	codec, err := worker.CodecFromEnv(d.Getenv)
+	if err != nil {
+		return nil, &usageError{err.Error()}
+	}
+	if codec == nil {
+		return nil, usagef("--codec-addr needs SITREP_CODEC_KEYS")
+	}
+	h := converter.NewPayloadCodecHTTPHandler(codec)
+	cors := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", origin)
+		w.Header().Set("Access-Control-Allow-Credentials", "true")
+		w.Header().Set("Access-Control-Allow-Headers", "Content-Type,X-Namespace,Authorization")
+		w.Header().Set("Access-Control-Allow-Methods", "POST,OPTIONS")
+		if r.Method == http.MethodOptions {
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("codec: listen on %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: cors, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("codec endpoint stopped", "error", err)
+		}
+	}()
+	logger.Info("codec endpoint listening", "addr", addr)
+	return func() { _ = srv.Shutdown(context.WithoutCancel(ctx)) }, nil // best effort on the way out
 }
 
 // catalogPeople finds who replied, from the catalog.

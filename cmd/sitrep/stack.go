@@ -40,6 +40,7 @@ type stackOptions struct {
 	Observe     func(activities.Message, time.Time) // the benchmark's probe
 	PublicURL   string                              // the intake's URL, for voice keypresses and links
 	Links       *acklink.Signer                     // signs acknowledge links; nil for none
+	Codec       *worker.Codec                       // encrypts payloads; nil stores them as they are
 	// SandboxWrap, when set, wraps the sandbox's handler: tests count requests with it.
 	SandboxWrap func(http.Handler) http.Handler
 }
@@ -72,9 +73,13 @@ func startDevServer(ctx context.Context, o stackOptions, logger log.Logger) (*te
 	if out == nil {
 		out = io.Discard
 	}
+	copts := &client.Options{HostPort: o.HostPort, Namespace: "default", Logger: logger}
+	if o.Codec != nil {
+		copts.DataConverter, copts.FailureConverter = o.Codec.DataConverter()
+	}
 	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
 		ExistingPath:     o.TemporalBin,
-		ClientOptions:    &client.Options{HostPort: o.HostPort, Namespace: "default", Logger: logger},
+		ClientOptions:    copts,
 		DBFilename:       o.DBFile,
 		EnableUI:         o.UIPort != "",
 		UIPort:           o.UIPort,
