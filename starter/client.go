@@ -79,8 +79,6 @@ func (c *Client) LatestPage(ctx context.Context, person string) (string, bool, e
 	return best, best != "", nil
 }
 
-// Temporal returns the underlying Temporal client.
-func (c *Client) Temporal() client.Client { return c.tc }
 
 // Receipt says where an alert went.
 type Receipt struct {
