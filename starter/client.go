@@ -79,7 +79,6 @@ func (c *Client) LatestPage(ctx context.Context, person string) (string, bool, e
 	return best, best != "", nil
 }
 
-
 // Receipt says where an alert went.
 type Receipt struct {
 	IncidentID string `json:"id"`
