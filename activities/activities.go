@@ -180,7 +180,8 @@ type DeliverInput struct {
 // DeliverResult is the provider's id for the message.
 type DeliverResult struct {
 	ProviderID string
-	Attempts   int32 // tries it took, retries of transient failures included
+	Attempts   int32    // tries it took, retries of transient failures included
+	Failures   []string // what went wrong on the tries before the one that worked
 }
 
 // Deliver renders and sends one page. A provider's permanent refusal comes
@@ -205,17 +206,25 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (DeliverResul
 	if err != nil {
 		return DeliverResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrPermanent, err)
 	}
+	// Earlier attempts' failures ride on heartbeat details from one attempt
+	// to the next, so the incident's record shows every try, not just the last.
+	var failures []string
+	if activity.HasHeartbeatDetails(ctx) {
+		_ = activity.GetHeartbeatDetails(ctx, &failures) // unreadable: the record starts afresh
+	}
+	attempt := activity.GetInfo(ctx).Attempt
 	id, err := n.Notify(ctx, m)
 	if err != nil {
 		err = classify(err)
 		activity.GetLogger(ctx).Warn("delivery failed", "incidentID", in.IncidentID, "person", in.Person,
-			"channel", in.Channel, "attempt", activity.GetInfo(ctx).Attempt, "error", err)
+			"channel", in.Channel, "attempt", attempt, "error", err)
+		activity.RecordHeartbeat(ctx, append(failures, fmt.Sprintf("attempt %d: %s", attempt, err)))
 		return DeliverResult{}, err
 	}
 	if a.Observe != nil {
 		a.Observe(m, time.Now())
 	}
-	return DeliverResult{ProviderID: id, Attempts: activity.GetInfo(ctx).Attempt}, nil
+	return DeliverResult{ProviderID: id, Attempts: attempt, Failures: failures}, nil
 }
 
 // Syncer is what a pager of record (PagerDuty) can do beyond paging: hear

@@ -133,19 +133,30 @@ func (w *incident) deliver(ctx workflow.Context, person string, ch catalog.Chann
 	e := PageEntry{Person: person, Channel: ch, Level: level, Round: round, Kind: kind, At: workflow.Now(ctx)}
 	switch {
 	case err == nil:
-		e.Outcome, e.ProviderID, e.Attempts = Delivered, res.ProviderID, res.Attempts
+		e.Outcome, e.ProviderID, e.Attempts, e.Retries = Delivered, res.ProviderID, res.Attempts, res.Failures
 		if cur := w.s.Escalation; kind == "page" && cur.Round == round-1 && cur.Level == level-1 {
 			w.s.Escalation.Reached = true
 		}
 	case temporal.IsCanceledError(err) || ctx.Err() != nil:
 		e.Outcome, e.Error = Cancelled, "paging stopped"
 	default:
-		e.Outcome, e.Error = Failed, rootMessage(err)
+		e.Outcome, e.Error, e.Retries = Failed, rootMessage(err), earlierFailures(err)
 		w.event(ctx, "page.failed", "", fmt.Sprintf("%s to %s failed: %s", ch, person, e.Error))
 	}
 	w.s.Pages = append(w.s.Pages, e)
 	w.publish(ctx)
 	return e.Outcome != Failed
+}
+
+// earlierFailures are the failed tries a delivery that ran out of time had
+// recorded before its last.
+func earlierFailures(err error) []string {
+	var to *temporal.TimeoutError
+	var tries []string
+	if errors.As(err, &to) && to.HasLastHeartbeatDetails() {
+		_ = to.LastHeartbeatDetails(&tries) // unreadable: the last error still stands
+	}
+	return tries
 }
 
 // rootMessage is the innermost error's message: what the provider said.

@@ -102,6 +102,7 @@ type PageEntry struct {
 	ProviderID string          `json:"providerId,omitempty"`
 	Attempts   int32           `json:"attempts,omitempty"` // tries it took, retries of transient failures included
 	Error      string          `json:"error,omitempty"`
+	Retries    []string        `json:"retries,omitempty"` // each earlier try's failure, e.g. "attempt 1: twilio: transient error (http 429)"
 }
 
 // Event is one line of the incident's timeline.

@@ -447,6 +447,31 @@ func TestEndToEndFlakyProviders(t *testing.T) {
 			<-time.After(200 * time.Millisecond)
 		}
 	}
+	// Retried pages say what went wrong on each earlier try.
+	retried := 0
+	for _, id := range ids {
+		state, err := st.Status(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range state.Pages {
+			if p.Outcome != workflows.Delivered {
+				continue
+			}
+			if int(p.Attempts) != len(p.Retries)+1 {
+				t.Fatalf("%s %s/%s: %d attempts but %d failures recorded: %v", id, p.Person, p.Channel, p.Attempts, len(p.Retries), p.Retries)
+			}
+			for _, r := range p.Retries {
+				if !strings.Contains(r, "transient") {
+					t.Fatalf("retry of %s/%s after a non-transient failure: %q", p.Person, p.Channel, r)
+				}
+				retried++
+			}
+		}
+	}
+	if retried == 0 {
+		t.Fatal("30% of requests failed, yet no page records a retry")
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	if refusedBob != incidents {

@@ -366,6 +366,9 @@ func printStatus(w io.Writer, st workflows.IncidentState) {
 				lvl = p.Kind
 			}
 			out := string(p.Outcome)
+			if p.Attempts > 1 {
+				out += fmt.Sprintf(" on attempt %d", p.Attempts)
+			}
 			if p.Error != "" {
 				out += ": " + p.Error
 			}
