@@ -215,7 +215,9 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (DeliverResul
 	attempt := activity.GetInfo(ctx).Attempt
 	id, err := n.Notify(ctx, m)
 	if err != nil {
-		err = classify(err)
+		// The last error carries the earlier ones as details: a delivery that
+		// gives up shows every try too.
+		err = classify(err, failures)
 		activity.GetLogger(ctx).Warn("delivery failed", "incidentID", in.IncidentID, "person", in.Person,
 			"channel", in.Channel, "attempt", attempt, "error", err)
 		activity.RecordHeartbeat(ctx, append(failures, fmt.Sprintf("attempt %d: %s", attempt, err)))
@@ -259,10 +261,12 @@ func (a *Activities) SyncPages(ctx context.Context, in SyncInput) error {
 		}
 		to, err := a.Catalog.Current().Address(t.Person, t.Channel)
 		if err != nil {
-			return temporal.NewNonRetryableApplicationError(err.Error(), ErrNoContact, nil)
+			// The catalog no longer has the address: the others still get told.
+			activity.GetLogger(ctx).Warn("pager not synced: no address", "incidentID", in.IncidentID, "person", t.Person, "error", err)
+			continue
 		}
 		if err := s.Sync(ctx, in.Action, Message{IncidentID: in.IncidentID, Ref: orID(in.Ref, in.IncidentID), Person: t.Person, To: to}); err != nil {
-			return classify(err)
+			return classify(err, nil)
 		}
 	}
 	return nil
@@ -280,20 +284,31 @@ func orID(ref, id string) string {
 // Its message goes into workflow history, so contact details a provider
 // echoes back (the number it refused, the address that bounced) are
 // redacted from it.
-func classify(err error) error {
+// earlier, when not empty, goes into the error's details.
+func classify(err error, earlier []string) error {
+	var details []any
+	if len(earlier) > 0 {
+		details = []any{earlier}
+	}
 	var ie *integrations.Error
 	if errors.As(err, &ie) {
 		if ie.Permanent() {
-			return temporal.NewNonRetryableApplicationError(redact(ie.Error()), ErrPermanent, nil)
+			return temporal.NewNonRetryableApplicationError(redact(ie.Error()), ErrPermanent, nil, details...)
 		}
 		return temporal.NewApplicationErrorWithOptions(redact(ie.Error()), "TransientDelivery",
-			temporal.ApplicationErrorOptions{NextRetryDelay: ie.RetryAfter})
+			temporal.ApplicationErrorOptions{NextRetryDelay: ie.RetryAfter, Details: details})
 	}
-	return errors.New(redact(err.Error()))
+	msg := redact(err.Error())
+	if msg == err.Error() && details == nil {
+		return err
+	}
+	return temporal.NewApplicationErrorWithOptions(msg, "TransientDelivery", temporal.ApplicationErrorOptions{Details: details})
 }
 
 // contactLike matches phone numbers and email addresses.
-var contactLike = regexp.MustCompile(`\+?[0-9][0-9 ().-]{6,}[0-9]|[^\s<>"'@]+@[^\s<>"'@]+\.[A-Za-z]{2,}`)
+// Phone numbers are matched in E.164 form, as sitrep's catalog holds them
+// and providers echo them back; dates, codes and IDs are left alone.
+var contactLike = regexp.MustCompile(`\+[1-9][0-9]{6,14}|[^\s<>"'@:/]+@[^\s<>"'@]+\.[A-Za-z]{2,}`)
 
 func redact(s string) string { return contactLike.ReplaceAllString(s, "[redacted]") }
 

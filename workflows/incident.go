@@ -45,8 +45,12 @@ type incident struct {
 	escalate bool
 	inflight int // deliveries and syncs not yet finished
 	// levelPending counts each level's page deliveries still in flight, by
-	// {round, level}: a level whose pages all failed escalates at once.
-	levelPending map[[2]int]int
+	// levelKey: a level whose pages all failed escalates at once. A level
+	// this run did not page has no entry.
+	levelPending map[[3]int]int
+	// pagerTargets are the people a PagerDuty page went to, or is going to,
+	// in this run: a page cancelled in flight may have reached PagerDuty.
+	pagerTargets []string
 	// late holds alerts that arrived once the incident was resolved: they
 	// open the next incident.
 	late []Alert
@@ -67,7 +71,7 @@ type incident struct {
 
 // setup validates the input and registers the handlers, before anything can block.
 func newIncident(ctx workflow.Context, in IncidentInput) (*incident, error) {
-	w := &incident{log: workflow.GetLogger(ctx), root: ctx, levelPending: map[[2]int]int{}}
+	w := &incident{log: workflow.GetLogger(ctx), root: ctx, levelPending: map[[3]int]int{}}
 	if in.State != nil {
 		w.s = *in.State
 		w.routed = len(w.s.Plan.Levels) > 0
@@ -99,7 +103,7 @@ func newIncident(ctx workflow.Context, in IncidentInput) (*incident, error) {
 		return nil, err
 	}
 	for _, al := range in.Pending {
-		w.fold(ctx, al)
+		w.take(ctx, al)
 	}
 	return w, nil
 }
@@ -163,11 +167,7 @@ func (w *incident) run(ctx workflow.Context) (IncidentState, error) {
 		for {
 			var al Alert
 			w.alerts.Receive(ctx, &al)
-			if w.s.Phase == Resolved && w.v2 {
-				w.late = append(w.late, al)
-				continue
-			}
-			w.fold(ctx, al)
+			w.take(ctx, al)
 		}
 	})
 	if !w.routed {
@@ -319,12 +319,12 @@ func (w *incident) finish(ctx workflow.Context) (IncidentState, error) {
 		w.log.Info("alert after resolution opens a new incident", "incidentID", w.s.ID, "alerts", len(late))
 		return w.s, workflow.NewContinueAsNewError(ctx, Incident, IncidentInput{Alert: late[0], Pending: late[1:]})
 	}
-	// The alert fired again as the incident closed: that is a new incident.
-	// A late "resolved" from the source has nothing left to resolve.
-	firing := slices.DeleteFunc(late, func(al Alert) bool { return al.Resolved })
-	if len(firing) > 0 {
-		w.log.Info("alert after resolution opens a new incident", "incidentID", w.s.ID, "alerts", len(firing))
-		return w.s, workflow.NewContinueAsNewError(ctx, Incident, IncidentInput{Alert: firing[0], Pending: firing[1:]})
+	// The alert fired again as the incident closed: that is a new incident,
+	// and whatever came after the firing (a later "resolved" included) is its
+	// own. "Resolved" before any firing has nothing left to resolve.
+	if i := slices.IndexFunc(late, func(al Alert) bool { return !al.Resolved }); i >= 0 {
+		w.log.Info("alert after resolution opens a new incident", "incidentID", w.s.ID, "alerts", len(late)-i)
+		return w.s, workflow.NewContinueAsNewError(ctx, Incident, IncidentInput{Alert: late[i], Pending: late[i+1:]})
 	}
 	return w.s, nil
 }
@@ -340,10 +340,15 @@ func (w *incident) await(ctx workflow.Context, d time.Duration, summary string, 
 	return workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: d, TimerOptions: workflow.TimerOptions{Summary: summary}}, cond)
 }
 
-// unreached: every page of the current level is done and none got through.
+// levelKey names one level of one pass of the policy.
+func levelKey(pass, round, level int) [3]int { return [3]int{pass, round, level} }
+
+// unreached: this run paged the current level, every page of it is done and
+// none got through.
 func (w *incident) unreached() bool {
 	e := w.s.Escalation
-	return w.v2 && e.Paged && !e.Reached && w.levelPending[[2]int{e.Round, e.Level}] == 0
+	n, paged := w.levelPending[levelKey(e.Pass, e.Round, e.Level)]
+	return w.v2 && e.Paged && !e.Reached && paged && n == 0
 }
 
 // shouldContinueAsNew is true when history grows large and no page is in flight.
@@ -377,6 +382,16 @@ func (w *incident) continueAsNew(ctx workflow.Context) error {
 	return workflow.NewContinueAsNewError(ctx, Incident, IncidentInput{State: &st, Pending: pending})
 }
 
+// take routes an alert that arrived: into this incident, or, once it is
+// resolved, to the next one.
+func (w *incident) take(ctx workflow.Context, al Alert) {
+	if w.s.Phase == Resolved && w.v2 {
+		w.late = append(w.late, al)
+		return
+	}
+	w.fold(ctx, al)
+}
+
 // fold takes in a repeat of the alert. A repeat is counted and pages
 // nobody. The source reporting the alert resolved mitigates the incident (or
 // resolves it, as the intake is configured); the alert firing again after
@@ -399,8 +414,10 @@ func (w *incident) fold(ctx workflow.Context, al Alert) {
 	case !al.Resolved && w.s.Phase == Mitigated && w.s.MitigatedBySource:
 		w.s.Phase, w.s.MitigatedAt, w.s.MitigatedBy, w.s.MitigatedBySource = Triggered, nil, "", false
 		w.s.AcknowledgedBy, w.s.AcknowledgedAt, w.s.Unacknowledged = "", nil, false
-		w.s.Escalation = Escalation{}
-		w.escalate = false
+		w.s.Escalation = Escalation{Pass: w.s.Escalation.Pass + 1}
+		if w.v2 {
+			w.escalate = false
+		}
 		w.pageCtx, w.stopPaging = workflow.WithCancel(w.root)
 		w.event(ctx, "reopened", by, "the alert fired again after its source resolved it: paging from level 1")
 	}

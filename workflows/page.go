@@ -52,6 +52,7 @@ func lookupOptions(ctx workflow.Context, summary string) workflow.Context {
 
 // pageLevel resolves who a level pages now and starts paging each of them.
 func (w *incident) pageLevel(ctx workflow.Context, round, level int) {
+	w.levelPending[levelKey(w.s.Escalation.Pass, round, level)] = 0 // paged by this run, even if nobody resolves
 	var rs []catalog.Recipient
 	in := activities.RecipientsInput{Policy: w.s.Policy, Level: level, At: workflow.Now(ctx), Channels: w.s.Plan.Channels}
 	err := workflow.ExecuteLocalActivity(lookupOptions(ctx, fmt.Sprintf("who is on call at level %d", level+1)), recipientsActivity, in).Get(ctx, &rs)
@@ -91,7 +92,7 @@ func (w *incident) deliverTo(r catalog.Recipient, kind string, level, round int)
 		fallback = fallback[1:]
 		return ch, true
 	}
-	key := [2]int{round - 1, level - 1}
+	key := levelKey(w.s.Escalation.Pass, round-1, level-1)
 	for _, ch := range r.Channels {
 		w.inflight++
 		if kind == "page" {
@@ -128,13 +129,17 @@ func (w *incident) deliver(ctx workflow.Context, person string, ch catalog.Chann
 	if level > 0 {
 		summary += fmt.Sprintf(" (level %d)", level)
 	}
+	if ch == catalog.PagerDuty && !slices.Contains(w.pagerTargets, person) {
+		w.pagerTargets = append(w.pagerTargets, person)
+	}
+	pass := w.s.Escalation.Pass
 	var res activities.DeliverResult
 	err := workflow.ExecuteActivity(deliverOptions(ctx, summary), a.Deliver, in).Get(ctx, &res)
-	e := PageEntry{Person: person, Channel: ch, Level: level, Round: round, Kind: kind, At: workflow.Now(ctx)}
+	e := PageEntry{Person: person, Channel: ch, Level: level, Round: round, Pass: pass, Kind: kind, At: workflow.Now(ctx)}
 	switch {
 	case err == nil:
 		e.Outcome, e.ProviderID, e.Attempts, e.Retries = Delivered, res.ProviderID, res.Attempts, res.Failures
-		if cur := w.s.Escalation; kind == "page" && cur.Round == round-1 && cur.Level == level-1 {
+		if cur := w.s.Escalation; kind == "page" && cur.Pass == pass && cur.Round == round-1 && cur.Level == level-1 {
 			w.s.Escalation.Reached = true
 		}
 	case temporal.IsCanceledError(err) || ctx.Err() != nil:
@@ -148,13 +153,17 @@ func (w *incident) deliver(ctx workflow.Context, person string, ch catalog.Chann
 	return e.Outcome != Failed
 }
 
-// earlierFailures are the failed tries a delivery that ran out of time had
-// recorded before its last.
+// earlierFailures are the failed tries a delivery recorded before its last:
+// in the last error's details, or in its heartbeat when it ran out of time.
 func earlierFailures(err error) []string {
-	var to *temporal.TimeoutError
 	var tries []string
-	if errors.As(err, &to) && to.HasLastHeartbeatDetails() {
-		_ = to.LastHeartbeatDetails(&tries) // unreadable: the last error still stands
+	var app *temporal.ApplicationError
+	var to *temporal.TimeoutError
+	switch {
+	case errors.As(err, &app) && app.HasDetails():
+		_ = app.Details(&tries) // unreadable: the last error still stands
+	case errors.As(err, &to) && to.HasLastHeartbeatDetails():
+		_ = to.LastHeartbeatDetails(&tries)
 	}
 	return tries
 }
@@ -232,7 +241,9 @@ func (w *incident) acknowledge(ctx workflow.Context, req AckRequest) (AckResult,
 	w.s.Unacknowledged = false
 	w.s.Escalation.Done = true
 	w.s.Escalation.Deadline = now.Add(w.s.Plan.RepageAfterAck)
-	w.escalate = false
+	if w.v2 {
+		w.escalate = false
+	}
 	w.stopPaging()
 	if w.v2 {
 		// Re-pages get their own context, which mitigation cancels.
@@ -282,7 +293,7 @@ func (w *incident) pagedBefore(person string) bool {
 	e := w.s.Escalation
 	earlier := false
 	for _, p := range w.s.Pages {
-		if p.Person != person || p.Kind != "page" || p.Round != e.Round+1 {
+		if p.Person != person || p.Kind != "page" || p.Pass != e.Pass || p.Round != e.Round+1 {
 			continue
 		}
 		if p.Level == e.Level+1 {
@@ -311,7 +322,9 @@ func (w *incident) setMitigated(ctx workflow.Context, by, note string) PhaseResu
 	now := workflow.Now(ctx)
 	w.s.Phase, w.s.MitigatedAt, w.s.MitigatedBy = Mitigated, &now, by
 	w.s.Escalation.Done = true
-	w.escalate = false
+	if w.v2 {
+		w.escalate = false
+	}
 	w.stopPaging()
 	w.event(ctx, "mitigated", by, note)
 	w.publish(ctx)
@@ -343,7 +356,9 @@ func (w *incident) setResolved(ctx workflow.Context, by, note string) PhaseResul
 		w.s.MitigatedAt = &now
 	}
 	w.s.Escalation.Done = true
-	w.escalate = false
+	if w.v2 {
+		w.escalate = false
+	}
 	w.stopPaging()
 	w.event(ctx, "resolved", by, note)
 	w.publish(ctx)
@@ -360,12 +375,22 @@ func (w *incident) syncPages(ctx workflow.Context, action string) {
 		return
 	}
 	var targets []activities.PageTarget
-	for _, p := range w.s.Pages {
-		t := activities.PageTarget{Person: p.Person, Channel: p.Channel}
-		// A page cancelled in flight may have reached the pager anyway.
-		sent := p.Outcome == Delivered || (w.v2 && p.Outcome == Cancelled)
-		if sent && p.Channel == catalog.PagerDuty && !slices.Contains(targets, t) {
+	add := func(person string) {
+		if t := (activities.PageTarget{Person: person, Channel: catalog.PagerDuty}); !slices.Contains(targets, t) {
 			targets = append(targets, t)
+		}
+	}
+	for _, p := range w.s.Pages {
+		if p.Channel == catalog.PagerDuty && (p.Outcome == Delivered || (w.v2 && p.Outcome == Cancelled)) {
+			add(p.Person)
+		}
+	}
+	if w.v2 {
+		// Pages still in flight, or cancelled before their outcome is
+		// recorded, may have reached PagerDuty too; closing an alert that
+		// never opened is harmless.
+		for _, p := range w.pagerTargets {
+			add(p)
 		}
 	}
 	if len(targets) == 0 {

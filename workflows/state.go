@@ -72,12 +72,13 @@ type PlanLevel struct {
 
 // Escalation is where paging stands: the cursor that survives continue-as-new.
 type Escalation struct {
-	Round    int       `json:"round"`    // 0-based pass through the policy
-	Level    int       `json:"level"`    // 0-based level in Plan.Levels
-	Paged    bool      `json:"paged"`    // this level's pages went out
-	Deadline time.Time `json:"deadline"` // when this level escalates; after an acknowledgment, when the acknowledger is re-paged
-	Reached  bool      `json:"reached"`  // someone at this level got a page
-	Done     bool      `json:"done"`     // exhausted, or stopped by an acknowledgment
+	Pass     int       `json:"pass,omitempty"` // bumped each time the incident re-opens and paging starts over
+	Round    int       `json:"round"`          // 0-based pass through the policy
+	Level    int       `json:"level"`          // 0-based level in Plan.Levels
+	Paged    bool      `json:"paged"`          // this level's pages went out
+	Deadline time.Time `json:"deadline"`       // when this level escalates; after an acknowledgment, when the acknowledger is re-paged
+	Reached  bool      `json:"reached"`        // someone at this level got a page
+	Done     bool      `json:"done"`           // exhausted, or stopped by an acknowledgment
 }
 
 // Outcome is how one page attempt ended.
@@ -94,9 +95,10 @@ const (
 type PageEntry struct {
 	Person     string          `json:"person"`
 	Channel    catalog.Channel `json:"channel"`
-	Level      int             `json:"level"` // 1-based; 0 for re-pages and fallback notices
-	Round      int             `json:"round"` // 1-based
-	Kind       string          `json:"kind"`  // page, repage, fallback
+	Level      int             `json:"level"`          // 1-based; 0 for re-pages and fallback notices
+	Round      int             `json:"round"`          // 1-based
+	Pass       int             `json:"pass,omitempty"` // Escalation.Pass when it was sent
+	Kind       string          `json:"kind"`           // page, repage, fallback
 	At         time.Time       `json:"at"`
 	Outcome    Outcome         `json:"outcome"`
 	ProviderID string          `json:"providerId,omitempty"`
