@@ -83,7 +83,7 @@ func (in *Intake) act(ctx context.Context, channel string, act action, id, reque
 		res = actResult{Text: rejectionText(rej), Status: http.StatusConflict, Outcome: ackRejected}
 		in.log.Info("responder action rejected", "incidentID", id, "person", person, "channel", channel, "action", string(act), "reason", rej.Type)
 	case errors.Is(err, ErrNotFound):
-		res = actResult{Text: fmt.Sprintf("No open incident %s: it may be resolved already.", id), Status: http.StatusNotFound, Outcome: ackNotFound}
+		res = actResult{Text: fmt.Sprintf("No open incident %s: it may be resolved already.", shownID(id)), Status: http.StatusNotFound, Outcome: ackNotFound}
 	default:
 		res = actResult{Text: "sitrep could not reach its workflow server. Try again in a minute.", Status: http.StatusServiceUnavailable, Outcome: ackUnavailable}
 		in.log.Error("responder action not recorded", "incidentID", id, "person", person, "channel", channel, "action", string(act), "error", err)
@@ -125,7 +125,7 @@ func (in *Intake) verifyLink(w http.ResponseWriter, r *http.Request) (acklink.Cl
 		in.page(w, http.StatusGone, "result", resultPage{
 			Title: "This link has expired",
 			Message: fmt.Sprintf("It stopped working at %s. Acknowledge incident %s from a newer page, or with `sitrep ack %s`.",
-				claims.Expires.UTC().Format("15:04 UTC on 2 Jan 2006"), claims.Incident, claims.Incident),
+				claims.Expires.UTC().Format("15:04 UTC on 2 Jan 2006"), shownID(claims.Incident), shownID(claims.Incident)),
 		})
 	case errors.Is(err, acklink.ErrSignature):
 		in.metrics.ack(channelLink, ackBadSignature)
@@ -144,7 +144,7 @@ func (in *Intake) ackPageHandler(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	p := ackPage{ID: claims.Incident, Person: claims.Person}
+	p := ackPage{ID: shownID(claims.Incident), Person: claims.Person}
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
 	st, err := in.inc.Status(ctx, claims.Incident)
@@ -184,7 +184,7 @@ func (in *Intake) ackActionHandler(w http.ResponseWriter, r *http.Request) {
 	sum := sha256.Sum256([]byte(r.PathValue("token")))
 	requestID := "link:" + hex.EncodeToString(sum[:12]) + ":" + string(act)
 	res := in.act(r.Context(), channelLink, act, claims.Incident, requestID, claims.Person)
-	in.page(w, res.Status, "result", resultPage{Title: "Incident " + claims.Incident, Message: res.Text})
+	in.page(w, res.Status, "result", resultPage{Title: "Incident " + shownID(claims.Incident), Message: res.Text})
 }
 
 func first(vs []string) string {
@@ -268,3 +268,9 @@ input,select,textarea{width:100%;font-size:1em}</style></head><body>{{end}}
 </form>
 </body></html>{{end}}
 `
+
+// shownID is the incident ID a person reads, without the ref's run part.
+func shownID(ref string) string {
+	id, _ := workflows.ParseIncidentRef(ref)
+	return id
+}

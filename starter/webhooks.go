@@ -223,7 +223,7 @@ func (in *Intake) voiceHandler(w http.ResponseWriter, r *http.Request) {
 
 // voicePrompt says the incident and the prompt again, gathering one key.
 func (in *Intake) voicePrompt(w http.ResponseWriter, r *http.Request, id string) {
-	say := "sitrep incident " + id + "."
+	say := "sitrep incident " + shownID(id) + "."
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
 	if st, err := in.inc.Status(ctx, id); err == nil {
