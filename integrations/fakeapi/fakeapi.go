@@ -4,6 +4,7 @@
 package fakeapi
 
 import (
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -18,6 +19,16 @@ type Fault struct {
 	Header  map[string]string // e.g. Retry-After
 	Latency time.Duration     // wait this long before answering (or before the real answer when Status is 0)
 	Hang    bool              // never answer until the client gives up
+}
+
+// ProxyErrorFault is an HTML error page with status, as a proxy in front of
+// a vendor sends: the vendor's SDK cannot decode it.
+func ProxyErrorFault(status int) Fault {
+	return Fault{
+		Status: status,
+		Header: map[string]string{"Content-Type": "text/html"},
+		Body:   fmt.Sprintf("<html><body><h1>%d %s</h1></body></html>", status, http.StatusText(status)),
+	}
 }
 
 // Faults decides, request by request, whether a fake fails. Queued faults

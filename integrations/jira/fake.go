@@ -42,11 +42,11 @@ type Fake struct {
 
 	opts FakeOptions
 
+	received fakeapi.Log[Request] // wakes WaitFor and the Expect helpers
+
 	mu       sync.Mutex
 	issues   []*IssueState // oldest first
 	counters map[string]int
-	received []Request
-	wake     chan struct{}
 }
 
 // Request is one request the fake handled, after authentication.
@@ -81,7 +81,7 @@ func NewFake(opts FakeOptions) *Fake {
 	if len(opts.IssueTypes) == 0 {
 		opts.IssueTypes = []string{"Task", "Bug", "Story", "Epic", "Incident"}
 	}
-	return &Fake{opts: opts, counters: map[string]int{}, wake: make(chan struct{})}
+	return &Fake{opts: opts, counters: map[string]int{}}
 }
 
 // Register mounts the fake's routes, Jira Cloud's real paths, on mux.
@@ -96,11 +96,7 @@ func (f *Fake) Register(mux *http.ServeMux) {
 }
 
 // Received returns the requests the fake handled, oldest first.
-func (f *Fake) Received() []Request {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.received)
-}
+func (f *Fake) Received() []Request { return f.received.All() }
 
 // Issues returns copies of every issue, oldest first.
 func (f *Fake) Issues() []IssueState {
@@ -131,49 +127,29 @@ func (f *Fake) SetStatus(key, name, category string) error {
 
 // WaitFor returns the first request pred accepts, waiting for it until ctx ends.
 func (f *Fake) WaitFor(ctx context.Context, pred func(Request) bool) (Request, error) {
-	for {
-		f.mu.Lock()
-		for _, r := range f.received {
-			if pred(r) {
-				f.mu.Unlock()
-				return r, nil
-			}
-		}
-		wake := f.wake
-		f.mu.Unlock()
-		select {
-		case <-wake:
-		case <-ctx.Done():
-			return Request{}, fmt.Errorf("jira fake: wait for request: %w", ctx.Err())
-		}
-	}
+	return f.received.WaitFor(ctx, pred)
 }
 
 // ExpectIssue waits up to five seconds for an issue labelled
 // MarkerLabel(marker) whose summary contains summary, and fails t when none comes.
 func (f *Fake) ExpectIssue(t testing.TB, marker, summary string) IssueState {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
 	want := MarkerLabel(marker)
-	for {
+	var found IssueState
+	if !f.received.Eventually(func() bool {
 		f.mu.Lock()
+		defer f.mu.Unlock()
 		for _, iss := range f.issues {
 			if slices.Contains(iss.Labels, want) && strings.Contains(iss.Summary, summary) {
-				st := iss.clone()
-				f.mu.Unlock()
-				return st
+				found = iss.clone()
+				return true
 			}
 		}
-		wake := f.wake
-		f.mu.Unlock()
-		select {
-		case <-wake:
-		case <-ctx.Done():
-			t.Fatalf("jira fake: no issue labelled %s with summary ~%q; have %+v", want, summary, f.Issues())
-			return IssueState{}
-		}
+		return false
+	}) {
+		t.Fatalf("jira fake: no issue labelled %s with summary ~%q; have %+v", want, summary, f.Issues())
 	}
+	return found
 }
 
 // ErrorFault answers with status and Jira's error body carrying messages.
@@ -230,13 +206,6 @@ func (f *Fake) auth(next http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// record stores req and wakes waiters; the caller holds f.mu.
-func (f *Fake) record(req Request) {
-	f.received = append(f.received, req)
-	close(f.wake)
-	f.wake = make(chan struct{})
-}
-
 func gone(w http.ResponseWriter, _ *http.Request) {
 	writeError(w, http.StatusGone, []string{"The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046"}, nil)
 }
@@ -264,7 +233,7 @@ func (f *Fake) create(w http.ResponseWriter, r *http.Request) {
 	defer f.mu.Unlock()
 	if len(msgs) > 0 || len(errs) > 0 {
 		req.Status = http.StatusBadRequest
-		f.record(req)
+		f.received.Add(req)
 		writeError(w, req.Status, msgs, errs)
 		return
 	}
@@ -275,7 +244,7 @@ func (f *Fake) create(w http.ResponseWriter, r *http.Request) {
 	iss.Created = time.Now().UTC()
 	f.issues = append(f.issues, iss)
 	req.Key, req.Status = iss.Key, http.StatusCreated
-	f.record(req)
+	f.received.Add(req)
 	f.deliver(iss, siteURL(r))
 	writeJSON(w, http.StatusCreated, map[string]string{"id": iss.ID, "key": iss.Key, "self": siteURL(r) + "/rest/api/3/issue/" + iss.ID})
 }
@@ -412,12 +381,12 @@ func (f *Fake) get(w http.ResponseWriter, r *http.Request) {
 	iss := f.find(r.PathValue("issueIdOrKey"))
 	if iss == nil {
 		req.Status = http.StatusNotFound
-		f.record(req)
+		f.received.Add(req)
 		writeError(w, req.Status, []string{"Issue does not exist or you do not have permission to see it."}, nil)
 		return
 	}
 	req.Key, req.Status = iss.Key, http.StatusOK
-	f.record(req)
+	f.received.Add(req)
 	var want []string
 	if v := r.URL.Query().Get("fields"); v != "" {
 		want = strings.Split(v, ",")
@@ -468,7 +437,7 @@ func (f *Fake) search(w http.ResponseWriter, r *http.Request) {
 		}
 		f.mu.Lock()
 		req.Status = http.StatusBadRequest
-		f.record(req)
+		f.received.Add(req)
 		f.mu.Unlock()
 		writeError(w, http.StatusBadRequest, []string{err.msg}, nil)
 		return
@@ -502,7 +471,7 @@ func (f *Fake) search(w http.ResponseWriter, r *http.Request) {
 		out["nextPageToken"] = strconv.Itoa(end)
 	}
 	req.Status = http.StatusOK
-	f.record(req)
+	f.received.Add(req)
 	writeJSON(w, http.StatusOK, out)
 }
 

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,24 +24,6 @@ const (
 	testEmail = "bot@example.com"
 	testToken = "jira-token-123"
 )
-
-// recorder is a fakeapi.Reporter that keeps what it is told.
-type recorder struct {
-	mu   sync.Mutex
-	msgs []string
-}
-
-func (r *recorder) Errorf(format string, args ...any) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.msgs = append(r.msgs, fmt.Sprintf(format, args...))
-}
-
-func (r *recorder) all() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]string(nil), r.msgs...)
-}
 
 type env struct {
 	fake   *Fake
@@ -382,10 +363,10 @@ func TestFakeReportsUnexpectedRequests(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rep := &recorder{}
+			rep := &fakeapi.RecordingReporter{}
 			e := setup(t, rep, nil)
 			raw(t, e, http.MethodGet, tt.path, "")
-			if msgs := rep.all(); len(msgs) != 1 || !strings.Contains(msgs[0], tt.want) {
+			if msgs := rep.Messages(); len(msgs) != 1 || !strings.Contains(msgs[0], tt.want) {
 				t.Errorf("reported %q, want one report ~%q", msgs, tt.want)
 			}
 		})

@@ -53,8 +53,7 @@ type Fake struct {
 	mu       sync.Mutex
 	seq      int
 	channels map[string]*fakeChannel // by ID
-	posts    []PostedMessage
-	changed  chan struct{}
+	posts    fakeapi.Log[PostedMessage]
 }
 
 type fakeChannel struct {
@@ -81,7 +80,7 @@ func NewFake(opts FakeOptions) *Fake {
 	if opts.TeamID == "" {
 		opts.TeamID = FakeTeamID
 	}
-	return &Fake{opts: opts, channels: map[string]*fakeChannel{}, changed: make(chan struct{})}
+	return &Fake{opts: opts, channels: map[string]*fakeChannel{}}
 }
 
 // Register mounts the fake on mux under Mattermost's real paths.
@@ -237,13 +236,12 @@ func (f *Fake) post(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *Fake) recordLocked(m PostedMessage) {
-	f.posts = append(f.posts, m)
-	f.showLocked(m)
+	f.show(m)
+	f.posts.Add(m)
 }
 
-// showLocked shows the post in the inbox, as its recipient sees it now, and
-// wakes WaitFor.
-func (f *Fake) showLocked(m PostedMessage) {
+// show shows the post in the inbox, as its recipient sees it now.
+func (f *Fake) show(m PostedMessage) {
 	to := m.ChannelID
 	if m.User != "" {
 		to = m.User
@@ -253,8 +251,6 @@ func (f *Fake) showLocked(m PostedMessage) {
 		msg.Links = append(msg.Links, inbox.Link{Label: b.Text, URL: b.URL})
 	}
 	f.opts.Inbox.Add(msg)
-	close(f.changed)
-	f.changed = make(chan struct{})
 }
 
 func validName(name string) bool {
@@ -411,31 +407,12 @@ func (f *Fake) ChannelID(name string) (string, bool) {
 }
 
 // Received returns the posts accepted, oldest first.
-func (f *Fake) Received() []PostedMessage {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.posts)
-}
+func (f *Fake) Received() []PostedMessage { return f.posts.All() }
 
 // WaitFor returns the first post that pred accepts, waiting for it until ctx
 // is done.
 func (f *Fake) WaitFor(ctx context.Context, pred func(PostedMessage) bool) (PostedMessage, error) {
-	for {
-		f.mu.Lock()
-		for _, m := range f.posts {
-			if pred(m) {
-				f.mu.Unlock()
-				return m, nil
-			}
-		}
-		changed := f.changed
-		f.mu.Unlock()
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			return PostedMessage{}, fmt.Errorf("wait for mattermost post: %w", ctx.Err())
-		}
-	}
+	return f.posts.WaitFor(ctx, pred)
 }
 
 // ExpectMessage waits up to 5 seconds for a post in channelOrUserID (a
@@ -443,15 +420,9 @@ func (f *Fake) WaitFor(ctx context.Context, pred func(PostedMessage) bool) (Post
 // substring, and fails t if none comes.
 func (f *Fake) ExpectMessage(t testing.TB, channelOrUserID, substring string) PostedMessage {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	m, err := f.WaitFor(ctx, func(m PostedMessage) bool {
+	return f.posts.Expect(t, fmt.Sprintf("mattermost fake: no post in %q containing %q", channelOrUserID, substring), func(m PostedMessage) bool {
 		return (m.ChannelID == channelOrUserID || m.User == channelOrUserID) && strings.Contains(m.Text, substring)
 	})
-	if err != nil {
-		t.Fatalf("mattermost fake: no post in %q containing %q; received %+v", channelOrUserID, substring, f.Received())
-	}
-	return m
 }
 
 // ErrorFault is Mattermost's error answer.
@@ -480,7 +451,7 @@ func (f *Fake) ClickButton(ctx context.Context, postID, buttonID, userID string)
 		clicked PostedMessage
 		button  *Button
 	)
-	for _, m := range f.posts {
+	for _, m := range f.posts.All() {
 		if m.ID != postID {
 			continue
 		}
@@ -535,12 +506,14 @@ func (f *Fake) ClickButton(ctx context.Context, postID, buttonID, userID string)
 	}
 	if resp.StatusCode == http.StatusOK && json.Unmarshal(answer, &upd) == nil && upd.Update != nil {
 		f.mu.Lock()
-		for i := range f.posts {
-			if f.posts[i].ID == postID {
-				f.posts[i].Text, f.posts[i].Buttons = upd.Update.Message, nil
-				f.showLocked(f.posts[i])
+		f.posts.Update(func(ps []PostedMessage) {
+			for i := range ps {
+				if ps[i].ID == postID {
+					ps[i].Text, ps[i].Buttons = upd.Update.Message, nil
+					f.show(ps[i])
+				}
 			}
-		}
+		})
 		f.mu.Unlock()
 	}
 	return resp, nil

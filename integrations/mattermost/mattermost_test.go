@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,7 +11,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,43 +25,17 @@ const (
 	bob   = "bob00000000000000000000000"
 )
 
-type recordingReporter struct {
-	mu   sync.Mutex
-	msgs []string
-}
-
-func (r *recordingReporter) Errorf(format string, args ...any) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.msgs = append(r.msgs, fmt.Sprintf(format, args...))
-}
-
-func (r *recordingReporter) all() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.Clone(r.msgs)
-}
-
-// take returns the reports and forgets them.
-func (r *recordingReporter) take() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	msgs := r.msgs
-	r.msgs = nil
-	return msgs
-}
-
 type env struct {
 	fake   *mattermost.Fake
 	srv    *httptest.Server
 	client *mattermost.Client
 	inbox  *inbox.Inbox
-	rep    *recordingReporter
+	rep    *fakeapi.RecordingReporter
 }
 
 func setup(t *testing.T, timeout time.Duration) *env {
 	t.Helper()
-	e := &env{inbox: inbox.New(), rep: &recordingReporter{}}
+	e := &env{inbox: inbox.New(), rep: &fakeapi.RecordingReporter{}}
 	e.fake = mattermost.NewFake(mattermost.FakeOptions{Reporter: e.rep, Inbox: e.inbox, Users: []string{alice, bob}})
 	mux := http.NewServeMux()
 	e.fake.Register(mux)
@@ -75,7 +47,7 @@ func setup(t *testing.T, timeout time.Duration) *env {
 	}
 	e.client = c
 	t.Cleanup(func() {
-		if r := e.rep.all(); len(r) != 0 {
+		if r := e.rep.Messages(); len(r) != 0 {
 			t.Errorf("fake reported %q", r)
 		}
 	})
@@ -290,7 +262,7 @@ func TestFakeReportsUnexpectedRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	got := e.rep.take()
+	got := e.rep.Take()
 	if resp.StatusCode != 404 || len(got) != 1 || !strings.Contains(got[0], "DELETE /api/v4/channels/abc") {
 		t.Errorf("status %d, reports %q", resp.StatusCode, got)
 	}

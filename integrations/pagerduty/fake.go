@@ -39,11 +39,11 @@ type Fake struct {
 
 	opts FakeOptions
 
-	mu       sync.Mutex
-	received []ReceivedEvent
-	alerts   map[alertKey]*Alert
-	seq      int
-	changed  chan struct{}
+	received fakeapi.Log[ReceivedEvent]
+
+	mu     sync.Mutex
+	alerts map[alertKey]*Alert
+	seq    int
 }
 
 // ReceivedEvent is one event the fake accepted.
@@ -72,7 +72,7 @@ type alertKey struct{ routingKey, dedupKey string }
 
 // NewFake returns a fake with no alerts.
 func NewFake(opts FakeOptions) *Fake {
-	return &Fake{opts: opts, alerts: map[alertKey]*Alert{}, changed: make(chan struct{})}
+	return &Fake{opts: opts, alerts: map[alertKey]*Alert{}}
 }
 
 // Register mounts the Events API on mux under its real paths.
@@ -169,9 +169,7 @@ func (f *Fake) apply(ev *ReceivedEvent) {
 	case open && ev.Action == "resolve":
 		a.Status = "resolved"
 	}
-	f.received = append(f.received, *ev)
-	close(f.changed)
-	f.changed = make(chan struct{})
+	f.received.Add(*ev)
 }
 
 func validateEvent(b eventBody) []string {
@@ -224,11 +222,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // Received returns every event the fake accepted, oldest first.
-func (f *Fake) Received() []ReceivedEvent {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]ReceivedEvent(nil), f.received...)
-}
+func (f *Fake) Received() []ReceivedEvent { return f.received.All() }
 
 // Alert returns the state of the alert with this routing key and dedup key.
 func (f *Fake) Alert(routingKey, dedupKey string) (Alert, bool) {
@@ -244,50 +238,25 @@ func (f *Fake) Alert(routingKey, dedupKey string) (Alert, bool) {
 // WaitFor returns the first received event that pred accepts, waiting for it
 // until ctx is done.
 func (f *Fake) WaitFor(ctx context.Context, pred func(ReceivedEvent) bool) (ReceivedEvent, error) {
-	for {
-		f.mu.Lock()
-		for _, ev := range f.received {
-			if pred(ev) {
-				f.mu.Unlock()
-				return ev, nil
-			}
-		}
-		changed := f.changed
-		f.mu.Unlock()
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			return ReceivedEvent{}, fmt.Errorf("wait for pagerduty event: %w", ctx.Err())
-		}
-	}
+	return f.received.WaitFor(ctx, pred)
 }
 
 // ExpectEvent waits up to 5 seconds for an event with this action and dedup
 // key (the incident ID), and fails t if none comes.
 func (f *Fake) ExpectEvent(t testing.TB, action, dedupKey string) ReceivedEvent {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	ev, err := f.WaitFor(ctx, func(ev ReceivedEvent) bool { return ev.Action == action && ev.DedupKey == dedupKey })
-	if err != nil {
-		t.Fatalf("pagerduty fake: no %s for dedup key %q; received %+v", action, dedupKey, f.Received())
-	}
-	return ev
+	return f.received.Expect(t, fmt.Sprintf("pagerduty fake: no %s for dedup key %q", action, dedupKey), func(ev ReceivedEvent) bool {
+		return ev.Action == action && ev.DedupKey == dedupKey
+	})
 }
 
 // ExpectTrigger waits up to 5 seconds for a trigger to routingKey whose
 // summary contains substring, and fails t if none comes.
 func (f *Fake) ExpectTrigger(t testing.TB, routingKey, substring string) ReceivedEvent {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	ev, err := f.WaitFor(ctx, func(ev ReceivedEvent) bool {
+	return f.received.Expect(t, fmt.Sprintf("pagerduty fake: no trigger to routing key %q with summary containing %q", routingKey, substring), func(ev ReceivedEvent) bool {
 		return ev.Action == "trigger" && ev.RoutingKey == routingKey && strings.Contains(ev.Summary, substring)
 	})
-	if err != nil {
-		t.Fatalf("pagerduty fake: no trigger to routing key %q with summary containing %q; received %+v", routingKey, substring, f.Received())
-	}
-	return ev
 }
 
 // InvalidEventFault is the Events API's 400 for an event it rejects.

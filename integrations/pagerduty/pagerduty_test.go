@@ -3,14 +3,12 @@ package pagerduty_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,34 +20,17 @@ import (
 
 const routingKey = "R0123456789abcdef0123456789abcde" // 32 characters
 
-type recordingReporter struct {
-	mu   sync.Mutex
-	msgs []string
-}
-
-func (r *recordingReporter) Errorf(format string, args ...any) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.msgs = append(r.msgs, fmt.Sprintf(format, args...))
-}
-
-func (r *recordingReporter) all() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]string(nil), r.msgs...)
-}
-
 type env struct {
 	fake   *pagerduty.Fake
 	srv    *httptest.Server
 	client *pagerduty.Client
 	inbox  *inbox.Inbox
-	rep    *recordingReporter
+	rep    *fakeapi.RecordingReporter
 }
 
 func setup(t *testing.T, timeout time.Duration) *env {
 	t.Helper()
-	e := &env{inbox: inbox.New(), rep: &recordingReporter{}}
+	e := &env{inbox: inbox.New(), rep: &fakeapi.RecordingReporter{}}
 	e.fake = pagerduty.NewFake(pagerduty.FakeOptions{Reporter: e.rep, Inbox: e.inbox})
 	mux := http.NewServeMux()
 	e.fake.Register(mux)
@@ -130,7 +111,7 @@ func TestTriggerAckResolve(t *testing.T) {
 	if _, ok := e.fake.Alert(routingKey, "inc-unknown"); ok {
 		t.Error("ack of an unknown key created an alert")
 	}
-	if r := e.rep.all(); len(r) != 0 {
+	if r := e.rep.Messages(); len(r) != 0 {
 		t.Errorf("fake reported %v", r)
 	}
 }
@@ -276,7 +257,7 @@ func TestFakeReportsUnexpectedRequests(t *testing.T) {
 			t.Errorf("%s %s = %d, want 404", req.method, req.path, resp.StatusCode)
 		}
 	}
-	if got := e.rep.all(); len(got) != 2 || !strings.Contains(got[0], "GET /v2/enqueue") || !strings.Contains(got[1], "POST /v2/change/enqueue") {
+	if got := e.rep.Messages(); len(got) != 2 || !strings.Contains(got[0], "GET /v2/enqueue") || !strings.Contains(got[1], "POST /v2/change/enqueue") {
 		t.Errorf("reports = %q", got)
 	}
 }

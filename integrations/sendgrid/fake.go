@@ -7,14 +7,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"html"
 	"io"
 	"net/http"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -59,10 +56,7 @@ type Fake struct {
 	Faults fakeapi.Faults // injected failures; see ErrorFault and RateLimitFault
 
 	opts FakeOptions
-
-	mu   sync.Mutex
-	got  []Mail
-	wake chan struct{}
+	got  fakeapi.Log[Mail]
 }
 
 // NewFake returns a Fake with opts' defaults filled in.
@@ -73,7 +67,7 @@ func NewFake(opts FakeOptions) *Fake {
 	if opts.MaxBytes == 0 {
 		opts.MaxBytes = 30 << 20
 	}
-	return &Fake{opts: opts, wake: make(chan struct{})}
+	return &Fake{opts: opts}
 }
 
 // Register mounts SendGrid's paths on mux.
@@ -83,46 +77,21 @@ func (f *Fake) Register(mux *http.ServeMux) {
 }
 
 // Received returns what the fake accepted, oldest first.
-func (f *Fake) Received() []Mail {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.got)
-}
+func (f *Fake) Received() []Mail { return f.got.All() }
 
 // WaitFor returns the first accepted mail that pred selects, waiting for it
 // until ctx is done.
 func (f *Fake) WaitFor(ctx context.Context, pred func(Mail) bool) (Mail, error) {
-	for {
-		f.mu.Lock()
-		wake := f.wake
-		for _, m := range f.got {
-			if pred(m) {
-				f.mu.Unlock()
-				return m, nil
-			}
-		}
-		f.mu.Unlock()
-		select {
-		case <-wake:
-		case <-ctx.Done():
-			return Mail{}, fmt.Errorf("sendgrid fake: wait: %w", ctx.Err())
-		}
-	}
+	return f.got.WaitFor(ctx, pred)
 }
 
-// ExpectEmail waits up to 10 seconds for a mail to to whose subject or text
+// ExpectEmail waits up to 5 seconds for a mail to to whose subject or text
 // contains substring, and fails t if none comes.
 func (f *Fake) ExpectEmail(t testing.TB, to, substring string) Mail {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	m, err := f.WaitFor(ctx, func(m Mail) bool {
+	return f.got.Expect(t, fmt.Sprintf("sendgrid fake: no email to %s containing %q", to, substring), func(m Mail) bool {
 		return slices.Contains(m.To, to) && strings.Contains(m.Subject+"\n"+m.Text+"\n"+m.HTML, substring)
 	})
-	if err != nil {
-		t.Fatalf("sendgrid fake: no email to %s containing %q; received %d mails", to, substring, len(f.Received()))
-	}
-	return m
 }
 
 // apiError is one entry of SendGrid's {"errors":[...]} body.
@@ -169,13 +138,7 @@ func RateLimitFault(reset time.Time) fakeapi.Fault {
 }
 
 // ProxyErrorFault is an HTML error page with status, as a proxy in front of SendGrid sends.
-func ProxyErrorFault(status int) fakeapi.Fault {
-	return fakeapi.Fault{
-		Status: status,
-		Header: map[string]string{"Content-Type": "text/html"},
-		Body:   fmt.Sprintf("<html><body><h1>%d %s</h1></body></html>", status, http.StatusText(status)),
-	}
-}
+func ProxyErrorFault(status int) fakeapi.Fault { return fakeapi.ProxyErrorFault(status) }
 
 // mailRequest is the part of the v3 mail send body the fake reads.
 type mailRequest struct {
@@ -239,19 +202,9 @@ func (f *Fake) send(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m.MessageID, m.Raw, m.At = messageID(), raw, time.Now().UTC()
-	f.mu.Lock()
-	f.got = append(f.got, m)
-	close(f.wake)
-	f.wake = make(chan struct{})
-	f.mu.Unlock()
+	f.got.Add(m)
 
-	text, links := m.Text, findLinks(m.Text)
-	if text == "" {
-		text = html.UnescapeString(htmlTag.ReplaceAllString(m.HTML, ""))
-	}
-	if len(links) == 0 {
-		links = findLinks(html.UnescapeString(m.HTML))
-	}
+	text, links := fakeapi.MailView(m.Text, m.HTML)
 	for _, p := range req.Personalizations {
 		subject, incident := req.Subject, req.CustomArgs["incident_id"]
 		if p.Subject != "" {
@@ -331,21 +284,4 @@ func messageID() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-var (
-	htmlTag     = regexp.MustCompile(`<[^>]*>`)
-	linkPattern = regexp.MustCompile(`https?://[^\s<>"]+`)
-)
-
-// findLinks returns the distinct URLs in text, without trailing punctuation, as inbox links.
-func findLinks(text string) []inbox.Link {
-	var out []inbox.Link
-	for _, l := range linkPattern.FindAllString(text, -1) {
-		l = strings.TrimRight(l, ".,;:!?)]'")
-		if !slices.ContainsFunc(out, func(x inbox.Link) bool { return x.URL == l }) {
-			out = append(out, inbox.Link{Label: l, URL: l})
-		}
-	}
-	return out
 }

@@ -24,28 +24,17 @@ const (
 	testFrom = "pager@sitrep.example"
 )
 
-type recorder struct {
-	mu   sync.Mutex
-	msgs []string
-}
-
-func (r *recorder) Errorf(format string, args ...any) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.msgs = append(r.msgs, fmt.Sprintf(format, args...))
-}
-
 type env struct {
 	fake   *Fake
 	inbox  *inbox.Inbox
-	rep    *recorder
+	rep    *fakeapi.RecordingReporter
 	server *httptest.Server
 	client *Client
 }
 
 func newEnv(t *testing.T, fo FakeOptions, mod func(*Config)) *env {
 	t.Helper()
-	e := &env{inbox: inbox.New(), rep: &recorder{}}
+	e := &env{inbox: inbox.New(), rep: &fakeapi.RecordingReporter{}}
 	fo.Reporter, fo.Inbox, fo.APIKey = e.rep, e.inbox, testKey
 	e.fake = NewFake(fo)
 	mux := http.NewServeMux()
@@ -113,8 +102,8 @@ func TestSend(t *testing.T) {
 			t.Errorf("inbox links = %+v", im.Links)
 		}
 	}
-	if len(e.rep.msgs) != 0 {
-		t.Errorf("unexpected requests: %v", e.rep.msgs)
+	if got := e.rep.Messages(); len(got) != 0 {
+		t.Errorf("unexpected requests: %v", got)
 	}
 }
 
@@ -231,8 +220,8 @@ func TestUnexpected(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != 404 || len(e.rep.msgs) != 1 || !strings.Contains(e.rep.msgs[0], "GET /v3/templates") {
-		t.Errorf("status %d, reporter %v", resp.StatusCode, e.rep.msgs)
+	if got := e.rep.Messages(); resp.StatusCode != 404 || len(got) != 1 || !strings.Contains(got[0], "GET /v3/templates") {
+		t.Errorf("status %d, reporter %v", resp.StatusCode, got)
 	}
 }
 

@@ -58,10 +58,9 @@ type Fake struct {
 	channels map[string]*fakeChannel // by ID
 	order    []string                // channel IDs, oldest first
 	ims      map[string]string       // user ID → direct-message channel ID
-	messages []PostedMessage
+	messages fakeapi.Log[PostedMessage]
 	clicks   map[string]PostedMessage // response_url id → the message clicked
 	replies  []Reply
-	changed  chan struct{}
 }
 
 type fakeChannel struct {
@@ -97,7 +96,7 @@ func NewFake(opts FakeOptions) *Fake {
 	}
 	return &Fake{
 		opts: opts, channels: map[string]*fakeChannel{}, ims: map[string]string{},
-		clicks: map[string]PostedMessage{}, changed: make(chan struct{}),
+		clicks: map[string]PostedMessage{},
 	}
 }
 
@@ -283,7 +282,6 @@ type block struct {
 }
 
 func (f *Fake) recordLocked(m PostedMessage) {
-	f.messages = append(f.messages, m)
 	to := m.Channel
 	if m.User != "" {
 		to = m.User
@@ -293,8 +291,7 @@ func (f *Fake) recordLocked(m PostedMessage) {
 		msg.Links = append(msg.Links, inbox.Link{Label: b.Text, URL: "slack-action:" + b.ActionID + ":" + b.Value})
 	}
 	f.opts.Inbox.Add(msg)
-	close(f.changed)
-	f.changed = make(chan struct{})
+	f.messages.Add(m)
 }
 
 func (f *Fake) open(args url.Values) any {
@@ -480,20 +477,20 @@ func (f *Fake) respond(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.replies = append(f.replies, Reply{Channel: m.Channel, TS: m.TS, Text: body.Text, ReplaceOriginal: body.ReplaceOriginal})
-	if body.ReplaceOriginal {
-		for i := range f.messages {
-			if f.messages[i].TS == m.TS {
-				f.messages[i].Text, f.messages[i].Buttons = body.Text, nil
-			}
-		}
-	}
 	to := m.Channel
 	if m.User != "" {
 		to = m.User
 	}
 	f.opts.Inbox.Add(inbox.Message{Channel: "chat", Provider: provider, To: to, From: FakeBotUserID, Text: body.Text, Incident: m.Incident})
-	close(f.changed)
-	f.changed = make(chan struct{})
+	if body.ReplaceOriginal {
+		f.messages.Update(func(ms []PostedMessage) {
+			for i := range ms {
+				if ms[i].TS == m.TS {
+					ms[i].Text, ms[i].Buttons = body.Text, nil
+				}
+			}
+		})
+	}
 	writeJSON(w, map[string]any{"ok": true})
 }
 
@@ -543,11 +540,7 @@ func (f *Fake) ChannelID(name string) (string, bool) {
 }
 
 // Received returns the messages posted, oldest first.
-func (f *Fake) Received() []PostedMessage {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.messages)
-}
+func (f *Fake) Received() []PostedMessage { return f.messages.All() }
 
 // Replies returns what was posted to response_urls, oldest first.
 func (f *Fake) Replies() []Reply {
@@ -559,22 +552,7 @@ func (f *Fake) Replies() []Reply {
 // WaitFor returns the first posted message that pred accepts, waiting for
 // it until ctx is done.
 func (f *Fake) WaitFor(ctx context.Context, pred func(PostedMessage) bool) (PostedMessage, error) {
-	for {
-		f.mu.Lock()
-		for _, m := range f.messages {
-			if pred(m) {
-				f.mu.Unlock()
-				return m, nil
-			}
-		}
-		changed := f.changed
-		f.mu.Unlock()
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			return PostedMessage{}, fmt.Errorf("wait for slack message: %w", ctx.Err())
-		}
-	}
+	return f.messages.WaitFor(ctx, pred)
 }
 
 // ExpectMessage waits up to 5 seconds for a message to channelOrUserID (a
@@ -582,15 +560,9 @@ func (f *Fake) WaitFor(ctx context.Context, pred func(PostedMessage) bool) (Post
 // and fails t if none comes.
 func (f *Fake) ExpectMessage(t testing.TB, channelOrUserID, substring string) PostedMessage {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	m, err := f.WaitFor(ctx, func(m PostedMessage) bool {
+	return f.messages.Expect(t, fmt.Sprintf("slack fake: no message to %q containing %q", channelOrUserID, substring), func(m PostedMessage) bool {
 		return (m.Channel == channelOrUserID || m.User == channelOrUserID) && strings.Contains(m.Text, substring)
 	})
-	if err != nil {
-		t.Fatalf("slack fake: no message to %q containing %q; received %+v", channelOrUserID, substring, f.Received())
-	}
-	return m
 }
 
 // ErrorFault is Slack's HTTP 200 ok:false answer with this error code.
@@ -618,7 +590,7 @@ func ServerErrorFault(status int) fakeapi.Fault {
 func (f *Fake) ClickButton(ctx context.Context, targetURL string, signingSecret integrations.Secret, userID, actionID, value string) (*http.Response, error) {
 	f.mu.Lock()
 	var clicked PostedMessage
-	for _, m := range f.messages {
+	for _, m := range f.messages.All() {
 		for _, b := range m.Buttons {
 			if b.ActionID == actionID && b.Value == value {
 				clicked = m

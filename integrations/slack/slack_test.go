@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,34 +21,17 @@ import (
 	"github.com/sitrep-dev/sitrep/integrations/slack"
 )
 
-type recordingReporter struct {
-	mu   sync.Mutex
-	msgs []string
-}
-
-func (r *recordingReporter) Errorf(format string, args ...any) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.msgs = append(r.msgs, fmt.Sprintf(format, args...))
-}
-
-func (r *recordingReporter) all() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.Clone(r.msgs)
-}
-
 type env struct {
 	fake   *slack.Fake
 	srv    *httptest.Server
 	client *slack.Client
 	inbox  *inbox.Inbox
-	rep    *recordingReporter
+	rep    *fakeapi.RecordingReporter
 }
 
 func setup(t *testing.T, cfg slack.Config) *env {
 	t.Helper()
-	e := &env{inbox: inbox.New(), rep: &recordingReporter{}}
+	e := &env{inbox: inbox.New(), rep: &fakeapi.RecordingReporter{}}
 	mux := http.NewServeMux()
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(e.srv.Close)
@@ -65,7 +47,7 @@ func setup(t *testing.T, cfg slack.Config) *env {
 	}
 	e.client = c
 	t.Cleanup(func() {
-		if r := e.rep.all(); len(r) != 0 {
+		if r := e.rep.Messages(); len(r) != 0 {
 			t.Errorf("fake reported %q", r)
 		}
 	})
@@ -365,7 +347,7 @@ func TestClassify(t *testing.T) {
 }
 
 func TestFakeReportsUnexpectedRequests(t *testing.T) {
-	rep := &recordingReporter{}
+	rep := &fakeapi.RecordingReporter{}
 	f := slack.NewFake(slack.FakeOptions{Reporter: rep})
 	mux := http.NewServeMux()
 	f.Register(mux)
@@ -376,7 +358,7 @@ func TestFakeReportsUnexpectedRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if got := rep.all(); resp.StatusCode != 404 || len(got) != 1 || !strings.Contains(got[0], "POST /api/chat.delete") {
+	if got := rep.Messages(); resp.StatusCode != 404 || len(got) != 1 || !strings.Contains(got[0], "POST /api/chat.delete") {
 		t.Errorf("status %d, reports %q", resp.StatusCode, got)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"html"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -15,7 +14,6 @@ import (
 	"net"
 	"net/mail"
 	"net/textproto"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -68,8 +66,8 @@ type Fake struct {
 	mu        sync.Mutex
 	conns     map[net.Conn]bool
 	rcptFails []Reply
-	got       []Mail
-	wake      chan struct{}
+
+	got fakeapi.Log[Mail]
 }
 
 // NewFakeServer starts a Fake listening on opts.Addr; Close stops it.
@@ -81,7 +79,7 @@ func NewFakeServer(opts FakeOptions) (*Fake, error) {
 	if err != nil {
 		return nil, fmt.Errorf("smtp fake: listen: %w", err)
 	}
-	f := &Fake{opts: opts, ln: ln, conns: map[net.Conn]bool{}, wake: make(chan struct{})}
+	f := &Fake{opts: opts, ln: ln, conns: map[net.Conn]bool{}}
 	f.wg.Go(f.accept)
 	return f, nil
 }
@@ -111,46 +109,21 @@ func (f *Fake) FailNextRcpt(replies ...Reply) {
 }
 
 // Received returns what the fake accepted, oldest first.
-func (f *Fake) Received() []Mail {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.got)
-}
+func (f *Fake) Received() []Mail { return f.got.All() }
 
 // WaitFor returns the first accepted mail that pred selects, waiting for it
 // until ctx is done.
 func (f *Fake) WaitFor(ctx context.Context, pred func(Mail) bool) (Mail, error) {
-	for {
-		f.mu.Lock()
-		wake := f.wake
-		for _, m := range f.got {
-			if pred(m) {
-				f.mu.Unlock()
-				return m, nil
-			}
-		}
-		f.mu.Unlock()
-		select {
-		case <-wake:
-		case <-ctx.Done():
-			return Mail{}, fmt.Errorf("smtp fake: wait: %w", ctx.Err())
-		}
-	}
+	return f.got.WaitFor(ctx, pred)
 }
 
-// ExpectEmail waits up to 10 seconds for a mail to to whose subject or text
+// ExpectEmail waits up to 5 seconds for a mail to to whose subject or text
 // contains substring, and fails t if none comes.
 func (f *Fake) ExpectEmail(t testing.TB, to, substring string) Mail {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	m, err := f.WaitFor(ctx, func(m Mail) bool {
+	return f.got.Expect(t, fmt.Sprintf("smtp fake: no email to %s containing %q", to, substring), func(m Mail) bool {
 		return slices.Contains(m.To, to) && strings.Contains(m.Subject+"\n"+m.Text+"\n"+m.HTML, substring)
 	})
-	if err != nil {
-		t.Fatalf("smtp fake: no email to %s containing %q; received %d mails", to, substring, len(f.Received()))
-	}
-	return m
 }
 
 func (f *Fake) accept() {
@@ -316,19 +289,8 @@ func (f *Fake) nextRcptFail() (Reply, bool) {
 }
 
 func (f *Fake) record(m Mail) {
-	f.mu.Lock()
-	f.got = append(f.got, m)
-	close(f.wake)
-	f.wake = make(chan struct{})
-	f.mu.Unlock()
-	text := m.Text
-	if text == "" {
-		text = html.UnescapeString(htmlTag.ReplaceAllString(m.HTML, ""))
-	}
-	links := findLinks(m.Text)
-	if len(links) == 0 {
-		links = findLinks(html.UnescapeString(m.HTML))
-	}
+	f.got.Add(m)
+	text, links := fakeapi.MailView(m.Text, m.HTML)
 	from := m.From
 	if a, err := mail.ParseAddress(m.Header.Get("From")); err == nil {
 		from = a.Address
@@ -421,21 +383,4 @@ func (m *Mail) readPart(h textproto.MIMEHeader, body io.Reader) error {
 		m.HTML = string(content)
 	}
 	return nil
-}
-
-var (
-	htmlTag     = regexp.MustCompile(`<[^>]*>`)
-	linkPattern = regexp.MustCompile(`https?://[^\s<>"]+`)
-)
-
-// findLinks returns the distinct URLs in text, without trailing punctuation, as inbox links.
-func findLinks(text string) []inbox.Link {
-	var out []inbox.Link
-	for _, l := range linkPattern.FindAllString(text, -1) {
-		l = strings.TrimRight(l, ".,;:!?)]'")
-		if !slices.ContainsFunc(out, func(x inbox.Link) bool { return x.URL == l }) {
-			out = append(out, inbox.Link{Label: l, URL: l})
-		}
-	}
-	return out
 }

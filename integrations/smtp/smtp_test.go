@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sitrep-dev/sitrep/integrations"
+	"github.com/sitrep-dev/sitrep/integrations/fakeapi"
 	"github.com/sitrep-dev/sitrep/integrations/inbox"
 )
 
@@ -23,27 +24,16 @@ const (
 	testFrom = "sitrep pager <pager@sitrep.example>"
 )
 
-type recorder struct {
-	mu   sync.Mutex
-	msgs []string
-}
-
-func (r *recorder) Errorf(format string, args ...any) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.msgs = append(r.msgs, fmt.Sprintf(format, args...))
-}
-
 type env struct {
 	fake   *Fake
 	inbox  *inbox.Inbox
-	rep    *recorder
+	rep    *fakeapi.RecordingReporter
 	client *Client
 }
 
 func newEnv(t *testing.T, fo FakeOptions, mod func(*Config)) *env {
 	t.Helper()
-	e := &env{inbox: inbox.New(), rep: &recorder{}}
+	e := &env{inbox: inbox.New(), rep: &fakeapi.RecordingReporter{}}
 	fo.Reporter, fo.Inbox = e.rep, e.inbox
 	f, err := NewFakeServer(fo)
 	if err != nil {
@@ -121,8 +111,8 @@ func TestSend(t *testing.T) {
 			t.Errorf("inbox message = %+v", im)
 		}
 	}
-	if len(e.rep.msgs) != 0 {
-		t.Errorf("unexpected: %v", e.rep.msgs)
+	if got := e.rep.Messages(); len(got) != 0 {
+		t.Errorf("unexpected: %v", got)
 	}
 }
 
@@ -276,8 +266,8 @@ func TestUnexpectedCommand(t *testing.T) {
 	if !strings.HasPrefix(greeting, "220 ") || !strings.HasPrefix(answer, "502 ") {
 		t.Errorf("greeting %q, answer %q", greeting, answer)
 	}
-	if len(e.rep.msgs) != 1 || !strings.Contains(e.rep.msgs[0], "VRFY") {
-		t.Errorf("reporter got %v", e.rep.msgs)
+	if got := e.rep.Messages(); len(got) != 1 || !strings.Contains(got[0], "VRFY") {
+		t.Errorf("reporter got %v", got)
 	}
 }
 

@@ -36,11 +36,11 @@ type Fake struct {
 
 	opts FakeOptions
 
+	received fakeapi.Log[Request] // wakes WaitFor and the Expect helpers
+
 	mu        sync.Mutex
 	rnd       *rand.Rand
 	incidents []*IncidentState // oldest first
-	received  []Request
-	wake      chan struct{}
 }
 
 // Request is one request the fake handled, after authentication.
@@ -80,7 +80,7 @@ type UpdateState struct {
 
 // NewFake returns an empty fake status page.
 func NewFake(opts FakeOptions) *Fake {
-	return &Fake{opts: opts, rnd: rand.New(rand.NewPCG(1, 2)), wake: make(chan struct{})}
+	return &Fake{opts: opts, rnd: rand.New(rand.NewPCG(1, 2))}
 }
 
 // Register mounts the fake's routes, Statuspage's real paths, on mux.
@@ -95,11 +95,7 @@ func (f *Fake) Register(mux *http.ServeMux) {
 }
 
 // Received returns the requests the fake handled, oldest first.
-func (f *Fake) Received() []Request {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.received)
-}
+func (f *Fake) Received() []Request { return f.received.All() }
 
 // Incidents returns copies of every incident, oldest first.
 func (f *Fake) Incidents() []IncidentState {
@@ -114,48 +110,28 @@ func (f *Fake) Incidents() []IncidentState {
 
 // WaitFor returns the first request pred accepts, waiting for it until ctx ends.
 func (f *Fake) WaitFor(ctx context.Context, pred func(Request) bool) (Request, error) {
-	for {
-		f.mu.Lock()
-		for _, r := range f.received {
-			if pred(r) {
-				f.mu.Unlock()
-				return r, nil
-			}
-		}
-		wake := f.wake
-		f.mu.Unlock()
-		select {
-		case <-wake:
-		case <-ctx.Done():
-			return Request{}, fmt.Errorf("statuspage fake: wait for request: %w", ctx.Err())
-		}
-	}
+	return f.received.WaitFor(ctx, pred)
 }
 
 // ExpectIncident waits up to five seconds for an incident carrying marker to
 // reach status, and fails t when none does.
 func (f *Fake) ExpectIncident(t testing.TB, marker, status string) IncidentState {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	for {
+	var found IncidentState
+	if !f.received.Eventually(func() bool {
 		f.mu.Lock()
+		defer f.mu.Unlock()
 		for _, inc := range f.incidents {
 			if inc.Marker == marker && inc.Status == status {
-				st := inc.clone()
-				f.mu.Unlock()
-				return st
+				found = inc.clone()
+				return true
 			}
 		}
-		wake := f.wake
-		f.mu.Unlock()
-		select {
-		case <-wake:
-		case <-ctx.Done():
-			t.Fatalf("statuspage fake: no incident with marker %q in status %q; have %+v", marker, status, f.Incidents())
-			return IncidentState{}
-		}
+		return false
+	}) {
+		t.Fatalf("statuspage fake: no incident with marker %q in status %q; have %+v", marker, status, f.Incidents())
 	}
+	return found
 }
 
 // ErrorFault answers with status and Statuspage's error object carrying message.
@@ -196,13 +172,6 @@ func (f *Fake) auth(next http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// record stores req and wakes waiters; the caller holds f.mu.
-func (f *Fake) record(req Request) {
-	f.received = append(f.received, req)
-	close(f.wake)
-	f.wake = make(chan struct{})
-}
-
 func (f *Fake) create(w http.ResponseWriter, r *http.Request) {
 	p, ok := f.decode(w, r)
 	if !ok {
@@ -217,7 +186,7 @@ func (f *Fake) create(w http.ResponseWriter, r *http.Request) {
 	defer f.mu.Unlock()
 	if msg != "" {
 		req.Status = http.StatusUnprocessableEntity
-		f.record(req)
+		f.received.Add(req)
 		writeJSON(w, req.Status, map[string]string{"message": msg})
 		return
 	}
@@ -247,7 +216,7 @@ func (f *Fake) create(w http.ResponseWriter, r *http.Request) {
 	}
 	f.incidents = append(f.incidents, inc)
 	req.IncidentID, req.Status = inc.ID, http.StatusCreated
-	f.record(req)
+	f.received.Add(req)
 	f.deliver(inc, p.Body)
 	writeJSON(w, http.StatusCreated, render(inc))
 }
@@ -265,12 +234,12 @@ func (f *Fake) update(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case inc == nil:
 		req.Status = http.StatusNotFound
-		f.record(req)
+		f.received.Add(req)
 		writeJSON(w, req.Status, map[string]string{"message": "Incident not found"})
 		return
 	case msg != "":
 		req.Status = http.StatusUnprocessableEntity
-		f.record(req)
+		f.received.Add(req)
 		writeJSON(w, req.Status, map[string]string{"message": msg})
 		return
 	}
@@ -302,7 +271,7 @@ func (f *Fake) update(w http.ResponseWriter, r *http.Request) {
 		inc.Updates = append(inc.Updates, UpdateState{ID: f.newID(12), Status: status, Body: p.Body, CreatedAt: now})
 	}
 	req.Status = http.StatusOK
-	f.record(req)
+	f.received.Add(req)
 	if changed {
 		f.deliver(inc, p.Body)
 	}
@@ -316,12 +285,12 @@ func (f *Fake) get(w http.ResponseWriter, r *http.Request) {
 	inc := f.find(req.PageID, req.IncidentID)
 	if inc == nil {
 		req.Status = http.StatusNotFound
-		f.record(req)
+		f.received.Add(req)
 		writeJSON(w, req.Status, map[string]string{"message": "Incident not found"})
 		return
 	}
 	req.Status = http.StatusOK
-	f.record(req)
+	f.received.Add(req)
 	writeJSON(w, http.StatusOK, render(inc))
 }
 
@@ -382,7 +351,7 @@ func (f *Fake) serveList(w http.ResponseWriter, r *http.Request, sizeParam strin
 		out = append(out, render(inc))
 	}
 	req.Status = http.StatusOK
-	f.record(req)
+	f.received.Add(req)
 	writeJSON(w, http.StatusOK, out)
 }
 

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,24 +21,6 @@ const (
 	testKey  = "sp-key-123"
 	testPage = "pg1"
 )
-
-// recorder is a fakeapi.Reporter that keeps what it is told.
-type recorder struct {
-	mu   sync.Mutex
-	msgs []string
-}
-
-func (r *recorder) Errorf(format string, args ...any) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.msgs = append(r.msgs, fmt.Sprintf(format, args...))
-}
-
-func (r *recorder) all() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]string(nil), r.msgs...)
-}
 
 type env struct {
 	fake   *Fake
@@ -301,7 +282,7 @@ func TestMissingInputIsPermanent(t *testing.T) {
 }
 
 func TestFakeReportsUnexpectedRequests(t *testing.T) {
-	rep := &recorder{}
+	rep := &fakeapi.RecordingReporter{}
 	fake := NewFake(FakeOptions{Reporter: rep})
 	mux := http.NewServeMux()
 	fake.Register(mux)
@@ -317,7 +298,7 @@ func TestFakeReportsUnexpectedRequests(t *testing.T) {
 	if resp.StatusCode != http.StatusNotFound {
 		t.Errorf("status = %d, want 404", resp.StatusCode)
 	}
-	if msgs := rep.all(); len(msgs) != 1 || !strings.Contains(msgs[0], "GET /v1/pages/pg1/components") {
+	if msgs := rep.Messages(); len(msgs) != 1 || !strings.Contains(msgs[0], "GET /v1/pages/pg1/components") {
 		t.Errorf("reported %q", msgs)
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -42,9 +41,8 @@ type Fake struct {
 
 	opts FakeOptions
 
-	mu      sync.Mutex
-	cards   []PostedCard
-	changed chan struct{}
+	mu    sync.Mutex // keeps cards and the inbox in the same order
+	cards fakeapi.Log[PostedCard]
 }
 
 // PostedCard is a card the fake accepted.
@@ -62,7 +60,7 @@ func NewFake(opts FakeOptions) *Fake {
 	if opts.Sig == "" {
 		opts.Sig = FakeSig
 	}
-	return &Fake{opts: opts, changed: make(chan struct{})}
+	return &Fake{opts: opts}
 }
 
 // WebhookURL returns a Workflows webhook URL on the fake served at base.
@@ -195,57 +193,30 @@ func parseCard(body []byte) (PostedCard, bool) {
 func (f *Fake) record(c PostedCard) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.cards = append(f.cards, c)
 	m := inbox.Message{Channel: "chat", Provider: provider, To: c.Webhook, Subject: c.Title, Text: c.Text, Incident: c.Incident}
 	for _, l := range c.Links {
 		m.Links = append(m.Links, inbox.Link{Label: l.Title, URL: l.URL})
 	}
 	f.opts.Inbox.Add(m)
-	close(f.changed)
-	f.changed = make(chan struct{})
+	f.cards.Add(c)
 }
 
 // Received returns the cards accepted, oldest first.
-func (f *Fake) Received() []PostedCard {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.cards)
-}
+func (f *Fake) Received() []PostedCard { return f.cards.All() }
 
 // WaitFor returns the first card that pred accepts, waiting for it until
 // ctx is done.
 func (f *Fake) WaitFor(ctx context.Context, pred func(PostedCard) bool) (PostedCard, error) {
-	for {
-		f.mu.Lock()
-		for _, c := range f.cards {
-			if pred(c) {
-				f.mu.Unlock()
-				return c, nil
-			}
-		}
-		changed := f.changed
-		f.mu.Unlock()
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			return PostedCard{}, fmt.Errorf("wait for teams card: %w", ctx.Err())
-		}
-	}
+	return f.cards.WaitFor(ctx, pred)
 }
 
 // ExpectCard waits up to 5 seconds for a card whose title or text contains
 // substring, and fails t if none comes.
 func (f *Fake) ExpectCard(t testing.TB, substring string) PostedCard {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	c, err := f.WaitFor(ctx, func(c PostedCard) bool {
+	return f.cards.Expect(t, fmt.Sprintf("teams fake: no card containing %q", substring), func(c PostedCard) bool {
 		return strings.Contains(c.Title, substring) || strings.Contains(c.Text, substring)
 	})
-	if err != nil {
-		t.Fatalf("teams fake: no card containing %q; received %d cards", substring, len(f.Received()))
-	}
-	return c
 }
 
 // RateLimitFault is a 429 with Retry-After in seconds.

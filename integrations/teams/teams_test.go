@@ -3,7 +3,6 @@ package teams_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,7 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,42 +19,23 @@ import (
 	"github.com/sitrep-dev/sitrep/integrations/teams"
 )
 
-type recordingReporter struct {
-	mu   sync.Mutex
-	msgs []string
-}
-
-func (r *recordingReporter) Errorf(format string, args ...any) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.msgs = append(r.msgs, fmt.Sprintf(format, args...))
-}
-
-func (r *recordingReporter) take() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	msgs := r.msgs
-	r.msgs = nil
-	return msgs
-}
-
 type env struct {
 	fake  *teams.Fake
 	srv   *httptest.Server
 	inbox *inbox.Inbox
-	rep   *recordingReporter
+	rep   *fakeapi.RecordingReporter
 }
 
 func setup(t *testing.T) *env {
 	t.Helper()
-	e := &env{inbox: inbox.New(), rep: &recordingReporter{}}
+	e := &env{inbox: inbox.New(), rep: &fakeapi.RecordingReporter{}}
 	e.fake = teams.NewFake(teams.FakeOptions{Reporter: e.rep, Inbox: e.inbox})
 	mux := http.NewServeMux()
 	e.fake.Register(mux)
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(e.srv.Close)
 	t.Cleanup(func() {
-		if r := e.rep.take(); len(r) != 0 {
+		if r := e.rep.Take(); len(r) != 0 {
 			t.Errorf("fake reported %q", r)
 		}
 	})
@@ -253,7 +232,7 @@ func TestFakeReportsUnexpectedRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if got := e.rep.take(); resp.StatusCode != 404 || len(got) != 1 || !strings.Contains(got[0], "GET /workflows/sitrep/triggers/manual/paths/invoke") {
+	if got := e.rep.Take(); resp.StatusCode != 404 || len(got) != 1 || !strings.Contains(got[0], "GET /workflows/sitrep/triggers/manual/paths/invoke") {
 		t.Errorf("status %d, reports %q", resp.StatusCode, got)
 	}
 }

@@ -62,11 +62,11 @@ type Fake struct {
 
 	opts FakeOptions
 
+	got fakeapi.Log[Delivery]
+
 	mu       sync.Mutex
 	seq      int
-	got      []Delivery
 	optedOut map[string]bool // numbers that texted STOP
-	wake     chan struct{}
 }
 
 // NewFake returns a Fake with opts' defaults filled in.
@@ -83,7 +83,7 @@ func NewFake(opts FakeOptions) *Fake {
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = http.DefaultClient
 	}
-	return &Fake{opts: opts, optedOut: map[string]bool{}, wake: make(chan struct{})}
+	return &Fake{opts: opts, optedOut: map[string]bool{}}
 }
 
 // Register mounts Twilio's paths on mux.
@@ -97,41 +97,22 @@ func (f *Fake) Register(mux *http.ServeMux) {
 }
 
 // Received returns what the fake accepted, oldest first.
-func (f *Fake) Received() []Delivery {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.got)
-}
+func (f *Fake) Received() []Delivery { return f.got.All() }
 
 // WaitFor returns the first accepted delivery that pred selects, waiting for
 // it until ctx is done.
 func (f *Fake) WaitFor(ctx context.Context, pred func(Delivery) bool) (Delivery, error) {
-	for {
-		f.mu.Lock()
-		wake := f.wake
-		for _, d := range f.got {
-			if pred(d) {
-				f.mu.Unlock()
-				return d, nil
-			}
-		}
-		f.mu.Unlock()
-		select {
-		case <-wake:
-		case <-ctx.Done():
-			return Delivery{}, fmt.Errorf("twilio fake: wait: %w", ctx.Err())
-		}
-	}
+	return f.got.WaitFor(ctx, pred)
 }
 
-// ExpectSMS waits up to 10 seconds for an SMS to to whose body contains
+// ExpectSMS waits up to 5 seconds for an SMS to to whose body contains
 // substring, and fails t if none comes.
 func (f *Fake) ExpectSMS(t testing.TB, to, substring string) Delivery {
 	t.Helper()
 	return f.expect(t, "sms", to, substring)
 }
 
-// ExpectCall waits up to 10 seconds for a call to to whose spoken text
+// ExpectCall waits up to 5 seconds for a call to to whose spoken text
 // contains substring, and fails t if none comes.
 func (f *Fake) ExpectCall(t testing.TB, to, substring string) Delivery {
 	t.Helper()
@@ -140,15 +121,9 @@ func (f *Fake) ExpectCall(t testing.TB, to, substring string) Delivery {
 
 func (f *Fake) expect(t testing.TB, kind, to, substring string) Delivery {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	d, err := f.WaitFor(ctx, func(d Delivery) bool {
+	return f.got.Expect(t, fmt.Sprintf("twilio fake: no %s to %s containing %q", kind, to, substring), func(d Delivery) bool {
 		return d.Kind == kind && d.To == to && strings.Contains(d.Body+strings.Join(d.Say, " "), substring)
 	})
-	if err != nil {
-		t.Fatalf("twilio fake: no %s to %s containing %q; received %+v", kind, to, substring, f.Received())
-	}
-	return d
 }
 
 // ErrorFault is Twilio's answer for error code, e.g. 21211 (invalid number),
@@ -180,13 +155,7 @@ func RateLimitFault(retryAfter time.Duration) fakeapi.Fault {
 
 // ProxyErrorFault is an HTML error page with status, as a proxy in front of
 // Twilio sends: twilio-go cannot decode it.
-func ProxyErrorFault(status int) fakeapi.Fault {
-	return fakeapi.Fault{
-		Status: status,
-		Header: map[string]string{"Content-Type": "text/html"},
-		Body:   fmt.Sprintf("<html><body><h1>%d %s</h1></body></html>", status, http.StatusText(status)),
-	}
-}
+func ProxyErrorFault(status int) fakeapi.Fault { return fakeapi.ProxyErrorFault(status) }
 
 var errorMessages = map[int]string{
 	12100: "Document parse failure",
@@ -350,9 +319,7 @@ func (f *Fake) record(d *Delivery, accept func() bool) bool {
 		prefix = "CA"
 	}
 	d.SID, d.At = fmt.Sprintf("%s%032x", prefix, f.seq), time.Now().UTC()
-	f.got = append(f.got, *d)
-	close(f.wake)
-	f.wake = make(chan struct{})
+	f.got.Add(*d)
 	return true
 }
 

@@ -33,29 +33,17 @@ const (
 
 var incidentMarker = regexp.MustCompile(`inc-[a-z0-9-]+-[0-9a-f]{8}`)
 
-// recorder is a fakeapi.Reporter that keeps what it is told.
-type recorder struct {
-	mu   sync.Mutex
-	msgs []string
-}
-
-func (r *recorder) Errorf(format string, args ...any) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.msgs = append(r.msgs, fmt.Sprintf(format, args...))
-}
-
 type env struct {
 	fake   *Fake
 	inbox  *inbox.Inbox
-	rep    *recorder
+	rep    *fakeapi.RecordingReporter
 	server *httptest.Server
 	client *Client
 }
 
 func newEnv(t *testing.T, mod func(*Config)) *env {
 	t.Helper()
-	e := &env{inbox: inbox.New(), rep: &recorder{}}
+	e := &env{inbox: inbox.New(), rep: &fakeapi.RecordingReporter{}}
 	e.fake = NewFake(FakeOptions{
 		Reporter: e.rep, Inbox: e.inbox, AccountSID: testSID, AuthToken: testToken,
 		IncidentOf: func(text string) string { return incidentMarker.FindString(text) },
@@ -101,8 +89,8 @@ func TestSendSMS(t *testing.T) {
 	if len(m.Links) != 1 || m.Links[0].URL != "https://sitrep.example/ack/abc" {
 		t.Errorf("inbox links = %+v", m.Links)
 	}
-	if len(e.rep.msgs) != 0 {
-		t.Errorf("unexpected requests: %v", e.rep.msgs)
+	if got := e.rep.Messages(); len(got) != 0 {
+		t.Errorf("unexpected requests: %v", got)
 	}
 }
 
@@ -419,14 +407,14 @@ func TestFakeFetchAndUnexpected(t *testing.T) {
 	if s := get("/2010-04-01/Accounts/AC123/Calls/CAnope.json"); s != 404 {
 		t.Errorf("fetch unknown call: %d", s)
 	}
-	if len(e.rep.msgs) != 0 {
-		t.Errorf("reported %v", e.rep.msgs)
+	if got := e.rep.Messages(); len(got) != 0 {
+		t.Errorf("reported %v", got)
 	}
 	if s := get("/2010-04-01/Accounts/AC123/Usage/Records.json"); s != 404 {
 		t.Errorf("unexpected path: %d", s)
 	}
-	if len(e.rep.msgs) != 1 || !strings.Contains(e.rep.msgs[0], "GET /2010-04-01/Accounts/AC123/Usage/Records.json") {
-		t.Errorf("reporter got %v", e.rep.msgs)
+	if got := e.rep.Messages(); len(got) != 1 || !strings.Contains(got[0], "GET /2010-04-01/Accounts/AC123/Usage/Records.json") {
+		t.Errorf("reporter got %v", got)
 	}
 }
 

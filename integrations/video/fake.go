@@ -38,11 +38,11 @@ type Fake struct {
 
 	opts FakeOptions
 
+	received fakeapi.Log[Request] // wakes WaitFor and the Expect helpers
+
 	mu       sync.Mutex
 	tokens   map[string]time.Time // access token → expiry
 	meetings []*Meeting           // oldest first
-	received []Request
-	wake     chan struct{}
 }
 
 // Request is one request the fake handled.
@@ -78,7 +78,7 @@ func NewFake(opts FakeOptions) *Fake {
 	if opts.TokenTTL == 0 {
 		opts.TokenTTL = time.Hour
 	}
-	return &Fake{opts: opts, tokens: map[string]time.Time{}, wake: make(chan struct{})}
+	return &Fake{opts: opts, tokens: map[string]time.Time{}}
 }
 
 // Register mounts the fake's routes, Zoom's real paths, on mux.
@@ -91,11 +91,7 @@ func (f *Fake) Register(mux *http.ServeMux) {
 }
 
 // Received returns the requests the fake handled, oldest first.
-func (f *Fake) Received() []Request {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.received)
-}
+func (f *Fake) Received() []Request { return f.received.All() }
 
 // Meetings returns copies of every meeting, oldest first.
 func (f *Fake) Meetings() []Meeting {
@@ -120,48 +116,28 @@ func (f *Fake) ExpireTokens() {
 
 // WaitFor returns the first request pred accepts, waiting for it until ctx ends.
 func (f *Fake) WaitFor(ctx context.Context, pred func(Request) bool) (Request, error) {
-	for {
-		f.mu.Lock()
-		for _, r := range f.received {
-			if pred(r) {
-				f.mu.Unlock()
-				return r, nil
-			}
-		}
-		wake := f.wake
-		f.mu.Unlock()
-		select {
-		case <-wake:
-		case <-ctx.Done():
-			return Request{}, fmt.Errorf("zoom fake: wait for request: %w", ctx.Err())
-		}
-	}
+	return f.received.WaitFor(ctx, pred)
 }
 
 // ExpectMeeting waits up to five seconds for a meeting created for marker
 // (its agenda is "sitrep incident <marker>"), and fails t when none comes.
 func (f *Fake) ExpectMeeting(t testing.TB, marker string) Meeting {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	for {
+	var found Meeting
+	if !f.received.Eventually(func() bool {
 		f.mu.Lock()
+		defer f.mu.Unlock()
 		for _, m := range f.meetings {
 			if m.Agenda == agendaPrefix+marker {
-				mt := *m
-				f.mu.Unlock()
-				return mt
+				found = *m
+				return true
 			}
 		}
-		wake := f.wake
-		f.mu.Unlock()
-		select {
-		case <-wake:
-		case <-ctx.Done():
-			t.Fatalf("zoom fake: no meeting for %q; have %+v", marker, f.Meetings())
-			return Meeting{}
-		}
+		return false
+	}) {
+		t.Fatalf("zoom fake: no meeting for %q; have %+v", marker, f.Meetings())
 	}
+	return found
 }
 
 // ErrorFault answers with status and Zoom's {"code":code,"message":message}.
@@ -178,13 +154,6 @@ func RateLimitFault(retryAfter time.Duration) fakeapi.Fault {
 		fl.Header["Retry-After"] = strconv.Itoa(int(retryAfter / time.Second))
 	}
 	return fl
-}
-
-// record stores req and wakes waiters; the caller holds f.mu.
-func (f *Fake) record(req Request) {
-	f.received = append(f.received, req)
-	close(f.wake)
-	f.wake = make(chan struct{})
 }
 
 // token serves server-to-server OAuth: Basic client_id:secret, and
@@ -216,7 +185,7 @@ func (f *Fake) token(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	req.Status = status
-	f.record(req)
+	f.received.Add(req)
 	writeJSON(w, status, body)
 }
 
@@ -270,7 +239,7 @@ func (f *Fake) create(w http.ResponseWriter, r *http.Request) {
 	defer f.mu.Unlock()
 	if field != "" {
 		req.Status = http.StatusBadRequest
-		f.record(req)
+		f.received.Add(req)
 		writeJSON(w, req.Status, map[string]any{"code": 300, "message": "Validation Failed.", "errors": []any{map[string]string{"field": field, "message": why}}})
 		return
 	}
@@ -291,7 +260,7 @@ func (f *Fake) create(w http.ResponseWriter, r *http.Request) {
 	}
 	f.meetings = append(f.meetings, m)
 	req.Status = http.StatusCreated
-	f.record(req)
+	f.received.Add(req)
 	out := render(m)
 	out["host_email"] = "owner@example.com"
 	out["status"] = "waiting"
@@ -342,7 +311,7 @@ func (f *Fake) list(w http.ResponseWriter, r *http.Request) {
 	if end < len(all) {
 		next = strconv.Itoa(end)
 	}
-	f.record(Request{Method: r.Method, Path: r.URL.Path, Status: http.StatusOK})
+	f.received.Add(Request{Method: r.Method, Path: r.URL.Path, Status: http.StatusOK})
 	writeJSON(w, http.StatusOK, map[string]any{"page_size": size, "total_records": len(all), "next_page_token": next, "meetings": meetings})
 }
 

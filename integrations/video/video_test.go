@@ -21,24 +21,6 @@ const (
 	testSecret  = "zoom-secret-123"
 )
 
-// recorder is a fakeapi.Reporter that keeps what it is told.
-type recorder struct {
-	mu   sync.Mutex
-	msgs []string
-}
-
-func (r *recorder) Errorf(format string, args ...any) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.msgs = append(r.msgs, fmt.Sprintf(format, args...))
-}
-
-func (r *recorder) all() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]string(nil), r.msgs...)
-}
-
 type env struct {
 	fake   *Fake
 	client *Client
@@ -236,14 +218,14 @@ func TestZoomEmptyMarkerIsPermanent(t *testing.T) {
 }
 
 func TestZoomFakeReportsUnexpectedRequests(t *testing.T) {
-	rep := &recorder{}
+	rep := &fakeapi.RecordingReporter{}
 	e := setup(t, rep, nil)
 	resp, err := e.srv.Client().Get(e.srv.URL + "/v2/users/me/recordings")
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if msgs := rep.all(); resp.StatusCode != 404 || len(msgs) != 1 || !strings.Contains(msgs[0], "GET /v2/users/me/recordings") {
+	if msgs := rep.Messages(); resp.StatusCode != 404 || len(msgs) != 1 || !strings.Contains(msgs[0], "GET /v2/users/me/recordings") {
 		t.Errorf("status %d, reported %q", resp.StatusCode, msgs)
 	}
 }
