@@ -16,7 +16,7 @@ import (
 const provider = "jira"
 
 // errInvalid marks a request the client refused to send: trying again cannot help.
-var errInvalid = errors.New("invalid request")
+var errInvalid = integrations.ErrInvalid
 
 // classify maps every outcome of a request to nil or an *integrations.Error:
 //

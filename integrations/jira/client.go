@@ -1,12 +1,9 @@
 package jira
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -241,47 +238,9 @@ func (c *Client) IssueStatus(ctx context.Context, key string) (Status, error) {
 	return Status{Name: iss.Fields.Status.Name, Category: iss.Fields.Status.StatusCategory.Key}, nil
 }
 
-// maxBody caps how much of a response the client reads.
-const maxBody = 1 << 20
-
 // do sends one request and decodes a 2xx answer into out. Every failure
 // comes back through classify.
 func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return classify(nil, nil, fmt.Errorf("encode request: %w: %v", errInvalid, err))
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.baseURL+path, body)
-	if err != nil {
-		return classify(nil, nil, fmt.Errorf("build request: %w: %v", errInvalid, err))
-	}
-	req.SetBasicAuth(c.email, c.token.Reveal())
-	req.Header.Set("Accept", "application/json")
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return classify(nil, nil, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		return classify(nil, nil, fmt.Errorf("read response: %w", err))
-	}
-	if e := classify(resp, b, nil); e != nil {
-		return e
-	}
-	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			return classify(nil, nil, fmt.Errorf("decode response: %w", err))
-		}
-	}
-	return nil
+	return integrations.DoJSON(ctx, c.http, c.timeout, method, c.baseURL+path,
+		func(req *http.Request) { req.SetBasicAuth(c.email, c.token.Reveal()) }, in, out, classify)
 }

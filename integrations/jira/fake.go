@@ -581,7 +581,7 @@ func siteURL(r *http.Request) string {
 }
 
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	return io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	return io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
 }
 
 func writeError(w http.ResponseWriter, status int, msgs []string, errs map[string]string) {

@@ -15,7 +15,7 @@ import (
 const provider = "statuspage"
 
 // errInvalid marks a request the client refused to send: trying again cannot help.
-var errInvalid = errors.New("invalid request")
+var errInvalid = integrations.ErrInvalid
 
 // rateLimitBackoff is the wait after a 420/429, which Statuspage sends without
 // Retry-After; its limit is 1 request per second over a rolling minute.

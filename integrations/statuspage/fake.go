@@ -368,7 +368,7 @@ func (f *Fake) decode(w http.ResponseWriter, r *http.Request) (Payload, bool) {
 	var body struct {
 		Incident *Payload `json:"incident"`
 	}
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody)).Decode(&body); err != nil {
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&body); err != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"message": "Invalid JSON: " + err.Error()})
 		return Payload{}, false
 	}
