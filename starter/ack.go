@@ -46,6 +46,7 @@ const (
 	ackExpired       = "expired"
 	ackInvalid       = "invalid"
 	ackIgnored       = "ignored"
+	ackForbidden     = "forbidden" // signed, but about what this channel may not touch
 )
 
 // actResult is what an acknowledge or escalate came to.
@@ -254,11 +255,8 @@ input,select,textarea{width:100%;font-size:1em}</style></head><body>{{end}}
 <label>How to reach you <input name="contact"></label>
 <label>Service <input name="service" required></label>
 <label>Severity <select name="severity">
-<option value="SEV1">SEV1: critical, customers cannot use it</option>
-<option value="SEV2">SEV2: major, badly degraded</option>
-<option value="SEV3" selected>SEV3: minor</option>
-<option value="SEV4">SEV4: cosmetic</option>
-</select></label>
+{{range .Severities}}<option value="{{.Value}}"{{if .Selected}} selected{{end}}>{{.Value}}: {{.Label}}</option>
+{{end}}</select></label>
 <label>Reported by <select name="source">
 <option value="internal" selected>someone inside the company</option>
 <option value="external">a customer or partner</option>

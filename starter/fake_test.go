@@ -201,18 +201,21 @@ func (fakeRecent) LatestFor(person string) (string, bool) {
 
 // Test fixtures.
 const (
-	incPayments     = "inc-payments-1a2b3c4d"
-	amKey           = "am-key-0123456789abcdef"
-	amKeyRotated    = "am-key-fedcba9876543210"
-	grafanaKey      = "grafana-key-0123456789"
-	genericKey      = "generic-key-0123456789"
-	reportKey       = "report-key-0123456789a"
-	pdRoutingKey    = "e93facc04764012d7bfb002500d5d1a6"
-	twilioToken     = "twilio-auth-token-0123456789abcdef"
-	slackSecret     = "8f742231b10e8888abcd99yyyzzz85a5"
-	pdSecret        = "pd-webhook-secret-0123456789"
-	pdSecretRotated = "pd-webhook-secret-rotated-9876"
-	publicURL       = "https://sitrep.example.com"
+	incPayments        = "inc-payments-1a2b3c4d"
+	amKey              = "am-key-0123456789abcdef"
+	amKeyRotated       = "am-key-fedcba9876543210"
+	grafanaKey         = "grafana-key-0123456789"
+	genericKey         = "generic-key-0123456789"
+	reportKey          = "report-key-0123456789a"
+	pdRoutingKey       = "e93facc04764012d7bfb002500d5d1a6"
+	twilioToken        = "twilio-auth-token-0123456789abcdef"
+	twilioTokenRotated = "twilio-auth-token-rotated-fedcba98"
+	slackSecret        = "8f742231b10e8888abcd99yyyzzz85a5"
+	slackSecretRotated = "slack-signing-secret-rotated-0001"
+	pdService          = "PF9KMXH"
+	pdSecret           = "pd-webhook-secret-0123456789"
+	pdSecretRotated    = "pd-webhook-secret-rotated-9876"
+	publicURL          = "https://sitrep.example.com"
 )
 
 var testNow = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
@@ -237,9 +240,10 @@ func testConfig(t *testing.T) IntakeConfig {
 		AckLinks:                testSigner(t),
 		People:                  fakePeople{},
 		RecentPages:             fakeRecent{},
-		TwilioAuthToken:         twilioToken,
-		SlackSigningSecret:      slackSecret,
+		TwilioAuthTokens:        []string{twilioToken, twilioTokenRotated},
+		SlackSigningSecrets:     []string{slackSecret, slackSecretRotated},
 		PagerDutyWebhookSecrets: []string{pdSecret, pdSecretRotated},
+		PagerDutyServices:       []string{pdService},
 		PagerDutyUsers:          map[string]string{"PLH1HKV": "alice"},
 	}
 }

@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/sitrep-dev/sitrep/catalog"
@@ -20,9 +23,26 @@ import (
 // field out. The HTTP handlers in intake.go authenticate, read the body, call
 // one of them, and only then record anything.
 
-// maxSummary caps a summary, as PagerDuty does: it titles every page and
-// lives in the incident's history.
-const maxSummary = 1024
+// The caps on what one alert may carry. A summary over its cap is truncated
+// with truncatedMarker, so that an alert is never lost for being verbose;
+// any other field over its cap is a 400 naming the field. Together they keep
+// an alert, escaped as JSON, far under Temporal's 2 MiB payload limit, so
+// that no sender is answered 503 for ever for an alert Temporal would refuse.
+const (
+	maxSummary    = 1024 // bytes, the marker included; as PagerDuty does: it titles every page
+	maxService    = 128
+	maxDedupKey   = 2048 // room for the default, service|summary
+	maxLabels     = 64
+	maxLabelKey   = 128
+	maxLabelValue = 1024
+	maxLinks      = 20
+	maxLink       = 2048
+	maxReporter   = 200
+	maxContact    = 200
+)
+
+// truncatedMarker ends a summary cut to maxSummary.
+const truncatedMarker = "… [truncated]"
 
 // DefaultSeverities maps the severity words monitoring tools use to sitrep's
 // severities; IntakeConfig.Severities replaces it. SEV1..SEV4 are always
@@ -273,7 +293,16 @@ func (f *formats) groupAlert(ga groupAlert, integration, prefix string, errs *fi
 		al.Labels = ga.Labels
 	}
 	al.Links = links(ga.GeneratorURL, ga.Annotations["runbook_url"], ga.DashboardURL, ga.PanelURL, ga.SilenceURL)
-	al.Summary = truncateSummary(al.Summary)
+	if len(*errs) == n {
+		dedupField := prefix + ".fingerprint"
+		if len(f.dedupLabels) > 0 {
+			dedupField = prefix + ".labels"
+		}
+		finish(&al, fieldNames{
+			service: prefix + ".labels." + f.serviceLabel, summary: prefix + ".annotations.summary",
+			dedupKey: dedupField, labels: prefix + ".labels", links: prefix + ".links",
+		}, errs)
+	}
 	return al, len(*errs) == n
 }
 
@@ -338,9 +367,12 @@ func (f *formats) parseGeneric(body []byte) (workflows.Alert, error) {
 		}
 	}
 	al.Links = g.Links
-	al.Summary = truncateSummary(al.Summary)
+	if len(errs) > 0 {
+		return al, errs.err()
+	}
 	al.DedupKey = g.DedupKey
-	if al.DedupKey == "" {
+	finish(&al, fieldNames{service: "service", summary: "summary", dedupKey: "dedupKey", labels: "labels", links: "links"}, &errs)
+	if al.DedupKey == "" && len(errs) == 0 {
 		al.DedupKey = al.Service + "|" + al.Summary // as Client.Alert does
 	}
 	return al, errs.err()
@@ -402,10 +434,16 @@ func (f *formats) report(rep Report) (workflows.Alert, error) {
 	if strings.TrimSpace(rep.Severity) != "" {
 		al.Severity = f.severityField(rep.Severity, "severity", &errs)
 	}
-	if c := strings.TrimSpace(rep.Contact); c != "" {
+	if len(errs) > 0 {
+		return al, errs.err()
+	}
+	if c := cleanText(rep.Contact); c != "" {
+		if len(c) > maxContact {
+			errs.add("contact", "longer than %d bytes", maxContact)
+		}
 		al.Labels = map[string]string{"contact": c}
 	}
-	al.Summary = truncateSummary(al.Summary)
+	finish(&al, fieldNames{service: "service", summary: "description", reporter: "reporter"}, &errs)
 	al.DedupKey = al.Service + "|" + al.Summary
 	return al, errs.err()
 }
@@ -513,7 +551,11 @@ func (f *formats) pagerDutyAlert(ev pagerDutyEvent, service, newKey string) (wor
 	default:
 		errs.add("event_action", "%q is not trigger, acknowledge or resolve", ev.EventAction)
 	}
-	al.Summary = truncateSummary(al.Summary)
+	if len(errs) > 0 {
+		return al, errs.err()
+	}
+	finish(&al, fieldNames{service: "routing_key", summary: "payload.summary", dedupKey: "dedup_key",
+		labels: "payload.custom_details", links: "links"}, &errs)
 	return al, errs.err()
 }
 
@@ -537,12 +579,14 @@ func pagerDutyLabels(p *pagerDutyPayload) map[string]string {
 	return labels
 }
 
-// links keeps the absolute http(s) URLs, in order, without repeats.
+// links keeps the absolute http(s) URLs no longer than maxLink, in order,
+// without repeats: links a vendor sends are aids, so a bad one is dropped,
+// not refused.
 func links(candidates ...string) []string {
 	var out []string
 	for _, c := range candidates {
 		c = strings.TrimSpace(c)
-		if isWebURL(c) && !slices.Contains(out, c) {
+		if len(c) <= maxLink && isWebURL(c) && !slices.Contains(out, c) {
 			out = append(out, c)
 		}
 	}
@@ -563,13 +607,127 @@ func firstNonBlank(ss ...string) string {
 	return ""
 }
 
+// truncateSummary cuts s to at most maxSummary bytes, on a rune boundary,
+// ending it with truncatedMarker.
 func truncateSummary(s string) string {
 	if len(s) <= maxSummary {
 		return s
 	}
-	cut := maxSummary - len("...")
+	cut := maxSummary - len(truncatedMarker)
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
-	return s[:cut] + "..."
+	return s[:cut] + truncatedMarker
+}
+
+// fieldNames says what the payload calls each alert field, for the errors
+// finish reports; an empty name is a field the format does not carry.
+type fieldNames struct {
+	service, summary, dedupKey, labels, links, reporter string
+}
+
+// finish makes a parsed alert safe to record and to show: it strips control
+// characters, ANSI escapes and bidi overrides from every text field (see
+// cleanText), truncates the summary, and reports each other field over its
+// cap, or left empty by the stripping, as a problem naming the field.
+func finish(al *workflows.Alert, names fieldNames, errs *fieldErrors) {
+	capped := func(name, value string, limit int) string {
+		v := cleanText(value)
+		switch {
+		case len(v) > limit:
+			errs.add(name, "longer than %d bytes", limit)
+		case v == "" && value != "":
+			errs.add(name, "nothing left once control characters are removed")
+		}
+		return v
+	}
+	al.Service = capped(names.service, al.Service, maxService)
+	if s := cleanText(al.Summary); s == "" && al.Summary != "" {
+		errs.add(names.summary, "nothing left once control characters are removed")
+	} else {
+		al.Summary = truncateSummary(s)
+	}
+	al.DedupKey = capped(names.dedupKey, al.DedupKey, maxDedupKey)
+	al.Reporter = capped(names.reporter, al.Reporter, maxReporter)
+	if len(al.Labels) > maxLabels {
+		errs.add(names.labels, "%d labels; at most %d", len(al.Labels), maxLabels)
+	} else if len(al.Labels) > 0 {
+		clean := make(map[string]string, len(al.Labels))
+		for _, k := range slices.Sorted(maps.Keys(al.Labels)) {
+			ck, cv := cleanText(k), cleanText(al.Labels[k])
+			switch {
+			case len(ck) > maxLabelKey:
+				errs.add(names.labels, "a label name is longer than %d bytes (%.40q…)", maxLabelKey, ck)
+			case len(cv) > maxLabelValue:
+				errs.add(names.labels+"."+ck, "longer than %d bytes", maxLabelValue)
+			case ck != "":
+				clean[ck] = cv
+			}
+		}
+		al.Labels = clean
+	}
+	if len(al.Links) > maxLinks {
+		errs.add(names.links, "%d links; at most %d", len(al.Links), maxLinks)
+	}
+	for i, l := range al.Links {
+		if len(l) > maxLink {
+			errs.add(fmt.Sprintf("%s[%d]", names.links, i), "longer than %d bytes", maxLink)
+		}
+		al.Links[i] = cleanText(l)
+	}
+}
+
+// ansiEscape matches terminal escape sequences: CSI (colours, cursor moves),
+// OSC (titles, hyperlinks) and two-character escapes.
+var ansiEscape = regexp.MustCompile(`\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]`)
+
+// cleanText makes untrusted text safe to show in a terminal, a chat message
+// or the Temporal UI: invalid UTF-8 becomes U+FFFD, ANSI escape sequences go,
+// line breaks and tabs become spaces (a summary is one line: a CR/LF in it
+// could forge a second line in a log or a page), other control characters
+// and the invisible bidi and zero-width formatting characters that can
+// disguise text (U+202E and its kin) go, and the result is trimmed.
+func cleanText(s string) string {
+	if isPlain(s) {
+		return strings.TrimSpace(s)
+	}
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = ansiEscape.ReplaceAllString(s, "")
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r' || r == '\v' || r == '\f' || r == 0x85 || r == 0x2028 || r == 0x2029:
+			b.WriteByte(' ')
+		case unicode.IsControl(r), isHiddenFormat(r):
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// isPlain reports whether s is printable ASCII only, the common case, which
+// needs no cleaning.
+func isPlain(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// isHiddenFormat reports whether r is an invisible character that reorders
+// or hides text: the bidi embeddings, overrides, isolates and marks, and the
+// zero-width space, word joiner and byte-order mark. Zero-width (non-)joiners
+// stay: scripts and emoji need them.
+func isHiddenFormat(r rune) bool {
+	switch {
+	case r == 0x061c, r == 0x200b, r == 0x200e, r == 0x200f, r == 0xfeff:
+		return true
+	case r >= 0x202a && r <= 0x202e, r >= 0x2060 && r <= 0x206f, r >= 0xfff9 && r <= 0xfffb:
+		return true
+	}
+	return false
 }

@@ -248,7 +248,7 @@ func TestTruncateSummary(t *testing.T) {
 	long := strings.Repeat("é", maxSummary)
 	got := truncateSummary(long)
 	assert.LessOrEqual(t, len(got), maxSummary)
-	assert.True(t, strings.HasSuffix(got, "..."))
+	assert.True(t, strings.HasSuffix(got, truncatedMarker))
 	assert.True(t, strings.HasPrefix(got, "éé"))
 }
 

@@ -84,6 +84,8 @@ import (
 	"strings"
 	"time"
 
+	"go.temporal.io/api/serviceerror"
+
 	"github.com/sitrep-dev/sitrep/catalog"
 	"github.com/sitrep-dev/sitrep/integrations/acklink"
 	"github.com/sitrep-dev/sitrep/workflows"
@@ -145,6 +147,10 @@ type Key struct {
 	// as in PagerDuty, where the key is a service's integration. Required
 	// for pagerduty keys; unused by the others, whose payloads name it.
 	Service string
+	// Services, when set, are the only services the key may send alerts
+	// (firing or resolved) or reports for: an alert for another service is
+	// refused with 403 and nothing of its batch is recorded. Empty: any.
+	Services []string
 }
 
 // IntakeConfig configures the intake. The zero value of each field is its
@@ -187,42 +193,94 @@ type IntakeConfig struct {
 	// code; required with Twilio.
 	RecentPages RecentPages
 	// OpenReports accepts reports without a key, and serves the report
-	// form, for an intake only people inside the company can reach.
+	// form, for an intake only people inside the company can reach. The
+	// report routes refuse cross-origin browser requests whatever this says.
 	OpenReports bool
+	// OpenReportsMaxSeverity is the most severe a report without a key may
+	// ask for; default SEV3. A report asking for more is refused with 403;
+	// a report with a key of the report integration may ask for any.
+	OpenReportsMaxSeverity catalog.Severity
+	// ReportRate limits reports without a key; default
+	// DefaultReportRate. Over it, the answer is 429 with Retry-After.
+	ReportRate RateLimit
+	// AlertRate limits every request with a key (alerts, keyed reports,
+	// PagerDuty events); default none. Over it, the answer is 429 with
+	// Retry-After, which Alertmanager, Grafana and PagerDuty senders retry.
+	AlertRate RateLimit
+	// ClientAddressHeader names the header in which a reverse proxy in
+	// front of the intake appends the client's address (e.g.
+	// X-Forwarded-For); the rate limits then count per that address. Empty:
+	// the connection's peer address.
+	ClientAddressHeader string
 
-	// TwilioAuthToken verifies Twilio's webhooks; empty disables /v1/twilio.
-	TwilioAuthToken string
-	// SlackSigningSecret verifies Slack's requests; empty disables /v1/slack.
-	SlackSigningSecret string
+	// TwilioAuthTokens verify Twilio's webhooks, any one of them, so the
+	// auth token can be rotated (Twilio's secondary token promoted) without
+	// a missed reply; none disables /v1/twilio.
+	TwilioAuthTokens []string
+	// SlackSigningSecrets verify Slack's requests, any one of them, so the
+	// signing secret can be rotated; none disables /v1/slack.
+	SlackSigningSecrets []string
 	// PagerDutyWebhookSecrets verify PagerDuty v3 webhooks, any one of them,
 	// so a secret can be rotated; none disables /v1/pagerduty/webhook.
 	PagerDutyWebhookSecrets []string
+	// PagerDutyServices are the IDs of the PagerDuty services sitrep pages
+	// into (e.g. PSVC001); a webhook about an incident on any other service
+	// is refused. Required with PagerDutyWebhookSecrets.
+	PagerDutyServices []string
 	// PagerDutyUsers maps PagerDuty user IDs (e.g. PLH1HKV) to catalog
 	// handles, for acknowledgments made in PagerDuty.
 	PagerDutyUsers map[string]string
+
+	// InternalOps keeps /metrics and /readyz off Handler: they are then
+	// served only by OpsHandler, on an internal listener (--metrics-addr).
+	InternalOps bool
 
 	// MaxBody is the largest request body read; default DefaultMaxBody.
 	MaxBody int64
 }
 
+// DefaultReportRate is the default IntakeConfig.ReportRate: a person
+// reports a problem once, not a hundred times a minute.
+var DefaultReportRate = RateLimit{PerAddress: Rate{N: 5, Per: time.Minute}, Overall: Rate{N: 60, Per: time.Minute}}
+
+// maxWebhookAge is how old a PagerDuty webhook event may be: PagerDuty
+// retries for about 20 minutes, so an older event is a replay.
+const maxWebhookAge = time.Hour
+
+// maxClockSkew is how far in the future a signed event's time may be.
+const maxClockSkew = 5 * time.Minute
+
 // Intake is the HTTP intake: alerts in, acknowledgments in, health and
 // metrics out.
 type Intake struct {
-	cfg     IntakeConfig
-	inc     Incidents
-	log     *slog.Logger
-	formats *formats
-	keys    map[string][]hashedKey
-	metrics *metrics
-	pages   *template.Template
-	handler http.Handler
-	now     func() time.Time
-	newKey  func() string // a dedup key for a PagerDuty trigger without one
+	cfg         IntakeConfig
+	inc         Incidents
+	log         *slog.Logger
+	formats     *formats
+	keys        map[string][]hashedKey
+	metrics     *metrics
+	pages       *template.Template
+	handler     http.Handler
+	ops         http.Handler
+	reportLimit *limiter
+	alertLimit  *limiter
+	now         func() time.Time
+	newKey      func() string // a dedup key for a PagerDuty trigger without one
 }
 
 type hashedKey struct {
-	sum     [sha256.Size]byte
-	service string
+	sum      [sha256.Size]byte
+	service  string
+	services []string // empty: any
+}
+
+// keyScope is what a matched key allows.
+type keyScope struct {
+	services []string // empty: any
+}
+
+func (k keyScope) allows(service string) bool {
+	return len(k.services) == 0 || slices.Contains(k.services, service)
 }
 
 // NewIntake checks cfg, reporting every problem at once, and builds the intake.
@@ -259,10 +317,20 @@ func NewIntake(cfg IntakeConfig, incidents Incidents, logger *slog.Logger) (*Int
 	}
 	for name, keys := range cfg.Keys {
 		for _, k := range keys {
-			in.keys[name] = append(in.keys[name], hashedKey{sum: sha256.Sum256([]byte(k.Value)), service: k.Service})
+			in.keys[name] = append(in.keys[name], hashedKey{sum: sha256.Sum256([]byte(k.Value)), service: k.Service, services: k.Services})
 		}
 	}
-	in.handler = in.routes()
+	if !cfg.ReportRate.PerAddress.off() || !cfg.ReportRate.Overall.off() {
+		in.reportLimit = newLimiter(cfg.ReportRate)
+	}
+	if !cfg.AlertRate.PerAddress.off() || !cfg.AlertRate.Overall.off() {
+		in.alertLimit = newLimiter(cfg.AlertRate)
+	}
+	in.handler, err = in.routes()
+	if err != nil {
+		return nil, err
+	}
+	in.ops = in.opsRoutes()
 	return in, nil
 }
 
@@ -281,6 +349,12 @@ func (c IntakeConfig) defaults() IntakeConfig {
 	}
 	if c.MaxBody <= 0 {
 		c.MaxBody = DefaultMaxBody
+	}
+	if c.OpenReportsMaxSeverity == "" {
+		c.OpenReportsMaxSeverity = catalog.SEV3
+	}
+	if c.ReportRate == (RateLimit{}) {
+		c.ReportRate = DefaultReportRate
 	}
 	c.PublicURL = strings.TrimSuffix(c.PublicURL, "/")
 	return c
@@ -307,7 +381,26 @@ func (c IntakeConfig) validate(incidents Incidents) error {
 			if name == IntegrationPagerDuty && strings.TrimSpace(k.Service) == "" {
 				errs = append(errs, fmt.Errorf("keys.%s[%d]: no service: a routing key names the service its events belong to", name, i))
 			}
+			if name == IntegrationPagerDuty && len(k.Services) > 0 {
+				errs = append(errs, fmt.Errorf("keys.%s[%d]: services: a routing key belongs to its one service already", name, i))
+			}
+			for j, svc := range k.Services {
+				if strings.TrimSpace(svc) == "" || svc != cleanText(svc) {
+					errs = append(errs, fmt.Errorf("keys.%s[%d].services[%d]: %q is not a service name", name, i, j, svc))
+				}
+			}
 		}
+	}
+	if !isSeverity(c.OpenReportsMaxSeverity) {
+		errs = append(errs, fmt.Errorf("openReportsMaxSeverity: %q is not SEV1..SEV4", c.OpenReportsMaxSeverity))
+	}
+	for name, rl := range map[string]RateLimit{"reportRate": c.ReportRate, "alertRate": c.AlertRate} {
+		if rl.PerAddress.N < 0 || rl.Overall.N < 0 || rl.PerAddress.Per < 0 || rl.Overall.Per < 0 {
+			errs = append(errs, fmt.Errorf("%s: negative", name))
+		}
+	}
+	if len(c.PagerDutyWebhookSecrets) > 0 && len(c.PagerDutyServices) == 0 {
+		errs = append(errs, errors.New("pagerDutyServices: needed with PagerDuty webhook secrets: the IDs of the PagerDuty services sitrep pages into, so that no other service's incidents act on sitrep's"))
 	}
 	for w, sev := range c.Severities {
 		if !slices.Contains([]catalog.Severity{catalog.SEV1, catalog.SEV2, catalog.SEV3, catalog.SEV4}, sev) {
@@ -317,7 +410,7 @@ func (c IntakeConfig) validate(incidents Incidents) error {
 	if c.AllResolved != workflows.Mitigated && c.AllResolved != workflows.Resolved {
 		errs = append(errs, fmt.Errorf("allResolved: %q is not mitigated or resolved", c.AllResolved))
 	}
-	if c.TwilioAuthToken != "" {
+	if len(c.TwilioAuthTokens) > 0 {
 		if !isWebURL(c.PublicURL) {
 			errs = append(errs, fmt.Errorf("publicURL: %q is not an absolute http(s) URL; Twilio signs requests with it", c.PublicURL))
 		}
@@ -325,7 +418,14 @@ func (c IntakeConfig) validate(incidents Incidents) error {
 			errs = append(errs, errors.New("recentPages: needed to answer SMS replies"))
 		}
 	}
-	if c.People == nil && (c.TwilioAuthToken != "" || c.SlackSigningSecret != "" || c.AckLinks != nil) {
+	for name, list := range map[string][]string{"twilioAuthTokens": c.TwilioAuthTokens, "slackSigningSecrets": c.SlackSigningSecrets, "pagerDutyWebhookSecrets": c.PagerDutyWebhookSecrets} {
+		for i, v := range list {
+			if strings.TrimSpace(v) == "" {
+				errs = append(errs, fmt.Errorf("%s[%d]: empty", name, i))
+			}
+		}
+	}
+	if c.People == nil && (len(c.TwilioAuthTokens) > 0 || len(c.SlackSigningSecrets) > 0 || c.AckLinks != nil) {
 		errs = append(errs, errors.New("people: needed to map SMS and chat replies to people"))
 	}
 	return errors.Join(errs...)
@@ -334,39 +434,78 @@ func (c IntakeConfig) validate(incidents Incidents) error {
 // Handler returns the intake's routes.
 func (in *Intake) Handler() http.Handler { return in.handler }
 
-func (in *Intake) routes() http.Handler {
+// OpsHandler serves /healthz, /readyz and /metrics alone, for an internal
+// listener that the outside world cannot reach.
+func (in *Intake) OpsHandler() http.Handler { return in.ops }
+
+func (in *Intake) routes() (http.Handler, error) {
 	mux := http.NewServeMux()
-	handle := func(pattern string, h http.HandlerFunc) {
+	handle := func(pattern string, h http.Handler) {
 		mux.Handle(pattern, in.metrics.instrument(pattern, h))
 	}
+	// The report routes may be open to any employee's browser: a page on
+	// another site must not be able to post to them (a cross-site form, or
+	// JSON sent as text/plain), hence Go's cross-origin protection, which
+	// lets through same-origin requests, the public URL's origin and
+	// clients that are not browsers.
+	cop := http.NewCrossOriginProtection()
+	if in.cfg.PublicURL != "" {
+		u, err := url.Parse(in.cfg.PublicURL)
+		if err != nil {
+			return nil, fmt.Errorf("intake config: publicURL: %w", err)
+		}
+		if err := cop.AddTrustedOrigin(u.Scheme + "://" + u.Host); err != nil {
+			return nil, fmt.Errorf("intake config: publicURL: %w", err)
+		}
+	}
+	cop.SetDenyHandler(http.HandlerFunc(in.crossOriginRefused))
 	handle("POST /v1/alerts/alertmanager", in.alertGroupHandler(IntegrationAlertmanager, in.formats.parseAlertmanager))
 	handle("POST /v1/alerts/grafana", in.alertGroupHandler(IntegrationGrafana, in.formats.parseGrafana))
-	handle("POST /v1/alerts", in.genericHandler)
-	handle("POST /v2/enqueue", in.enqueueHandler)
-	handle("POST /v1/reports", in.reportHandler)
-	handle("GET /report", in.reportFormHandler)
+	handle("POST /v1/alerts", http.HandlerFunc(in.genericHandler))
+	handle("POST /v2/enqueue", http.HandlerFunc(in.enqueueHandler))
+	handle("POST /v1/reports", cop.Handler(http.HandlerFunc(in.reportHandler)))
+	handle("GET /report", http.HandlerFunc(in.reportFormHandler))
 	if in.cfg.AckLinks != nil {
-		handle("GET /ack/{token}", in.ackPageHandler)
-		handle("POST /ack/{token}", in.ackActionHandler)
-		handle("POST /v1/mattermost/actions", in.mattermostHandler)
+		handle("GET /ack/{token}", http.HandlerFunc(in.ackPageHandler))
+		handle("POST /ack/{token}", http.HandlerFunc(in.ackActionHandler))
+		handle("POST /v1/mattermost/actions", http.HandlerFunc(in.mattermostHandler))
 	}
-	if in.cfg.TwilioAuthToken != "" {
-		handle("POST /v1/twilio/sms", in.smsHandler)
-		handle("POST /v1/twilio/voice", in.voiceHandler)
+	if len(in.cfg.TwilioAuthTokens) > 0 {
+		handle("POST /v1/twilio/sms", http.HandlerFunc(in.smsHandler))
+		handle("POST /v1/twilio/voice", http.HandlerFunc(in.voiceHandler))
 	}
-	if in.cfg.SlackSigningSecret != "" {
-		handle("POST /v1/slack/actions", in.slackHandler)
+	if len(in.cfg.SlackSigningSecrets) > 0 {
+		handle("POST /v1/slack/actions", http.HandlerFunc(in.slackHandler))
 	}
 	if len(in.cfg.PagerDutyWebhookSecrets) > 0 {
-		handle("POST /v1/pagerduty/webhook", in.pagerDutyWebhookHandler)
+		handle("POST /v1/pagerduty/webhook", http.HandlerFunc(in.pagerDutyWebhookHandler))
 	}
-	handle("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = io.WriteString(w, "ok\n") // the client went away; nothing to do
-	})
-	handle("GET /readyz", in.readyHandler)
+	handle("GET /healthz", http.HandlerFunc(healthHandler))
+	if !in.cfg.InternalOps {
+		handle("GET /readyz", http.HandlerFunc(in.readyHandler))
+		mux.Handle("GET /metrics", in.metrics.handler())
+	}
+	return mux, nil
+}
+
+func (in *Intake) opsRoutes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /healthz", http.HandlerFunc(healthHandler))
+	mux.Handle("GET /readyz", in.metrics.instrument("GET /readyz", http.HandlerFunc(in.readyHandler)))
 	mux.Handle("GET /metrics", in.metrics.handler())
 	return mux
+}
+
+func healthHandler(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = io.WriteString(w, "ok\n") // the client went away; nothing to do
+}
+
+// crossOriginRefused answers a browser request that another site's page made.
+func (in *Intake) crossOriginRefused(w http.ResponseWriter, r *http.Request) {
+	in.metrics.alert(sourceUnknown, IntegrationReport, outcomeCrossOrigin, 1)
+	in.log.Warn("cross-origin report refused", "origin", cleanText(r.Header.Get("Origin")), "secFetchSite", cleanText(r.Header.Get("Sec-Fetch-Site")))
+	writeJSON(w, http.StatusForbidden, errorAnswer{Error: "cross-origin request refused: report from the intake's own form, or from a client that is not a browser"})
 }
 
 func (in *Intake) readyHandler(w http.ResponseWriter, r *http.Request) {
@@ -389,6 +528,9 @@ const (
 	outcomeIgnored      = "ignored" // resolved, with no open incident to resolve
 	outcomeInvalid      = "invalid"
 	outcomeUnauthorized = "unauthorized"
+	outcomeForbidden    = "forbidden" // a key used outside its services, a keyless report above its severity
+	outcomeCrossOrigin  = "cross_origin"
+	outcomeRateLimited  = "rate_limited"
 	outcomeUnavailable  = "unavailable"
 )
 
@@ -439,20 +581,22 @@ type authError struct{ msg string }
 
 func (e *authError) Error() string { return e.msg }
 
-// authorize checks the request's bearer key against every key of integration.
-func (in *Intake) authorize(r *http.Request, integration string) error {
+// authorize checks the request's bearer key against every key of
+// integration, and returns what the key may do.
+func (in *Intake) authorize(r *http.Request, integration string) (keyScope, error) {
 	h := strings.TrimSpace(r.Header.Get("Authorization"))
 	if h == "" {
-		return &authError{"missing key: send Authorization: Bearer <key>"}
+		return keyScope{}, &authError{"missing key: send Authorization: Bearer <key>"}
 	}
 	scheme, key, _ := strings.Cut(h, " ")
 	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(key) == "" {
-		return &authError{"missing key: the Authorization header is not Bearer <key>"}
+		return keyScope{}, &authError{"missing key: the Authorization header is not Bearer <key>"}
 	}
-	if _, ok := in.matchKey(integration, strings.TrimSpace(key)); !ok {
-		return in.wrongKey(integration, "wrong key")
+	k, ok := in.matchKey(integration, strings.TrimSpace(key))
+	if !ok {
+		return keyScope{}, in.wrongKey(integration, "wrong key")
 	}
-	return nil
+	return keyScope{services: k.services}, nil
 }
 
 func (in *Intake) wrongKey(integration, what string) error {
@@ -464,21 +608,49 @@ func (in *Intake) wrongKey(integration, what string) error {
 
 // matchKey compares presented with every key of integration in constant
 // time, hashing first so that not even the length leaks, and returns the
-// matching key's service.
-func (in *Intake) matchKey(integration, presented string) (service string, ok bool) {
+// matching key.
+func (in *Intake) matchKey(integration, presented string) (match hashedKey, ok bool) {
 	sum := sha256.Sum256([]byte(presented))
 	for _, k := range in.keys[integration] {
 		if subtle.ConstantTimeCompare(sum[:], k.sum[:]) == 1 {
-			service, ok = k.service, true
+			match, ok = k, true
 		}
 	}
-	return service, ok
+	return match, ok
+}
+
+// limit takes a token from l for r's client, answering 429 itself when
+// there is none. Senders retry after Retry-After; people are told to wait.
+func (in *Intake) limit(w http.ResponseWriter, r *http.Request, l *limiter, integration string) bool {
+	addr := in.clientAddress(r)
+	ok, wait, scope := l.allow(addr, in.now())
+	if ok {
+		return true
+	}
+	in.metrics.alert(sourceUnknown, integration, outcomeRateLimited, 1)
+	in.log.Warn("request rate limited", "integration", integration, "route", r.Pattern, "clientAddress", addr, "limit", scope)
+	w.Header().Set("Retry-After", retryAfterSeconds(wait))
+	writeJSON(w, http.StatusTooManyRequests, errorAnswer{
+		Error: fmt.Sprintf("too many requests (%s limit); retry after %s seconds", scope, retryAfterSeconds(wait)),
+	})
+	return false
+}
+
+// outsideScope lists the alerts a key may not send, each naming its field.
+func outsideScope(scope keyScope, alerts []workflows.Alert, serviceField func(i int) string) error {
+	var problems fieldErrors
+	for i, al := range alerts {
+		if !scope.allows(al.Service) {
+			problems.add(serviceField(i), "%q is not one of this key's services (%s)", al.Service, strings.Join(scope.services, ", "))
+		}
+	}
+	return problems.err()
 }
 
 // alertGroupHandler serves Alertmanager and Grafana webhooks.
 func (in *Intake) alertGroupHandler(integration string, parse func([]byte) ([]workflows.Alert, int, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		body, ok := in.alertBody(w, r, integration)
+		body, scope, ok := in.alertBody(w, r, integration)
 		if !ok {
 			return
 		}
@@ -490,12 +662,18 @@ func (in *Intake) alertGroupHandler(integration string, parse func([]byte) ([]wo
 		if truncated > 0 {
 			in.log.Warn("alert group truncated by its sender", "integration", integration, "truncatedAlerts", truncated)
 		}
+		if err := outsideScope(scope, alerts, func(i int) string {
+			return fmt.Sprintf("alerts[%d].labels.%s", i, in.cfg.ServiceLabel)
+		}); err != nil {
+			in.forbid(w, integration, err)
+			return
+		}
 		in.recordAndAnswer(w, r, integration, alerts)
 	}
 }
 
 func (in *Intake) genericHandler(w http.ResponseWriter, r *http.Request) {
-	body, ok := in.alertBody(w, r, IntegrationGeneric)
+	body, scope, ok := in.alertBody(w, r, IntegrationGeneric)
 	if !ok {
 		return
 	}
@@ -504,24 +682,33 @@ func (in *Intake) genericHandler(w http.ResponseWriter, r *http.Request) {
 		in.refuse(w, IntegrationGeneric, err)
 		return
 	}
+	if err := outsideScope(scope, []workflows.Alert{al}, func(int) string { return "service" }); err != nil {
+		in.forbid(w, IntegrationGeneric, err)
+		return
+	}
 	in.recordAndAnswer(w, r, IntegrationGeneric, []workflows.Alert{al})
 }
 
-// alertBody authenticates a bearer-key alert route and reads its body,
-// answering the request itself when it cannot go on.
-func (in *Intake) alertBody(w http.ResponseWriter, r *http.Request, integration string) ([]byte, bool) {
-	if err := in.authorize(r, integration); err != nil {
+// alertBody authenticates a bearer-key alert route, applies the alert rate
+// limit and reads its body, answering the request itself when it cannot go on.
+func (in *Intake) alertBody(w http.ResponseWriter, r *http.Request, integration string) ([]byte, keyScope, bool) {
+	scope, err := in.authorize(r, integration)
+	if err != nil {
 		in.metrics.alert(sourceUnknown, integration, outcomeUnauthorized, 1)
+		in.log.Info("alert refused: no valid key", "integration", integration, "error", err)
 		writeJSON(w, http.StatusUnauthorized, errorAnswer{Error: err.Error()})
-		return nil, false
+		return nil, scope, false
+	}
+	if !in.limit(w, r, in.alertLimit, integration) {
+		return nil, scope, false
 	}
 	body, err := in.readBody(w, r)
 	if err != nil {
 		in.metrics.alert(sourceUnknown, integration, outcomeInvalid, 1)
 		writeJSON(w, bodyStatus(err), errorAnswer{Error: err.Error()})
-		return nil, false
+		return nil, scope, false
 	}
-	return body, true
+	return body, scope, true
 }
 
 // refuse answers 400 for a payload the parser refused.
@@ -529,6 +716,13 @@ func (in *Intake) refuse(w http.ResponseWriter, integration string, err error) {
 	in.metrics.alert(sourceUnknown, integration, outcomeInvalid, 1)
 	in.log.Info("alert payload refused", "integration", integration, "error", err)
 	writeJSON(w, http.StatusBadRequest, invalidAnswer(err))
+}
+
+// forbid answers 403 for alerts the key may not send.
+func (in *Intake) forbid(w http.ResponseWriter, integration string, err error) {
+	in.metrics.alert(sourceUnknown, integration, outcomeForbidden, 1)
+	in.log.Warn("alert refused: outside its key's services", "integration", integration, "error", err)
+	writeJSON(w, http.StatusForbidden, invalidAnswer(err))
 }
 
 func invalidAnswer(err error) errorAnswer {
@@ -552,10 +746,15 @@ func (in *Intake) recordAndAnswer(w http.ResponseWriter, r *http.Request, integr
 	writeJSON(w, http.StatusOK, alertsAnswer{Alerts: out})
 }
 
-// record checks every alert, then sends them one by one, stopping at the
-// first that could not be recorded: the sender retries the whole batch, and
-// the alerts already recorded fold into their incidents again. The status is
-// 400 for an invalid batch (nothing was sent) and 503 for a failure to record.
+// record checks every alert, then sends them one by one, each within its own
+// deadline, so that one slow call does not leave the rest of the batch no
+// time; it stops at the first that could not be recorded: the sender retries
+// the whole batch, and the alerts already recorded fold into their
+// incidents again. The status is 400 for an invalid batch (nothing was
+// sent), 400 for an alert the workflow server refuses as invalid (retrying
+// cannot help), and 503 for a failure to record. The error a 503 returns is
+// for the sender: the server's own error, which may name its addresses, is
+// only logged.
 func (in *Intake) record(ctx context.Context, integration string, alerts []workflows.Alert) ([]AlertOutcome, int, error) {
 	var problems fieldErrors
 	for i, al := range alerts {
@@ -567,28 +766,31 @@ func (in *Intake) record(ctx context.Context, integration string, alerts []workf
 		in.metrics.alert(sourceUnknown, integration, outcomeInvalid, 1)
 		return nil, http.StatusBadRequest, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, callTimeout)
-	defer cancel()
 	now := in.now().UTC()
 	out := make([]AlertOutcome, 0, len(alerts))
 	for i, al := range alerts {
 		al.ReceivedAt = now
 		al.ResolveIncident = al.Resolved && in.cfg.AllResolved == workflows.Resolved
-		rc, err := in.inc.Alert(ctx, al)
+		rc, err := in.recordOne(ctx, al)
 		if err != nil {
 			status, outcome := http.StatusServiceUnavailable, outcomeUnavailable
-			if errors.Is(err, ErrInvalid) {
+			var badArg *serviceerror.InvalidArgument
+			if errors.Is(err, ErrInvalid) || errors.As(err, &badArg) {
 				status, outcome = http.StatusBadRequest, outcomeInvalid
 			}
 			for _, rest := range alerts[i:] {
 				in.metrics.alert(string(rest.Source), integration, outcome, 1)
 			}
 			in.log.Error("alert not recorded", "integration", integration, "service", al.Service,
-				"recorded", i, "batch", len(alerts), "error", err)
-			if status == http.StatusBadRequest {
-				return nil, status, err
+				"recorded", i, "batch", len(alerts), "status", status, "error", err)
+			field := "alert"
+			if len(alerts) > 1 {
+				field = fmt.Sprintf("alerts[%d]", i)
 			}
-			return nil, status, fmt.Errorf("record alerts: %d of %d recorded, then: %w; retry the whole batch", i, len(alerts), err)
+			if status == http.StatusBadRequest {
+				return nil, status, invalid(field, "the workflow server refused it as invalid; it was not recorded, and sending it again will not help")
+			}
+			return nil, status, fmt.Errorf("%d of %d alerts recorded, then sitrep could not reach its workflow server; retry the whole batch", i, len(alerts))
 		}
 		outcome := outcomeFolded
 		switch {
@@ -603,10 +805,29 @@ func (in *Intake) record(ctx context.Context, integration string, alerts []workf
 	return out, http.StatusOK, nil
 }
 
+// recordOne records one alert within its own deadline.
+func (in *Intake) recordOne(ctx context.Context, al workflows.Alert) (Receipt, error) {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	return in.inc.Alert(ctx, al)
+}
+
+// mediaType is the request's Content-Type without its parameters.
+func mediaType(r *http.Request) string {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil {
+		return ""
+	}
+	return mt
+}
+
 // isForm reports whether the request body is form-encoded.
 func isForm(r *http.Request) bool {
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	return err == nil && mt == "application/x-www-form-urlencoded"
+	return mediaType(r) == "application/x-www-form-urlencoded"
+}
+
+func isSeverity(s catalog.Severity) bool {
+	return slices.Contains([]catalog.Severity{catalog.SEV1, catalog.SEV2, catalog.SEV3, catalog.SEV4}, s)
 }
 
 // reportHandler takes a stakeholder's report, as JSON or as the form. A form
@@ -623,12 +844,34 @@ func (in *Intake) reportHandler(w http.ResponseWriter, r *http.Request) {
 		}
 		writeJSON(w, status, invalidAnswer(err))
 	}
-	if !in.cfg.OpenReports {
-		if err := in.authorize(r, IntegrationReport); err != nil {
+	// A key is needed unless reports are open; a key presented is checked
+	// even then, since it lifts the severity cap.
+	keyed := !in.cfg.OpenReports || r.Header.Get("Authorization") != ""
+	var scope keyScope
+	if keyed {
+		var err error
+		if scope, err = in.authorize(r, IntegrationReport); err != nil {
 			in.metrics.alert(sourceUnknown, IntegrationReport, outcomeUnauthorized, 1)
+			in.log.Info("report refused: no valid key", "error", err)
 			fail(http.StatusUnauthorized, err)
 			return
 		}
+	}
+	limit := in.reportLimit
+	if keyed {
+		limit = in.alertLimit
+	}
+	if ok, wait, which := limit.allow(in.clientAddress(r), in.now()); !ok {
+		in.metrics.alert(sourceUnknown, IntegrationReport, outcomeRateLimited, 1)
+		in.log.Warn("request rate limited", "integration", IntegrationReport, "route", r.Pattern, "clientAddress", in.clientAddress(r), "limit", which)
+		w.Header().Set("Retry-After", retryAfterSeconds(wait))
+		fail(http.StatusTooManyRequests, fmt.Errorf("too many reports (%s limit); try again in %s seconds", which, retryAfterSeconds(wait)))
+		return
+	}
+	if mt := mediaType(r); !form && mt != "application/json" {
+		in.metrics.alert(sourceUnknown, IntegrationReport, outcomeInvalid, 1)
+		fail(http.StatusUnsupportedMediaType, fmt.Errorf("Content-Type: %q is not application/json or application/x-www-form-urlencoded", mt))
+		return
 	}
 	body, err := in.readBody(w, r)
 	if err != nil {
@@ -644,6 +887,20 @@ func (in *Intake) reportHandler(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		in.metrics.alert(sourceUnknown, IntegrationReport, outcomeInvalid, 1)
 		fail(http.StatusBadRequest, err)
+		return
+	}
+	if !keyed && al.Severity < in.cfg.OpenReportsMaxSeverity { // "SEV1" < "SEV3": more severe
+		in.metrics.alert(sourceUnknown, IntegrationReport, outcomeForbidden, 1)
+		in.log.Warn("report refused: severity above the cap for reports without a key",
+			"severity", string(al.Severity), "maxSeverity", string(in.cfg.OpenReportsMaxSeverity), "clientAddress", in.clientAddress(r))
+		fail(http.StatusForbidden, invalid("severity", "%s is more severe than a report without a key may ask for (at most %s); page on-call directly for anything worse",
+			al.Severity, in.cfg.OpenReportsMaxSeverity))
+		return
+	}
+	if err := outsideScope(scope, []workflows.Alert{al}, func(int) string { return "service" }); err != nil {
+		in.metrics.alert(sourceUnknown, IntegrationReport, outcomeForbidden, 1)
+		in.log.Warn("report refused: outside its key's services", "error", err)
+		fail(http.StatusForbidden, err)
 		return
 	}
 	out, status, err := in.record(r.Context(), IntegrationReport, []workflows.Alert{al})
@@ -666,7 +923,32 @@ func (in *Intake) reportFormHandler(w http.ResponseWriter, _ *http.Request) {
 		http.Error(w, "reports need a key here: POST /v1/reports with Authorization: Bearer <key>", http.StatusNotFound)
 		return
 	}
-	in.page(w, http.StatusOK, "report-form", nil)
+	var levels []severityOption
+	for _, o := range severityOptions {
+		if o.Value >= in.cfg.OpenReportsMaxSeverity {
+			levels = append(levels, severityOption{Value: o.Value, Label: o.Label, Selected: o.Value == catalog.SEV3 || (o.Value == in.cfg.OpenReportsMaxSeverity && in.cfg.OpenReportsMaxSeverity > catalog.SEV3)})
+		}
+	}
+	in.page(w, http.StatusOK, "report-form", reportForm{Severities: levels})
+}
+
+// reportForm is what GET /report shows: the severities a report without a
+// key may ask for.
+type reportForm struct {
+	Severities []severityOption
+}
+
+type severityOption struct {
+	Value    catalog.Severity
+	Label    string
+	Selected bool
+}
+
+var severityOptions = []severityOption{
+	{Value: catalog.SEV1, Label: "critical, customers cannot use it"},
+	{Value: catalog.SEV2, Label: "major, badly degraded"},
+	{Value: catalog.SEV3, Label: "minor"},
+	{Value: catalog.SEV4, Label: "cosmetic"},
 }
 
 // pagerDutyAnswer is PagerDuty's Events API v2 response, success or error.
@@ -708,9 +990,18 @@ func (in *Intake) enqueueHandler(w http.ResponseWriter, r *http.Request) {
 		refuse(http.StatusUnauthorized, outcomeUnauthorized, errors.New("routing_key: missing"))
 		return
 	}
-	service, ok := in.matchKey(IntegrationPagerDuty, ev.RoutingKey)
+	key, ok := in.matchKey(IntegrationPagerDuty, ev.RoutingKey)
 	if !ok {
+		in.log.Info("pagerduty event refused: wrong routing key")
 		refuse(http.StatusUnauthorized, outcomeUnauthorized, in.wrongKey(IntegrationPagerDuty, "routing_key: wrong key"))
+		return
+	}
+	service := key.service
+	if ok, wait, which := in.alertLimit.allow(in.clientAddress(r), in.now()); !ok {
+		in.metrics.alert(sourceUnknown, IntegrationPagerDuty, outcomeRateLimited, 1)
+		in.log.Warn("request rate limited", "integration", IntegrationPagerDuty, "route", r.Pattern, "clientAddress", in.clientAddress(r), "limit", which)
+		w.Header().Set("Retry-After", retryAfterSeconds(wait))
+		writeJSON(w, http.StatusTooManyRequests, pagerDutyAnswer{Status: "throttle event", Message: "Requests for this service are arriving too quickly. Please retry later."})
 		return
 	}
 	if ev.EventAction == pdAcknowledge {
@@ -736,7 +1027,7 @@ func (in *Intake) enqueueHandler(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, status, pagerDutyAnswer{Status: "unavailable", Message: "Event not processed; retry", Errors: []string{err.Error()}})
 			return
 		}
-		writeJSON(w, status, pagerDutyAnswer{Status: "invalid event", Message: "Event object is invalid", Errors: []string{err.Error()}})
+		writeJSON(w, status, pagerDutyAnswer{Status: "invalid event", Message: "Event object is invalid", Errors: invalidAnswer(err).Problems})
 		return
 	}
 	writeJSON(w, http.StatusAccepted, pagerDutyAnswer{Status: "success", Message: "Event processed", DedupKey: al.DedupKey})

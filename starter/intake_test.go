@@ -170,7 +170,7 @@ func TestBodyTooLarge(t *testing.T) {
 		{"/v1/alerts/alertmanager", bearer(amKey)},
 		{"/v1/alerts/grafana", bearer(grafanaKey)},
 		{"/v1/alerts", bearer(genericKey)},
-		{"/v1/reports", bearer(reportKey)},
+		{"/v1/reports", append(bearer(reportKey), "Content-Type", "application/json")},
 		{"/v2/enqueue", nil},
 		{"/v1/pagerduty/webhook", nil},
 	} {
@@ -243,7 +243,7 @@ func TestReports(t *testing.T) {
 	const report = `{"reporter":"Dana","service":"payments","description":"card declined for everyone","source":"external"}`
 	t.Run("json with a key", func(t *testing.T) {
 		in, fake := newTestIntake(t)
-		w := do(in, "POST", "/v1/reports", report, bearer(reportKey)...)
+		w := do(in, "POST", "/v1/reports", report, append(bearer(reportKey), "Content-Type", "application/json")...)
 		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 		al := fake.recorded()[0]
 		assert.Equal(t, workflows.External, al.Source)
@@ -266,7 +266,10 @@ func TestReports(t *testing.T) {
 		assert.Contains(t, w.Body.String(), `<form method="post" action="/v1/reports">`)
 		assert.Contains(t, w.Body.String(), `name="description"`)
 
-		w = do(in, "POST", "/v1/reports", "reporter=Dana&service=web&severity=SEV2&description=login+fails",
+		assert.NotContains(t, w.Body.String(), `value="SEV1"`, "the form offers no more than a report without a key may ask")
+		assert.Contains(t, w.Body.String(), `<option value="SEV3" selected>`)
+
+		w = do(in, "POST", "/v1/reports", "reporter=Dana&service=web&severity=SEV3&description=login+fails",
 			"Content-Type", "application/x-www-form-urlencoded")
 		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 		assert.Contains(t, w.Body.String(), "Your report is incident inc-web-")
@@ -276,7 +279,7 @@ func TestReports(t *testing.T) {
 		require.Equal(t, http.StatusBadRequest, w.Code)
 		assert.Contains(t, w.Body.String(), "description: missing")
 
-		w = do(in, "POST", "/v1/reports", report)
+		w = do(in, "POST", "/v1/reports", report, "Content-Type", "application/json")
 		require.Equal(t, http.StatusOK, w.Code, "JSON too, without a key")
 	})
 }
@@ -310,10 +313,10 @@ func TestNewIntakeValidation(t *testing.T) {
 			IntegrationGrafana:   {{Value: "short"}, {Value: "long-enough-key-0001"}},
 			IntegrationPagerDuty: {{Value: "long-enough-key-0002"}},
 		},
-		Severities:      map[string]catalog.Severity{"p1": "SEV0"},
-		AllResolved:     workflows.Acknowledged,
-		TwilioAuthToken: "token",
-		PublicURL:       "sitrep.example.com",
+		Severities:       map[string]catalog.Severity{"p1": "SEV0"},
+		AllResolved:      workflows.Acknowledged,
+		TwilioAuthTokens: []string{"token"},
+		PublicURL:        "sitrep.example.com",
 	}, nil, slog.Default())
 	require.Error(t, err)
 	for _, want := range []string{

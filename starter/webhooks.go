@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,6 +31,15 @@ func requestID(channel, deliveryID string) string {
 		return ""
 	}
 	return channel + ":" + deliveryID
+}
+
+// secrets types a list of configured secrets, which redact themselves in logs.
+func secrets(list []string) []integrations.Secret {
+	out := make([]integrations.Secret, len(list))
+	for i, s := range list {
+		out[i] = integrations.Secret(s)
+	}
+	return out
 }
 
 // newDedupKey makes a dedup key as PagerDuty does for a trigger without one:
@@ -55,7 +65,7 @@ func (in *Intake) twilioForm(w http.ResponseWriter, r *http.Request, channel str
 		http.Error(w, err.Error(), bodyStatus(err))
 		return nil, false
 	}
-	if !twilio.VerifySignature(integrations.Secret(in.cfg.TwilioAuthToken), in.publicURL(r), form, r.Header.Get(twilio.SignatureHeader)) {
+	if !twilio.VerifySignatureAny(secrets(in.cfg.TwilioAuthTokens), in.publicURL(r), form, r.Header.Get(twilio.SignatureHeader)) {
 		in.metrics.ack(channel, ackBadSignature)
 		in.log.Warn("twilio signature does not match", "channel", channel)
 		http.Error(w, "X-Twilio-Signature does not match", http.StatusForbidden)
@@ -99,14 +109,19 @@ func parseSMSReply(body string) (smsReply, error) {
 	return r, nil
 }
 
-// isIncidentCode accepts what workflows.IncidentID makes, "inc-<slug>-<8 hex>",
-// or its 8-hex suffix alone.
+// isIncidentCode accepts what workflows.IncidentID makes,
+// "inc-<slug>-<hex>", or its hex suffix alone: 8 hex digits in the IDs made
+// so far, 16 in the longer IDs that carry 64 bits of hash.
 func isIncidentCode(s string) bool {
-	if isHex8(s) {
+	if isHashSuffix(s) {
 		return true
 	}
 	rest, ok := strings.CutPrefix(s, "inc-")
-	if !ok || len(rest) < 10 || len(rest) > 50 || rest[len(rest)-9] != '-' || !isHex8(rest[len(rest)-8:]) {
+	if !ok {
+		return false
+	}
+	dash := strings.LastIndexByte(rest, '-')
+	if dash < 1 || len(rest) > 60 || !isHashSuffix(rest[dash+1:]) {
 		return false
 	}
 	for _, c := range rest {
@@ -117,12 +132,17 @@ func isIncidentCode(s string) bool {
 	return true
 }
 
-func isHex8(s string) bool {
-	if len(s) != 8 {
+// isHashSuffix reports whether s is an incident ID's hash: 8 or 16 lowercase hex digits.
+func isHashSuffix(s string) bool {
+	if len(s) != 8 && len(s) != 16 {
 		return false
 	}
-	_, err := hex.DecodeString(s)
-	return err == nil
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // smsHandler takes a reply to an SMS page.
@@ -269,7 +289,7 @@ func (in *Intake) slackHandler(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), bodyStatus(err))
 		return
 	}
-	if err := slack.VerifyRequest(integrations.Secret(in.cfg.SlackSigningSecret), r.Header, body, in.now()); err != nil {
+	if err := slack.VerifyRequestAny(secrets(in.cfg.SlackSigningSecrets), r.Header, body, in.now()); err != nil {
 		outcome := ackBadSignature
 		if errors.Is(err, slack.ErrExpiredTimestamp) {
 			outcome = ackExpired
@@ -367,13 +387,17 @@ func (in *Intake) mattermostHandler(w http.ResponseWriter, r *http.Request) {
 // ID the intake maps to a person, hence this.
 type pagerDutyWebhook struct {
 	Event struct {
-		ID        string `json:"id"`
-		EventType string `json:"event_type"`
-		Agent     *struct {
+		ID         string `json:"id"`
+		EventType  string `json:"event_type"`
+		OccurredAt string `json:"occurred_at"`
+		Agent      *struct {
 			ID string `json:"id"`
 		} `json:"agent"`
 		Data struct {
 			IncidentKey string `json:"incident_key"`
+			Service     struct {
+				ID string `json:"id"`
+			} `json:"service"`
 		} `json:"data"`
 	} `json:"event"`
 }
@@ -382,6 +406,14 @@ type pagerDutyWebhook struct {
 // sitrep paged through PagerDuty, whose incident key is the sitrep incident
 // ID. Anything refused for good is answered 2xx or 4xx, so PagerDuty does
 // not redeliver it; only an unreachable Temporal is a 503, which it retries.
+//
+// The signature covers the body only, so everything the intake trusts comes
+// from the body: the event's ID (not the unsigned X-Webhook-Id) is the
+// request ID, so a captured body counts once whatever header it is replayed
+// under; an event older than maxWebhookAge, or from the future, is refused,
+// so it cannot be replayed later; and an event about an incident on a
+// PagerDuty service sitrep does not page into is refused, so a routing key
+// of another service cannot resolve sitrep's incidents.
 func (in *Intake) pagerDutyWebhookHandler(w http.ResponseWriter, r *http.Request) {
 	answer := func(status int, result string) {
 		if status == http.StatusServiceUnavailable {
@@ -396,11 +428,7 @@ func (in *Intake) pagerDutyWebhookHandler(w http.ResponseWriter, r *http.Request
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	secrets := make([]integrations.Secret, len(in.cfg.PagerDutyWebhookSecrets))
-	for i, s := range in.cfg.PagerDutyWebhookSecrets {
-		secrets[i] = integrations.Secret(s)
-	}
-	if err := pagerduty.VerifyWebhook(r, secrets...); err != nil {
+	if err := pagerduty.VerifyWebhook(r, secrets(in.cfg.PagerDutyWebhookSecrets)...); err != nil {
 		in.metrics.ack(channelPagerDuty, ackBadSignature)
 		in.log.Warn("pagerduty webhook refused", "error", err)
 		if errors.Is(err, pagerduty.ErrInvalidSignature) {
@@ -417,16 +445,41 @@ func (in *Intake) pagerDutyWebhookHandler(w http.ResponseWriter, r *http.Request
 		return
 	}
 	ev := hook.Event
-	delivery := r.Header.Get("X-Webhook-Id")
-	if delivery == "" {
-		delivery = ev.ID
+	if strings.TrimSpace(ev.ID) == "" {
+		in.metrics.ack(channelPagerDuty, ackInvalid)
+		in.log.Warn("pagerduty webhook refused: no event id", "eventType", cleanText(ev.EventType))
+		answer(http.StatusBadRequest, "event.id: missing")
+		return
 	}
+	at, err := time.Parse(time.RFC3339Nano, ev.OccurredAt)
+	if err != nil {
+		in.metrics.ack(channelPagerDuty, ackInvalid)
+		in.log.Warn("pagerduty webhook refused: no valid occurred_at", "eventID", cleanText(ev.ID))
+		answer(http.StatusBadRequest, "event.occurred_at: missing or not an RFC 3339 time")
+		return
+	}
+	if age := in.now().Sub(at); age > maxWebhookAge || age < -maxClockSkew {
+		in.metrics.ack(channelPagerDuty, ackExpired)
+		in.log.Warn("pagerduty webhook refused: event too old or in the future", "eventID", cleanText(ev.ID),
+			"occurredAt", at.UTC(), "age", age.Round(time.Second).String())
+		answer(http.StatusBadRequest, fmt.Sprintf("event.occurred_at: %s is more than %s from now; a late or replayed event is not applied",
+			at.UTC().Format(time.RFC3339), maxWebhookAge))
+		return
+	}
+	delivery := ev.ID          // signed, unlike X-Webhook-Id
 	key := ev.Data.IncidentKey // sitrep's dedup key: the incident's ref
 	id, _ := workflows.ParseIncidentRef(key)
 	sitrepIncident := strings.HasPrefix(id, "inc-") && isIncidentCode(id)
 	if !sitrepIncident || (ev.EventType != "incident.acknowledged" && ev.EventType != "incident.resolved") {
-		in.log.Info("pagerduty webhook ignored", "eventType", ev.EventType)
+		in.log.Info("pagerduty webhook ignored", "eventType", cleanText(ev.EventType))
 		answer(http.StatusAccepted, "ignored")
+		return
+	}
+	if !slices.Contains(in.cfg.PagerDutyServices, ev.Data.Service.ID) {
+		in.metrics.ack(channelPagerDuty, ackForbidden)
+		in.log.Warn("pagerduty webhook refused: service not one sitrep pages into", "eventID", cleanText(ev.ID),
+			"eventType", ev.EventType, "pagerdutyService", cleanText(ev.Data.Service.ID), "incidentID", key)
+		answer(http.StatusForbidden, "event.data.service.id: not a PagerDuty service sitrep pages into")
 		return
 	}
 	var person string

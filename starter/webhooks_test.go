@@ -294,7 +294,8 @@ func TestPagerDutyWebhook(t *testing.T) {
 	w = do(in, "POST", "/v1/pagerduty/webhook", body, headers(pdSign(pdSecret, body), "wh-1")...)
 	require.Equal(t, http.StatusAccepted, w.Code, "a redelivery")
 	require.Len(t, fake.updates(), 1, "counts once")
-	assert.Equal(t, call{incPayments, "pagerduty:wh-1", "alice", "pagerduty", "ack"}, fake.updates()[0])
+	assert.Equal(t, call{incPayments, "pagerduty:01BZOH6D2B7AVTO0RVS3UI8K4E", "alice", "pagerduty", "ack"}, fake.updates()[0],
+		"the signed event ID, not X-Webhook-Id, is the request ID")
 
 	tests := []struct {
 		name, body, sig string
@@ -332,7 +333,7 @@ func TestPagerDutyWebhook(t *testing.T) {
 
 	fake.addIncident("inc-web-00000001")
 	fake.updateErr = ErrUnavailable
-	web := strings.Replace(body, incPayments, "inc-web-00000001", 1)
+	web := strings.Replace(strings.Replace(body, incPayments, "inc-web-00000001", 1), "01BZOH6D2B7AVTO0RVS3UI8K4E", "01BZOH6D2B7AVTO0RVS3UI8K4F", 1)
 	w = do(in, "POST", "/v1/pagerduty/webhook", web, headers(pdSign(pdSecret, web), "wh-6")...)
 	assert.Equal(t, http.StatusServiceUnavailable, w.Code, "PagerDuty retries when Temporal is down")
 	assert.Equal(t, "5", w.Header().Get("Retry-After"))

@@ -53,6 +53,22 @@ func VerifyRequest(signingSecret integrations.Secret, header http.Header, body [
 	return nil
 }
 
+// VerifyRequestAny is VerifyRequest with any one of secrets, so that a
+// signing secret can be rotated without refusing a click signed with the
+// other. Empty secrets are skipped; with none, it returns ErrNoSecret.
+func VerifyRequestAny(secrets []integrations.Secret, header http.Header, body []byte, now time.Time) error {
+	err := ErrNoSecret
+	for _, s := range secrets {
+		if s == "" {
+			continue
+		}
+		if err = VerifyRequest(s, header, body, now); !errors.Is(err, ErrInvalidSignature) {
+			return err // nil, or a request no other secret can fix
+		}
+	}
+	return err
+}
+
 // Sign returns the X-Slack-Signature for body sent at timestamp ts (Unix
 // seconds, as in X-Slack-Request-Timestamp).
 func Sign(signingSecret integrations.Secret, ts string, body []byte) string {

@@ -31,6 +31,20 @@ func VerifySignature(authToken integrations.Secret, fullURL string, form url.Val
 	return v.Validate(fullURL, params, signature)
 }
 
+// VerifySignatureAny reports whether signature verifies under any one of
+// tokens, so that an auth token can be rotated (Twilio's secondary token
+// promoted to primary) without refusing a webhook signed with the other.
+// Empty tokens are skipped; with none, nothing verifies.
+func VerifySignatureAny(tokens []integrations.Secret, fullURL string, form url.Values, signature string) bool {
+	ok := false
+	for _, t := range tokens {
+		if t != "" && VerifySignature(t, fullURL, form, signature) {
+			ok = true
+		}
+	}
+	return ok
+}
+
 // Sign computes the X-Twilio-Signature Twilio sends with a form POST to
 // fullURL: base64(HMAC-SHA1(authToken, fullURL + each key and value, keys sorted)).
 func Sign(authToken integrations.Secret, fullURL string, form url.Values) string {
