@@ -5,9 +5,12 @@ import (
 	"crypto/cipher"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"strings"
 
 	commonpb "go.temporal.io/api/common/v1"
@@ -149,4 +152,80 @@ func (c *Codec) DataConverter() (converter.DataConverter, converter.FailureConve
 	dc := converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), c)
 	fc := temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{DataConverter: dc, EncodeCommonAttributes: true})
 	return dc, fc
+}
+
+// DefaultCodecMaxBody caps a codec request's body: a few payloads, each
+// under Temporal's 2 MiB payload limit.
+const DefaultCodecMaxBody = 8 << 20
+
+// CodecServerOptions configures the codec endpoint the Temporal UI and CLI
+// decode payloads with.
+type CodecServerOptions struct {
+	// Token is the bearer token every request must carry ("Authorization:
+	// Bearer TOKEN"; the CLI's --codec-auth). Empty: no token is asked
+	// for, which only a loopback address may serve (see CodecAddrNeedsToken).
+	Token integrations.Secret
+	// Origin is the Temporal UI's origin, allowed to call the endpoint from
+	// the browser. No credentials (cookies) are allowed cross-origin.
+	Origin string
+	// MaxBody caps a request body; default DefaultCodecMaxBody.
+	MaxBody int64
+}
+
+// CodecHandler serves c as a remote codec (POST /encode, POST /decode), with
+// a bearer token, a body cap and CORS for the UI's origin only.
+func (c *Codec) CodecHandler(opts CodecServerOptions) http.Handler {
+	if opts.MaxBody <= 0 {
+		opts.MaxBody = DefaultCodecMaxBody
+	}
+	inner := converter.NewPayloadCodecHTTPHandler(c)
+	want := sha256.Sum256([]byte(opts.Token.Reveal()))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		if opts.Origin != "" && r.Header.Get("Origin") == opts.Origin {
+			h.Set("Access-Control-Allow-Origin", opts.Origin)
+			h.Set("Access-Control-Allow-Headers", "Content-Type,X-Namespace,Authorization")
+			h.Set("Access-Control-Allow-Methods", "POST,OPTIONS")
+			h.Set("Vary", "Origin")
+		}
+		if r.Method == http.MethodOptions {
+			w.WriteHeader(http.StatusNoContent) // a preflight carries no token
+			return
+		}
+		if opts.Token != "" {
+			scheme, got, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+			sum := sha256.Sum256([]byte(strings.TrimSpace(got)))
+			if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare(sum[:], want[:]) != 1 {
+				h.Set("WWW-Authenticate", `Bearer realm="sitrep codec"`)
+				http.Error(w, "codec: missing or wrong bearer token", http.StatusUnauthorized)
+				return
+			}
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, opts.MaxBody)
+		inner.ServeHTTP(w, r)
+	})
+}
+
+// CodecAddrNeedsToken reports whether a codec endpoint listening on addr
+// (host:port) can be reached from other machines, and so must ask for a
+// token: any address but localhost and loopback IPs.
+func CodecAddrNeedsToken(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return true
+	}
+	if strings.EqualFold(host, "localhost") {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip == nil || !ip.IsLoopback()
+}
+
+// CodecTokenFromEnv reads SITREP_CODEC_TOKEN (or its _FILE).
+func CodecTokenFromEnv(getenv func(string) string) (integrations.Secret, error) {
+	t, err := integrations.ReadSecret(getenv, "SITREP_CODEC_TOKEN")
+	if err == nil && t != "" && len(t) < 16 {
+		return "", errors.New("SITREP_CODEC_TOKEN: shorter than 16 characters")
+	}
+	return t, err
 }

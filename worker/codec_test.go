@@ -2,11 +2,15 @@ package worker
 
 import (
 	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
+	"google.golang.org/protobuf/encoding/protojson"
 )
 
 func TestCodec(t *testing.T) {
@@ -62,5 +66,115 @@ func TestCodec(t *testing.T) {
 	}
 	if c, err := CodecFromEnv(func(string) string { return "" }); c != nil || err != nil {
 		t.Fatalf("unset: %v %v", c, err)
+	}
+}
+
+func TestCodecHandler(t *testing.T) {
+	codec, err := NewCodec(strings.Repeat("k", 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const token = "codec-token-0123456789"
+	srv := httptest.NewServer(codec.CodecHandler(CodecServerOptions{Token: token, Origin: "http://localhost:8233", MaxBody: 4096}))
+	t.Cleanup(srv.Close)
+	plain, err := converter.GetDefaultDataConverter().ToPayload("checkout down")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := protojson.Marshal(&commonpb.Payloads{Payloads: []*commonpb.Payload{plain}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	big, err := converter.GetDefaultDataConverter().ToPayload(strings.Repeat("x", 5000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bigBody, err := protojson.Marshal(&commonpb.Payloads{Payloads: []*commonpb.Payload{big}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(path, auth, origin string, body []byte) *http.Response {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodPost, srv.URL+path, bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Namespace", "default")
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { resp.Body.Close() })
+		return resp
+	}
+	tests := []struct {
+		name, auth string
+		body       []byte
+		want       int
+	}{
+		{"no token", "", body, http.StatusUnauthorized},
+		{"wrong token", "Bearer codec-token-wrong-000000", body, http.StatusUnauthorized},
+		{"not bearer", "Basic " + token, body, http.StatusUnauthorized},
+		{"body over the cap", "Bearer " + token, bigBody, http.StatusBadRequest},
+		{"the token", "Bearer " + token, body, http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := post("/encode", tt.auth, "", tt.body)
+			if resp.StatusCode != tt.want {
+				t.Fatalf("POST /encode: %d, want %d", resp.StatusCode, tt.want)
+			}
+			if tt.want != http.StatusOK {
+				return
+			}
+			var out commonpb.Payloads
+			b, _ := io.ReadAll(resp.Body) // a short body fails the decode below
+			if err := protojson.Unmarshal(b, &out); err != nil || len(out.GetPayloads()) != 1 ||
+				string(out.GetPayloads()[0].GetMetadata()["encoding"]) != encryptedEncoding {
+				t.Fatalf("encoded: %s %v", b, err)
+			}
+		})
+	}
+
+	resp := post("/decode", "Bearer "+token, "http://localhost:8233", body)
+	if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "http://localhost:8233" {
+		t.Errorf("Access-Control-Allow-Origin = %q for the UI's origin", got)
+	}
+	if got := resp.Header.Get("Access-Control-Allow-Credentials"); got != "" {
+		t.Errorf("Access-Control-Allow-Credentials = %q: no credentialed CORS", got)
+	}
+	if got := post("/decode", "Bearer "+token, "https://evil.example", body).Header.Get("Access-Control-Allow-Origin"); got != "" {
+		t.Errorf("Access-Control-Allow-Origin = %q for another origin", got)
+	}
+	req, _ := http.NewRequest(http.MethodOptions, srv.URL+"/decode", nil)
+	req.Header.Set("Origin", "http://localhost:8233")
+	pre, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pre.Body.Close()
+	if pre.StatusCode != http.StatusNoContent {
+		t.Errorf("preflight: %d, want 204 without a token", pre.StatusCode)
+	}
+}
+
+func TestCodecAddrNeedsToken(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"127.0.0.1:8081": false, "localhost:8081": false, "[::1]:8081": false,
+		":8081": true, "0.0.0.0:8081": true, "10.0.0.5:8081": true, "codec.internal:8081": true, "nonsense": true,
+	} {
+		if got := CodecAddrNeedsToken(addr); got != want {
+			t.Errorf("CodecAddrNeedsToken(%q) = %v, want %v", addr, got, want)
+		}
+	}
+	if _, err := CodecTokenFromEnv(func(string) string { return "short" }); err == nil {
+		t.Error("a short SITREP_CODEC_TOKEN accepted")
 	}
 }

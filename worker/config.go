@@ -17,7 +17,7 @@ type Config struct {
 	TemplatesDir string        // SITREP_TEMPLATES: overrides for the message templates
 	PublicURL    string        // SITREP_PUBLIC_URL: the intake's public URL, for acknowledge links
 	AckKeys      []string      // SITREP_ACK_KEYS(_FILE): comma-separated signing keys, first signs; never logged
-	AckTTL       time.Duration // SITREP_ACK_TTL: how long an acknowledge link works
+	AckTTL       time.Duration // SITREP_ACK_TTL: how long an acknowledge link works; default acklink.DefaultTTL
 }
 
 // LoadConfig reads Config from getenv and reports every bad variable at once.
@@ -26,7 +26,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		CatalogPath:  getenv("SITREP_CATALOG"),
 		TemplatesDir: getenv("SITREP_TEMPLATES"),
 		PublicURL:    strings.TrimSuffix(getenv("SITREP_PUBLIC_URL"), "/"),
-		AckTTL:       24 * time.Hour,
+		AckTTL:       acklink.DefaultTTL,
 	}
 	var errs []error
 	keys, err := integrations.ReadSecret(getenv, "SITREP_ACK_KEYS")
@@ -41,7 +41,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if v := getenv("SITREP_ACK_TTL"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
-			errs = append(errs, fmt.Errorf("SITREP_ACK_TTL: %q is not a positive duration like 24h", v))
+			errs = append(errs, fmt.Errorf("SITREP_ACK_TTL: %q is not a positive duration like 4h", v))
 		}
 		c.AckTTL = d
 	}

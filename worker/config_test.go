@@ -47,7 +47,7 @@ func TestLoadConfig(t *testing.T) {
 	}{
 		{
 			name: "nothing set: defaults, links off",
-			want: worker.Config{AckTTL: 24 * time.Hour},
+			want: worker.Config{AckTTL: 4 * time.Hour},
 		},
 		{
 			name: "everything set",

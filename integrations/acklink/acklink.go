@@ -22,6 +22,11 @@ var (
 	ErrExpired   = errors.New("acknowledge token expired")
 )
 
+// DefaultTTL is how long a link works unless configured otherwise: long
+// enough to answer a page, short enough that a link that leaked (a forwarded
+// mail, a mail scanner's or a click tracker's log) soon stops working.
+const DefaultTTL = 4 * time.Hour
+
 // Signer makes and checks tokens. Keys[0] signs; every key verifies, so a key
 // can be rotated without breaking links already sent.
 type Signer struct {

@@ -280,6 +280,10 @@ func ServerErrorFault(status int) fakeapi.Fault {
 	return fakeapi.Fault{Status: status, Body: `{"status":"error","message":"Internal server error"}`, Header: map[string]string{"Content-Type": "application/json"}}
 }
 
+// FakeServiceID is the ID of the one PagerDuty service the fake's webhooks
+// name: the service sitrep pages into.
+const FakeServiceID = "PSVC001"
+
 // FakeUserID is the PagerDuty user ID the fake gives the agent named name.
 func FakeUserID(name string) string { return "P" + strings.ToUpper(name) }
 
@@ -317,7 +321,7 @@ func (f *Fake) SendWebhook(ctx context.Context, targetURL string, secret integra
 		ID: fmt.Sprintf("PINC%03d", n), Type: "incident", Number: n,
 		Status:      status,
 		IncidentKey: incidentKey, Title: title, Urgency: "high",
-		Service: reference{ID: "PSVC001", Type: "service_reference"},
+		Service: reference{ID: FakeServiceID, Type: "service_reference"},
 	}
 	body, err := json.Marshal(w)
 	if err != nil {

@@ -41,7 +41,8 @@ func New(cfg Config) (*Client, error) {
 
 // Send sends e as one message to all of e.To, with the plain-text part first,
 // the HTML part if any, e.IncidentID in custom_args.incident_id (SendGrid's
-// event webhooks carry it back), and the attachments. It returns SendGrid's
+// event webhooks carry it back), and the attachments, with click and open
+// tracking off. It returns SendGrid's
 // X-Message-Id.
 func (c *Client) Send(ctx context.Context, e integrations.Email) (messageID string, err error) {
 	if err := e.Validate(); err != nil {
@@ -79,6 +80,13 @@ func (c *Client) message(e integrations.Email) *mail.SGMailV3 {
 	if e.IncidentID != "" {
 		m.SetCustomArg("incident_id", e.IncidentID)
 	}
+	// Pages carry acknowledge links, whose token is the credential: click
+	// tracking would rewrite them through SendGrid's redirector (and keep
+	// them in its logs), and open tracking adds a pixel no one needs. Both
+	// are off for every mail, whatever the account's settings say.
+	m.SetTrackingSettings(mail.NewTrackingSettings().
+		SetClickTracking(mail.NewClickTrackingSetting().SetEnable(false).SetEnableText(false)).
+		SetOpenTracking(mail.NewOpenTrackingSetting().SetEnable(false)))
 	for _, a := range e.Attachments {
 		m.AddAttachment(mail.NewAttachment().
 			SetFilename(a.Filename).

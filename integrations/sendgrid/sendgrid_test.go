@@ -90,6 +90,28 @@ func TestSend(t *testing.T) {
 	if c := body["content"].([]any); c[0].(map[string]any)["type"] != "text/plain" || c[1].(map[string]any)["type"] != "text/html" {
 		t.Errorf("content = %v", c)
 	}
+	// The ack link must reach the reader as sent: no click-tracking
+	// redirect through SendGrid (which would log the token), no open pixel.
+	var tracking struct {
+		TrackingSettings struct {
+			ClickTracking *struct {
+				Enable     *bool `json:"enable"`
+				EnableText *bool `json:"enable_text"`
+			} `json:"click_tracking"`
+			OpenTracking *struct {
+				Enable *bool `json:"enable"`
+			} `json:"open_tracking"`
+		} `json:"tracking_settings"`
+	}
+	if err := json.Unmarshal(m.Raw, &tracking); err != nil {
+		t.Fatal(err)
+	}
+	ts := tracking.TrackingSettings
+	if ts.ClickTracking == nil || ts.ClickTracking.Enable == nil || *ts.ClickTracking.Enable ||
+		ts.ClickTracking.EnableText == nil || *ts.ClickTracking.EnableText ||
+		ts.OpenTracking == nil || ts.OpenTracking.Enable == nil || *ts.OpenTracking.Enable {
+		t.Errorf("tracking_settings in %s: want click (html and text) and open tracking off", m.Raw)
+	}
 	msgs := e.inbox.List(inbox.Filter{Incident: "inc-api-0badc0de", Channel: "email"})
 	if len(msgs) != 2 {
 		t.Fatalf("inbox has %d emails, want 2 (one per recipient)", len(msgs))
