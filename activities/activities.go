@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -27,7 +29,16 @@ const (
 	ErrChannelOff = "ChannelDisabled"
 	// ErrCatalog: the catalog cannot answer (unknown policy, person).
 	ErrCatalog = "CatalogError"
+	// ErrGaveUp: a provider kept failing for GiveUpAfter; the person's next
+	// channel is tried.
+	ErrGaveUp = "ProviderGaveUp"
 )
+
+// GiveUpAfter is how long a delivery retries a provider's transient failures
+// before it gives up and the person's next channel is tried. It is measured
+// from the first failure the provider gave, so time spent waiting for a
+// worker never counts.
+const GiveUpAfter = 3 * time.Minute
 
 // Notifier delivers one message on one channel and returns the provider's id for it.
 type Notifier interface {
@@ -70,6 +81,8 @@ type Activities struct {
 	Templates *Templates
 	// Observe, when set, hears of each message handed to a provider; the benchmark measures with it.
 	Observe func(Message, time.Time)
+	// Pagers holds each person's bundling windows; nil pages every message at once.
+	Pagers Pagers
 }
 
 // RouteInput asks where an incident goes.
@@ -90,12 +103,17 @@ type RouteResult struct {
 	Fallback       string
 	Responders     []string
 	RepageAfterAck time.Duration
+	// RepageEscalateAfter, AutoResolveAfter: see catalog.SeverityPolicy.
+	RepageEscalateAfter int
+	AutoResolveAfter    time.Duration
+	GroupWindow         time.Duration // see catalog.Service
+	BundleWindow        time.Duration // see catalog.Catalog
 }
 
 // LevelPlan is one escalation level as routing saw it.
 type LevelPlan struct {
 	Delay   time.Duration
-	Targets []string
+	Targets []catalog.Target
 }
 
 // Route resolves service and severity into a team, a policy and channels.
@@ -119,47 +137,51 @@ func (a *Activities) Route(ctx context.Context, in RouteInput) (RouteResult, err
 	}
 	out := RouteResult{
 		Known: r.Known, Team: r.Team, Policy: r.Policy, Tier: r.Tier,
-		Channels:       sp.ChannelsFor(r.Tier),
-		Repeat:         p.Repeat,
-		Fallback:       p.Fallback,
-		Responders:     c.Responders(r),
-		RepageAfterAck: sp.RepageAfterAck,
+		Channels:            sp.ChannelsFor(r.Tier),
+		Repeat:              p.Repeat,
+		Fallback:            p.Fallback,
+		Responders:          c.Responders(r),
+		RepageAfterAck:      sp.RepageAfterAck,
+		RepageEscalateAfter: sp.RepageEscalateAfter,
+		AutoResolveAfter:    sp.AutoResolveAfter,
+		BundleWindow:        c.BundleWindow,
+	}
+	if svc, ok := c.Services[in.Service]; ok {
+		out.GroupWindow = svc.GroupWindow
 	}
 	for _, l := range c.Levels(r.Policy) {
-		lp := LevelPlan{Delay: l.Delay}
-		for _, t := range l.Targets {
-			lp.Targets = append(lp.Targets, string(t.Kind)+" "+t.Name)
-		}
-		out.Levels = append(out.Levels, lp)
+		out.Levels = append(out.Levels, LevelPlan{Delay: l.Delay, Targets: slices.Clone(l.Targets)})
 	}
 	return out, nil
 }
 
-// RecipientsInput asks who a level pages now. With Person set, it asks how
-// to reach that one person instead (re-pages, fallback notices).
+// RecipientsInput asks who targets (a level of the plan, or one person) are
+// at time At, and how to reach each on Channels.
 type RecipientsInput struct {
-	Policy   string
-	Level    int
-	Person   string
+	Targets  []catalog.Target
 	At       time.Time
 	Channels []catalog.Channel
 }
 
-// Recipients resolves a level's targets (rotations at time At) into people and channels.
-func (a *Activities) Recipients(ctx context.Context, in RecipientsInput) ([]catalog.Recipient, error) {
-	c := a.Catalog.Current()
-	if in.Person != "" {
-		r, err := c.Reach(in.Person, in.Channels)
-		if err != nil {
-			return nil, catalogError(err)
-		}
-		return []catalog.Recipient{r}, nil
-	}
-	rs, err := c.Recipients(in.Policy, in.Level, in.At, in.Channels)
+// RecipientsResult is who to page, and each target that could not be
+// resolved (the others are still paged).
+type RecipientsResult struct {
+	Recipients []catalog.Recipient
+	Problems   []string
+}
+
+// Recipients resolves targets (rotations at time At) into people and
+// channels, from the catalog in force now: the incident's plan says who the
+// levels are, the catalog who is on call and how to reach them.
+func (a *Activities) Recipients(ctx context.Context, in RecipientsInput) (RecipientsResult, error) {
+	rs, err := a.Catalog.Current().RecipientsOf(in.Targets, in.At, in.Channels)
+	out := RecipientsResult{Recipients: rs}
 	if err != nil {
-		return nil, catalogError(err)
+		for _, e := range strings.Split(err.Error(), "\n") {
+			out.Problems = append(out.Problems, redact(e))
+		}
 	}
-	return rs, nil
+	return out, nil
 }
 
 // DeliverInput is one page to one person on one channel. It carries handles,
@@ -175,6 +197,7 @@ type DeliverInput struct {
 	Severity   catalog.Severity
 	Summary    string
 	AlertCount int
+	OpenedAt   time.Time // when the incident's first alert arrived
 }
 
 // DeliverResult is the provider's id for the message.
@@ -206,27 +229,55 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (DeliverResul
 	if err != nil {
 		return DeliverResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrPermanent, err)
 	}
-	// Earlier attempts' failures ride on heartbeat details from one attempt
-	// to the next, so the incident's record shows every try, not just the last.
-	var failures []string
+	return a.send(ctx, n, m)
+}
+
+// tries is what a delivery's attempts pass on to the next through heartbeat
+// details: each earlier failure, and when the provider first failed.
+type tries struct {
+	Failures     []string
+	FirstFailure time.Time
+}
+
+// send hands m to n. Earlier attempts' failures ride on heartbeat details
+// from one attempt to the next, so the incident's record shows every try, not
+// just the last; a provider that has failed for GiveUpAfter is given up on.
+func (a *Activities) send(ctx context.Context, n Notifier, m Message) (DeliverResult, error) {
+	var t tries
 	if activity.HasHeartbeatDetails(ctx) {
-		_ = activity.GetHeartbeatDetails(ctx, &failures) // unreadable: the record starts afresh
+		_ = activity.GetHeartbeatDetails(ctx, &t) // unreadable: the record starts afresh
 	}
 	attempt := activity.GetInfo(ctx).Attempt
 	id, err := n.Notify(ctx, m)
 	if err != nil {
+		now := time.Now()
+		if t.FirstFailure.IsZero() {
+			t.FirstFailure = now
+		}
 		// The last error carries the earlier ones as details: a delivery that
 		// gives up shows every try too.
-		err = classify(err, failures)
-		activity.GetLogger(ctx).Warn("delivery failed", "incidentID", in.IncidentID, "person", in.Person,
-			"channel", in.Channel, "attempt", attempt, "error", err)
-		activity.RecordHeartbeat(ctx, append(failures, fmt.Sprintf("attempt %d: %s", attempt, err)))
+		err = classify(err, t.Failures)
+		if !isNonRetryable(err) {
+			if since := now.Sub(t.FirstFailure); since >= GiveUpAfter && attempt > 1 {
+				err = temporal.NewNonRetryableApplicationError(fmt.Sprintf("gave up after %s of failures: %s", since.Round(time.Second), redact(err.Error())),
+					ErrGaveUp, nil, append(t.Failures, fmt.Sprintf("attempt %d: %s", attempt, err)))
+			}
+		}
+		activity.GetLogger(ctx).Warn("delivery failed", "incidentID", m.IncidentID, "person", m.Person,
+			"attempt", attempt, "error", err)
+		t.Failures = append(t.Failures, fmt.Sprintf("attempt %d: %s", attempt, err))
+		activity.RecordHeartbeat(ctx, t)
 		return DeliverResult{}, err
 	}
 	if a.Observe != nil {
 		a.Observe(m, time.Now())
 	}
-	return DeliverResult{ProviderID: id, Attempts: attempt, Failures: failures}, nil
+	return DeliverResult{ProviderID: id, Attempts: attempt, Failures: t.Failures}, nil
+}
+
+func isNonRetryable(err error) bool {
+	var app *temporal.ApplicationError
+	return errors.As(err, &app) && app.NonRetryable()
 }
 
 // Syncer is what a pager of record (PagerDuty) can do beyond paging: hear
@@ -235,10 +286,12 @@ type Syncer interface {
 	Sync(ctx context.Context, action string, m Message) error
 }
 
-// PageTarget is a person paged on a channel.
+// PageTarget is a person paged on a channel; Ref, when set, is the bundle
+// the page went out in, whose key the pager of record holds instead.
 type PageTarget struct {
 	Person  string
 	Channel catalog.Channel
+	Ref     string
 }
 
 // SyncInput asks pagers of record to follow an acknowledgment or resolution.
@@ -265,7 +318,7 @@ func (a *Activities) SyncPages(ctx context.Context, in SyncInput) error {
 			activity.GetLogger(ctx).Warn("pager not synced: no address", "incidentID", in.IncidentID, "person", t.Person, "error", err)
 			continue
 		}
-		if err := s.Sync(ctx, in.Action, Message{IncidentID: in.IncidentID, Ref: orID(in.Ref, in.IncidentID), Person: t.Person, To: to}); err != nil {
+		if err := s.Sync(ctx, in.Action, Message{IncidentID: in.IncidentID, Ref: orID(t.Ref, orID(in.Ref, in.IncidentID)), Person: t.Person, To: to}); err != nil {
 			return classify(err, nil)
 		}
 	}

@@ -143,8 +143,8 @@ func appError(t *testing.T, err error) *temporal.ApplicationError {
 func TestRoute(t *testing.T) {
 	a := newActivities(t, nil)
 	levels := []activities.LevelPlan{
-		{Delay: 5 * time.Minute, Targets: []string{"rotation ops-primary"}},
-		{Delay: 10 * time.Minute, Targets: []string{"team ops"}},
+		{Delay: 5 * time.Minute, Targets: []catalog.Target{{Kind: catalog.TargetRotation, Name: "ops-primary"}}},
+		{Delay: 10 * time.Minute, Targets: []catalog.Target{{Kind: catalog.TargetTeam, Name: "ops"}}},
 	}
 	tests := []struct {
 		name string
@@ -158,6 +158,7 @@ func TestRoute(t *testing.T) {
 				Known: true, Team: "ops", Policy: "ops-default", Tier: 1,
 				Channels: []catalog.Channel{catalog.SMS, catalog.Chat}, Levels: levels, Repeat: 1, Fallback: "ann",
 				Responders: []string{"ann", "ben"}, RepageAfterAck: 30 * time.Minute,
+				RepageEscalateAfter: 2, AutoResolveAfter: time.Hour, BundleWindow: time.Minute,
 			},
 		},
 		{
@@ -166,7 +167,8 @@ func TestRoute(t *testing.T) {
 			want: activities.RouteResult{
 				Known: true, Team: "ops", Policy: "ops-default", Tier: 3,
 				Channels: []catalog.Channel{catalog.Email}, Levels: levels, Repeat: 1, Fallback: "ann",
-				Responders: []string{"ann", "ben"},
+				Responders:          []string{"ann", "ben"},
+				RepageEscalateAfter: 2, AutoResolveAfter: time.Hour, BundleWindow: time.Minute,
 			},
 		},
 		{
@@ -176,6 +178,7 @@ func TestRoute(t *testing.T) {
 				Known: false, Team: "ops", Policy: "ops-default", Tier: 1,
 				Channels: []catalog.Channel{catalog.SMS, catalog.Chat}, Levels: levels, Repeat: 1, Fallback: "ann",
 				Responders: []string{"ann", "ben"}, RepageAfterAck: 30 * time.Minute,
+				RepageEscalateAfter: 2, AutoResolveAfter: time.Hour, BundleWindow: time.Minute,
 			},
 		},
 	}
@@ -220,17 +223,17 @@ func TestRecipients(t *testing.T) {
 	}{
 		{
 			name: "level 1 in ann's week",
-			in:   activities.RecipientsInput{Policy: "ops-default", Level: 0, At: annWeek, Channels: sms},
+			in:   activities.RecipientsInput{Targets: []catalog.Target{{Kind: catalog.TargetRotation, Name: "ops-primary"}}, At: annWeek, Channels: sms},
 			want: []catalog.Recipient{{Person: "ann", Channels: sms, Fallback: []catalog.Channel{catalog.Email}}},
 		},
 		{
 			name: "level 1 in ben's week: no sms, so his first contact",
-			in:   activities.RecipientsInput{Policy: "ops-default", Level: 0, At: benWeek, Channels: sms},
+			in:   activities.RecipientsInput{Targets: []catalog.Target{{Kind: catalog.TargetRotation, Name: "ops-primary"}}, At: benWeek, Channels: sms},
 			want: []catalog.Recipient{{Person: "ben", Channels: []catalog.Channel{catalog.Chat}}},
 		},
 		{
 			name: "level 2 pages the team",
-			in:   activities.RecipientsInput{Policy: "ops-default", Level: 1, At: annWeek, Channels: []catalog.Channel{catalog.Email, catalog.Chat}},
+			in:   activities.RecipientsInput{Targets: []catalog.Target{{Kind: catalog.TargetTeam, Name: "ops"}}, At: annWeek, Channels: []catalog.Channel{catalog.Email, catalog.Chat}},
 			want: []catalog.Recipient{
 				{Person: "ann", Channels: []catalog.Channel{catalog.Email}, Fallback: sms},
 				{Person: "ben", Channels: []catalog.Channel{catalog.Chat}},
@@ -238,7 +241,7 @@ func TestRecipients(t *testing.T) {
 		},
 		{
 			name: "one person, whatever the level",
-			in:   activities.RecipientsInput{Person: "ann", Level: 7, Channels: []catalog.Channel{catalog.Email}},
+			in:   activities.RecipientsInput{Targets: []catalog.Target{{Kind: catalog.TargetPerson, Name: "ann"}}, Channels: []catalog.Channel{catalog.Email}},
 			want: []catalog.Recipient{{Person: "ann", Channels: []catalog.Channel{catalog.Email}, Fallback: sms}},
 		},
 	}
@@ -248,36 +251,41 @@ func TestRecipients(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Recipients: %v", err)
 			}
-			var got []catalog.Recipient
-			if err := val.Get(&got); err != nil {
+			var res activities.RecipientsResult
+			if err := val.Get(&res); err != nil {
 				t.Fatal(err)
 			}
-			if !sameRecipients(got, tt.want) {
+			if got := res.Recipients; !sameRecipients(got, tt.want) {
 				t.Errorf("Recipients(%+v) =\n  %+v\nwant\n  %+v", tt.in, got, tt.want)
 			}
 		})
 	}
 
-	errTests := []struct {
+	// A target that cannot be resolved is named; the others are still paged.
+	problems := []struct {
 		name string
 		in   activities.RecipientsInput
 		want string
 	}{
-		{"unknown person", activities.RecipientsInput{Person: "mallory"}, `unknown person "mallory"`},
-		{"no such level", activities.RecipientsInput{Policy: "ops-default", Level: 2, At: annWeek}, "has no level 2"},
-		{"unknown policy", activities.RecipientsInput{Policy: "nope", At: annWeek}, `unknown policy "nope"`},
-		{"before the rotation starts", activities.RecipientsInput{Policy: "ops-default", At: time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC)}, "ops-primary"},
+		{"unknown person", activities.RecipientsInput{Targets: []catalog.Target{{Kind: catalog.TargetPerson, Name: "mallory"}, {Kind: catalog.TargetPerson, Name: "ann"}}}, `unknown person "mallory"`},
+		{"unknown rotation", activities.RecipientsInput{Targets: []catalog.Target{{Kind: catalog.TargetRotation, Name: "nope"}, {Kind: catalog.TargetPerson, Name: "ann"}}, At: annWeek}, `nope`},
+		{"before the rotation starts", activities.RecipientsInput{Targets: []catalog.Target{{Kind: catalog.TargetRotation, Name: "ops-primary"}, {Kind: catalog.TargetPerson, Name: "ann"}}, At: time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC)}, "ops-primary"},
 	}
-	for _, tt := range errTests {
+	for _, tt := range problems {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := activityEnv(a).ExecuteActivity(a.Recipients, tt.in)
-			if err == nil {
-				t.Fatal("Recipients succeeded, want an error")
+			val, err := activityEnv(a).ExecuteActivity(a.Recipients, tt.in)
+			if err != nil {
+				t.Fatalf("Recipients: %v", err)
 			}
-			app := appError(t, err)
-			if app.Type() != activities.ErrCatalog || !app.NonRetryable() || !strings.Contains(app.Error(), tt.want) {
-				t.Errorf("error = %q (type %s, non-retryable %v); want non-retryable %s mentioning %q",
-					app.Error(), app.Type(), app.NonRetryable(), activities.ErrCatalog, tt.want)
+			var res activities.RecipientsResult
+			if err := val.Get(&res); err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Problems) != 1 || !strings.Contains(res.Problems[0], tt.want) {
+				t.Errorf("problems = %q, want one mentioning %q", res.Problems, tt.want)
+			}
+			if len(res.Recipients) != 1 || res.Recipients[0].Person != "ann" {
+				t.Errorf("recipients = %+v, want ann still paged", res.Recipients)
 			}
 		})
 	}

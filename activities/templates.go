@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/template"
 )
@@ -56,6 +57,32 @@ func (t *Templates) Page(in DeliverInput, ackURL string) (subject, text string, 
 		return "", "", err
 	}
 	if text, err = t.render("page.text.tmpl", d); err != nil {
+		return "", "", err
+	}
+	return strings.TrimSpace(subject), strings.TrimSpace(text), nil
+}
+
+type bundleData struct {
+	BundleInput
+	AckURL   string
+	Severity string
+	Services string
+}
+
+// Bundle renders a bundled message's subject and text.
+func (t *Templates) Bundle(in BundleInput, ackURL string) (subject, text string, err error) {
+	d := bundleData{BundleInput: in, AckURL: ackURL, Severity: string(worst(in.Items))}
+	var svcs []string
+	for _, it := range in.Items {
+		if !slices.Contains(svcs, it.Service) {
+			svcs = append(svcs, it.Service)
+		}
+	}
+	d.Services = strings.Join(svcs, ", ")
+	if subject, err = t.render("bundle.subject.tmpl", d); err != nil {
+		return "", "", err
+	}
+	if text, err = t.render("bundle.text.tmpl", d); err != nil {
 		return "", "", err
 	}
 	return strings.TrimSpace(subject), strings.TrimSpace(text), nil

@@ -38,7 +38,18 @@ type Catalog struct {
 	StakeholderGroups map[string]*StakeholderGroup // by name
 	// CatchAll names the team that owns alerts for services the catalog does not know.
 	CatchAll string
+	// BundleWindow is pager fatigue's bound: within it a person gets at most
+	// one message per channel, and what comes later is bundled into one.
+	// 0 turns bundling off. Load sets DefaultBundleWindow when not given.
+	BundleWindow time.Duration
 }
+
+// Defaults for what a catalog may leave out.
+const (
+	DefaultBundleWindow        = time.Minute
+	DefaultRepageEscalateAfter = 2
+	DefaultAutoResolveAfter    = time.Hour
+)
 
 // Person is someone who can be paged.
 type Person struct {
@@ -91,10 +102,14 @@ type Team struct {
 
 // Service is something that can break.
 type Service struct {
-	Name                 string
-	Team                 string
-	Tier                 int    // 1 (most critical) to 3
-	Policy               string // escalation policy; empty means the team's
+	Name   string
+	Team   string
+	Tier   int    // 1 (most critical) to 3
+	Policy string // escalation policy; empty means the team's
+	// GroupWindow, when set, folds a new alert for this service into its open
+	// incident if that incident's last alert came within the window, instead
+	// of opening an incident per alert.
+	GroupWindow          time.Duration
 	StakeholderGroups    []string
 	StatusPageComponents []string
 }
@@ -138,6 +153,12 @@ type SeverityPolicy struct {
 	Channels       map[int][]Channel // by service tier
 	UpdateCadence  time.Duration     // time between stakeholder updates; 0 = none expected
 	RepageAfterAck time.Duration     // page the acknowledger again when not mitigated by then; 0 = never
+	// RepageEscalateAfter: after this many re-pages nobody answered, the
+	// next level of the policy is paged too; 0 = never.
+	RepageEscalateAfter int
+	// AutoResolveAfter: a mitigated incident whose source has cleared
+	// resolves itself after this quiet time; 0 = never.
+	AutoResolveAfter time.Duration
 }
 
 // Audience is who a stakeholder group is.

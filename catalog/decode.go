@@ -25,15 +25,15 @@ type file struct {
 // examples/catalog.yaml documents them), the values of closed sets, and the
 // shapes of checked strings.
 var (
-	topFields       = []string{"catch_all", "people", "rotations", "teams", "services", "escalation_policies", "severities", "stakeholder_groups"}
+	topFields       = []string{"catch_all", "bundle_window", "people", "rotations", "teams", "services", "escalation_policies", "severities", "stakeholder_groups"}
 	personFields    = []string{"handle", "name", "timezone", "contacts"}
 	rotationFields  = []string{"name", "members", "shift", "handoff_day", "handoff_time", "timezone", "start", "overrides"}
 	overrideFields  = []string{"person", "start", "end"}
 	teamFields      = []string{"name", "rotation", "comms_rotation", "policy", "members", "managers", "product_managers", "project_managers"}
-	serviceFields   = []string{"name", "team", "tier", "policy", "stakeholder_groups", "status_page_components"}
+	serviceFields   = []string{"name", "team", "tier", "policy", "group_window", "stakeholder_groups", "status_page_components"}
 	policyFields    = []string{"name", "levels", "repeat", "fallback", "handoff"}
 	levelFields     = []string{"targets", "delay"}
-	severityFields  = []string{"channels", "update_cadence", "repage_after_ack"}
+	severityFields  = []string{"channels", "update_cadence", "repage_after_ack", "repage_escalate_after", "auto_resolve_after"}
 	groupFields     = []string{"name", "audience", "emails"}
 	allChannels     = []Channel{SMS, Voice, Email, Chat, PagerDuty}
 	allSeverities   = []Severity{SEV1, SEV2, SEV3, SEV4}
@@ -328,6 +328,9 @@ func (f *file) top(n *yaml.Node) {
 				f.ref("team", name, "catch_all")
 			}
 		}
+	}
+	if v, ok := m["bundle_window"]; ok {
+		f.c.BundleWindow, _ = f.duration(v, "", "bundle_window", true)
 	}
 	for _, item := range f.items(m["people"], "", "people") {
 		f.person(item)
@@ -641,6 +644,9 @@ func (f *file) service(n *yaml.Node) {
 		f.ref("policy", v, owner)
 		s.Policy = v.value
 	}
+	if v, given := m["group_window"]; given {
+		s.GroupWindow, _ = f.duration(v, owner, "group_window", true)
+	}
 	s.StakeholderGroups = f.refNames(m, owner, "stakeholder_groups", "stakeholder group")
 	if v, given := m["status_page_components"]; given {
 		for _, item := range f.items(v, owner, "status_page_components") {
@@ -742,6 +748,14 @@ func (f *file) severities(key, n *yaml.Node) {
 		}
 		if cv, given := sm["repage_after_ack"]; given {
 			sp.RepageAfterAck, _ = f.duration(cv, owner, "repage_after_ack", true)
+		}
+		sp.RepageEscalateAfter = DefaultRepageEscalateAfter
+		if cv, given := sm["repage_escalate_after"]; given {
+			sp.RepageEscalateAfter, _ = f.integer(cv, owner, "repage_escalate_after", 0, 100)
+		}
+		sp.AutoResolveAfter = DefaultAutoResolveAfter
+		if cv, given := sm["auto_resolve_after"]; given {
+			sp.AutoResolveAfter, _ = f.duration(cv, owner, "auto_resolve_after", true)
 		}
 		f.c.Severities[sev] = sp
 	}

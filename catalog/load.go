@@ -117,6 +117,7 @@ func newLoader() *loader {
 			Policies:          map[string]*Policy{},
 			Severities:        map[Severity]*SeverityPolicy{},
 			StakeholderGroups: map[string]*StakeholderGroup{},
+			BundleWindow:      DefaultBundleWindow,
 		},
 		defined:   map[string]pos{},
 		handoffAt: map[string]pos{},

@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -84,16 +85,8 @@ func (c *Catalog) Levels(policy string) []Level {
 	return levels
 }
 
-// Recipients resolves level (0-based, into Levels(policy)) of policy at time at
-// into people and channels. A person target is that person, a rotation target
-// whoever is on call at at, a team target every member of the team. A person
-// reached twice in the level is listed once, where first reached.
-//
-// channels are the channels the severity and tier call for. Each recipient's
-// Channels are their contacts on those channels, in the person's order of
-// preference, and Fallback their other contacts, in order. Someone with none of
-// the wanted channels gets their first contact as Channels and the rest as
-// Fallback: a page must reach them somehow.
+// Recipients resolves level (0-based, into Levels(policy)) of policy at time
+// at into people and channels; see RecipientsOf.
 func (c *Catalog) Recipients(policy string, level int, at time.Time, channels []Channel) ([]Recipient, error) {
 	if _, ok := c.Policies[policy]; !ok {
 		return nil, fmt.Errorf("recipients: unknown policy %q", policy)
@@ -102,46 +95,68 @@ func (c *Catalog) Recipients(policy string, level int, at time.Time, channels []
 	if level < 0 || level >= len(levels) {
 		return nil, fmt.Errorf("recipients: policy %q has no level %d (it has %d)", policy, level, len(levels))
 	}
+	return c.RecipientsOf(levels[level].Targets, at, channels)
+}
+
+// RecipientsOf resolves targets at time at into people and channels. A person
+// target is that person, a rotation target whoever is on call at at, a team
+// target every member of the team. A person reached twice is listed once,
+// where first reached.
+//
+// channels are the channels the severity and tier call for. Each recipient's
+// Channels are their contacts on those channels, in the person's order of
+// preference, and Fallback their other contacts, in order. Someone with none of
+// the wanted channels gets their first contact as Channels and the rest as
+// Fallback: a page must reach them somehow.
+//
+// A target that cannot be resolved (an unknown rotation, a person with no
+// contacts) does not stop the others: RecipientsOf returns everyone it could
+// resolve, and an error naming each target it could not.
+func (c *Catalog) RecipientsOf(targets []Target, at time.Time, channels []Channel) ([]Recipient, error) {
 	var handles []string
+	var errs []error
 	add := func(h string) {
 		if !slices.Contains(handles, h) {
 			handles = append(handles, h)
 		}
 	}
-	for _, t := range levels[level].Targets {
+	for _, t := range targets {
 		switch t.Kind {
 		case TargetPerson:
 			add(t.Name)
 		case TargetRotation:
 			h, err := c.OnCall(t.Name, at)
 			if err != nil {
-				return nil, fmt.Errorf("recipients: %w", err)
+				errs = append(errs, fmt.Errorf("recipients: %w", err))
+				continue
 			}
 			add(h)
 		case TargetTeam:
 			team, ok := c.Teams[t.Name]
 			if !ok {
-				return nil, fmt.Errorf("recipients: unknown team %q", t.Name)
+				errs = append(errs, fmt.Errorf("recipients: unknown team %q", t.Name))
+				continue
 			}
 			for _, m := range team.Members {
 				add(m)
 			}
 		default:
-			return nil, fmt.Errorf("recipients: unknown target kind %q", t.Kind)
+			errs = append(errs, fmt.Errorf("recipients: unknown target kind %q", t.Kind))
 		}
 	}
 	out := make([]Recipient, 0, len(handles))
 	for _, h := range handles {
 		r, err := c.Reach(h, channels)
-		if err != nil {
-			return nil, fmt.Errorf("recipients: %w", err)
+		if err == nil && len(r.Channels) == 0 {
+			err = fmt.Errorf("person %q has no contacts", h)
 		}
-		if len(r.Channels) == 0 {
-			return nil, fmt.Errorf("recipients: person %q has no contacts", h)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("recipients: %w", err))
+			continue
 		}
 		out = append(out, r)
 	}
-	return out, nil
+	return out, errors.Join(errs...)
 }
 
 // Responders lists, sorted and without duplicates, every handle that may

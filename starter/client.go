@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	commonpb "go.temporal.io/api/common/v1"
@@ -39,6 +40,18 @@ func (e *RejectedError) Error() string { return e.Message }
 type Client struct {
 	tc  client.Client
 	now func() time.Time
+	// Groups, when set, says which services group their alerts into one
+	// open incident (catalog: group_window); their alerts go to GroupID.
+	Groups func(service string) bool
+	// Namespace is the Temporal namespace tc talks to; empty means "default".
+	Namespace string
+}
+
+func (c *Client) namespace() string {
+	if c.Namespace == "" {
+		return "default"
+	}
+	return c.Namespace
 }
 
 // New wraps a connected Temporal client.
@@ -54,31 +67,6 @@ func (c *Client) Ready(ctx context.Context) error {
 	return nil
 }
 
-// LatestPage finds the open incident that most recently paged person: what
-// an SMS reply of "4" with no incident code acknowledges. It reads the
-// SitrepPaged search attribute, then the few candidates' pages.
-func (c *Client) LatestPage(ctx context.Context, person string) (string, bool, error) {
-	q := fmt.Sprintf("WorkflowType = 'Incident' AND ExecutionStatus = 'Running' AND %s = %q", workflows.PagedAttr.GetName(), person)
-	resp, err := c.tc.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: q, PageSize: 10})
-	if err != nil {
-		return "", false, wrap("latest page", err)
-	}
-	var best string
-	var bestAt time.Time
-	for _, e := range resp.GetExecutions() {
-		st, err := c.Status(ctx, e.GetExecution().GetWorkflowId())
-		if err != nil {
-			return "", false, err
-		}
-		for _, p := range st.Pages {
-			if p.Person == person && p.At.After(bestAt) {
-				best, bestAt = st.ID, p.At
-			}
-		}
-	}
-	return best, best != "", nil
-}
-
 // Receipt says where an alert went.
 type Receipt struct {
 	IncidentID string `json:"id"`
@@ -87,12 +75,12 @@ type Receipt struct {
 	Ignored bool `json:"ignored,omitempty"`
 }
 
-// Alert records an alert: it folds into the open incident for its dedup key,
-// or opens a new one. It returns only once the server has durably recorded the
-// alert, whether or not a worker is running. A signal is tried first, since
-// repeats are the common case in a storm; a missing or closed incident is
-// then started, and a start that loses a race to another sender's start
-// signals the incident that sender opened.
+// Alert records an alert: it folds into the open incident for its dedup key
+// (or, for a service that groups its alerts, the service's open incident), or
+// opens a new one, in one atomic call (SignalWithStart). It returns only once
+// the server has durably recorded the alert, whether or not a worker is
+// running. A resolved alert never opens an incident: with none open it is
+// ignored.
 func (c *Client) Alert(ctx context.Context, al workflows.Alert) (Receipt, error) {
 	if al.DedupKey == "" {
 		al.DedupKey = al.Service + "|" + al.Summary
@@ -104,29 +92,44 @@ func (c *Client) Alert(ctx context.Context, al workflows.Alert) (Receipt, error)
 		return Receipt{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	id := workflows.IncidentID(al.Service, al.DedupKey)
-	for range 5 {
+	if c.Groups != nil && c.Groups(al.Service) {
+		id = workflows.GroupID(al.Service)
+	}
+	if al.Resolved {
 		err := c.tc.SignalWorkflow(ctx, id, "", workflows.AlertSignal, al)
-		if err == nil {
+		switch {
+		case err == nil:
 			return Receipt{IncidentID: id}, nil
-		}
-		if !isNotFound(err) {
-			return Receipt{}, wrap("fold alert", err)
-		}
-		if al.Resolved {
+		case isNotFound(err):
 			// The condition cleared with no incident open: nothing to do, and
 			// certainly nothing to page.
 			return Receipt{IncidentID: id, Ignored: true}, nil
 		}
-		_, err = c.tc.ExecuteWorkflow(ctx, startOptions(id, al), workflows.Incident, workflows.IncidentInput{Alert: al})
-		if err == nil {
-			return Receipt{IncidentID: id, Opened: true}, nil
-		}
-		var started *serviceerror.WorkflowExecutionAlreadyStarted
-		if !errors.As(err, &started) {
-			return Receipt{}, wrap("open incident", err)
-		}
+		return Receipt{}, wrap("fold alert", err)
 	}
-	return Receipt{}, fmt.Errorf("alert for %s: incident kept opening and closing under us; try again", id)
+	run, err := c.tc.SignalWithStartWorkflow(ctx, id, workflows.AlertSignal, al, startOptions(id, al), workflows.Incident, workflows.IncidentInput{})
+	if err != nil {
+		return Receipt{}, wrap("record alert", err)
+	}
+	// A run that began with this very signal is a new incident. The run's
+	// start time is the server's; the alert's receipt time is ours: opened
+	// means the run is younger than a second before this call.
+	return Receipt{IncidentID: id, Opened: c.opened(ctx, id, run.GetRunID())}, nil
+}
+
+// opened tells whether run began with an alert signal, as a run that
+// SignalWithStart started does: its second event. Two senders racing to open
+// the same incident may both be told so; the incident holds each alert once.
+func (c *Client) opened(ctx context.Context, id, run string) bool {
+	resp, err := c.tc.WorkflowService().GetWorkflowExecutionHistory(ctx, &workflowservice.GetWorkflowExecutionHistoryRequest{
+		Namespace: c.namespace(), Execution: &commonpb.WorkflowExecution{WorkflowId: id, RunId: run}, MaximumPageSize: 2,
+	})
+	if err != nil {
+		return false
+	}
+	evs := resp.GetHistory().GetEvents()
+	return len(evs) == 2 && evs[1].GetEventType() == enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED && evs[1].GetEventTime().AsTime().Sub(evs[0].GetEventTime().AsTime()) < time.Second &&
+		time.Since(evs[0].GetEventTime().AsTime()) < time.Minute
 }
 
 func startOptions(id string, al workflows.Alert) client.StartWorkflowOptions {
@@ -135,11 +138,7 @@ func startOptions(id string, al workflows.Alert) client.StartWorkflowOptions {
 		TaskQueue: workflows.TaskQueue,
 		// A resolved incident's ID may be reused: the same alert firing again
 		// later is a new incident. Two senders racing to open it get one.
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-		// Without it the SDK reports a lost race as success: the loser's
-		// alert would never be signalled.
-		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			workflows.ServiceAttr.ValueSet(al.Service), workflows.SeverityAttr.ValueSet(string(al.Severity)),
 			workflows.PhaseAttr.ValueSet(string(workflows.Triggered)), workflows.SourceAttr.ValueSet(string(al.Source))),
@@ -154,6 +153,9 @@ func startOptions(id string, al workflows.Alert) client.StartWorkflowOptions {
 // id may be an IncidentRef, as links and buttons carry: an answer to an
 // earlier incident with the same ID is then refused.
 func (c *Client) Acknowledge(ctx context.Context, id, requestID string, req workflows.AckRequest) (workflows.AckResult, error) {
+	if workflows.IsBundleRef(id) {
+		return c.acknowledgeBundle(ctx, id, requestID, req)
+	}
 	var out workflows.AckResult
 	id, req.Run = workflows.ParseIncidentRef(id)
 	return out, c.update(ctx, id, requestID, workflows.AcknowledgeUpdate, req, &out)
@@ -166,18 +168,33 @@ func (c *Client) Escalate(ctx context.Context, id, requestID string, req workflo
 	return out, c.update(ctx, id, requestID, workflows.EscalateUpdate, req, &out)
 }
 
-// Mitigate marks incident id mitigated.
-func (c *Client) Mitigate(ctx context.Context, id string, req workflows.PhaseRequest) (workflows.PhaseResult, error) {
+// Mitigate marks incident id mitigated. Asking again is not an error: the
+// answer says it was mitigated already, by whom and when.
+func (c *Client) Mitigate(ctx context.Context, id, requestID string, req workflows.PhaseRequest) (workflows.PhaseResult, error) {
 	var out workflows.PhaseResult
 	id, req.Run = workflows.ParseIncidentRef(id)
-	return out, c.update(ctx, id, "", workflows.MitigateUpdate, req, &out)
+	return out, c.update(ctx, id, requestID, workflows.MitigateUpdate, req, &out)
 }
 
-// Resolve resolves incident id.
-func (c *Client) Resolve(ctx context.Context, id string, req workflows.PhaseRequest) (workflows.PhaseResult, error) {
+// Resolve resolves incident id. Asking again, even once the incident has
+// closed, answers with the resolution it already has.
+func (c *Client) Resolve(ctx context.Context, id, requestID string, req workflows.PhaseRequest) (workflows.PhaseResult, error) {
 	var out workflows.PhaseResult
 	id, req.Run = workflows.ParseIncidentRef(id)
-	return out, c.update(ctx, id, "", workflows.ResolveUpdate, req, &out)
+	err := c.update(ctx, id, requestID, workflows.ResolveUpdate, req, &out)
+	if errors.Is(err, ErrNotFound) || isCompleted(err) {
+		// Closed: it was resolved (a closed incident always is); say when.
+		st, serr := c.Status(ctx, id)
+		if serr == nil && st.Phase == workflows.Resolved && (req.Run == "" || req.Run == st.Run) && st.ResolvedAt != nil {
+			return workflows.PhaseResult{Phase: workflows.Resolved, At: *st.ResolvedAt, Already: true}, nil
+		}
+	}
+	return out, err
+}
+
+// isCompleted: the update reached a workflow that has already closed.
+func isCompleted(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "workflow execution already completed")
 }
 
 func (c *Client) update(ctx context.Context, id, requestID, name string, arg, out any) error {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sitrep-dev/sitrep/catalog"
 	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
 )
 
 // TaskQueue is the task queue sitrep's workers poll and its starter starts on.
@@ -32,6 +33,9 @@ const (
 	ResolveUpdate = "resolve"
 	// StateQuery returns the whole IncidentState.
 	StateQuery = "state"
+	// BundleSignal tells an incident how a bundle holding one of its pages
+	// went out. A signal: the Pager workflow must not wait on the incident.
+	BundleSignal = "bundle"
 )
 
 // Rejection reasons: the application error types an update's validator
@@ -126,15 +130,20 @@ type Alert struct {
 }
 
 // IncidentID derives the incident's workflow ID from the alert: the service,
-// so the UI's list reads well, and a hash of the dedup key, so repeats of the
-// same alert land on the same workflow.
+// so the UI's list reads well, and 64 bits of a hash of the dedup key, so
+// repeats of the same alert land on the same workflow and nobody can aim an
+// alert at another key's incident.
 func IncidentID(service, dedupKey string) string {
 	sum := sha256.Sum256([]byte(dedupKey))
-	return "inc-" + slug(service) + "-" + hex.EncodeToString(sum[:4])
+	return "inc-" + slug(service) + "-" + hex.EncodeToString(sum[:8])
 }
 
+// GroupID is the incident ID every alert of a service that groups its alerts
+// goes to: the service's open incident, whatever the alert's dedup key.
+func GroupID(service string) string { return IncidentID(service, "\x00group:"+service) }
+
 // incidentIDPattern matches what IncidentID makes.
-var incidentIDPattern = regexp.MustCompile(`\binc-[a-z0-9-]{1,40}-[0-9a-f]{8}\b`)
+var incidentIDPattern = regexp.MustCompile(`\binc-[a-z0-9-]{1,40}-[0-9a-f]{16}\b`)
 
 // FindIncidentID returns the first incident ID in text, or "".
 func FindIncidentID(text string) string { return incidentIDPattern.FindString(text) }
@@ -174,6 +183,8 @@ type AckRequest struct {
 type AckResult struct {
 	Person string    `json:"person"`
 	At     time.Time `json:"at"`
+	// Incidents lists the incidents a bundle's acknowledgment acknowledged.
+	Incidents []string `json:"incidents,omitempty"`
 }
 
 // EscalateRequest asks to stop waiting at the current level.
@@ -199,4 +210,21 @@ type PhaseRequest struct {
 type PhaseResult struct {
 	Phase Phase     `json:"phase"`
 	At    time.Time `json:"at"`
+	// Already: the incident was in that phase before this request, since At
+	// (by By); asking twice is not an error.
+	Already bool   `json:"already,omitempty"`
+	By      string `json:"by,omitempty"`
+}
+
+// Registrar is what workflows are registered with: a worker, a test
+// environment, a replayer.
+type Registrar interface {
+	RegisterWorkflowWithOptions(w any, options workflow.RegisterOptions)
+}
+
+// Register registers every sitrep workflow under its name.
+func Register(r Registrar) {
+	r.RegisterWorkflowWithOptions(Incident, workflow.RegisterOptions{Name: "Incident"})
+	r.RegisterWorkflowWithOptions(Pager, workflow.RegisterOptions{Name: "Pager"})
+	r.RegisterWorkflowWithOptions(PostIncident, workflow.RegisterOptions{Name: "PostIncident"})
 }

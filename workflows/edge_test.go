@@ -31,25 +31,29 @@ func nextIncident(t *testing.T, h *harness) IncidentInput {
 	return next
 }
 
-// A flap while closing (fire, then clear) opens the next incident with the
-// clear in it, so it does not page for an alert already cleared.
-func TestLateFlapKeepsItsClear(t *testing.T) {
+// A resolution does not wait for PagerDuty: with PagerDuty answering 503
+// for ten minutes, the incident closes at once (so the same alert firing
+// again opens a new incident at once) and the post-incident workflow carries
+// the resolve on, never dropping it.
+func TestResolveDoesNotWaitForPagerSync(t *testing.T) {
 	h := newHarness(t, nil)
-	h.env.OnActivity("SyncPages", mock.Anything, mock.Anything).After(2 * m).Return(nil)
+	h.env.OnActivity("SyncPages", mock.Anything, mock.Anything).Return(nil).After(10 * m)
+	var handed *PostIncidentInput
+	h.env.OnWorkflow("PostIncident", mock.Anything, mock.Anything).Return(
+		func(_ workflow.Context, in PostIncidentInput) (PostIncidentState, error) {
+			handed = &in
+			return PostIncidentState{}, nil
+		})
 	al := alert("payments down")
-	al.Severity = catalog.SEV2
+	al.Severity = catalog.SEV2 // pages carol's PagerDuty
 	h.at(6*m, func() { h.ack("carol") })
-	res := al
-	res.Resolved, res.ResolveIncident = true, true
-	fire, clear := al, res
-	fire.ReceivedAt, clear.ReceivedAt = start.Add(11*m), start.Add(12*m)
-	h.at(10*m, func() { h.env.SignalWorkflow(AlertSignal, res) })
-	h.at(11*m, func() { h.env.SignalWorkflow(AlertSignal, fire) })
-	h.at(12*m, func() { h.env.SignalWorkflow(AlertSignal, clear) })
-	h.env.ExecuteWorkflow(Incident, IncidentInput{Alert: al})
-	next := nextIncident(t, h)
-	if next.Alert.Resolved || len(next.Pending) != 1 || !next.Pending[0].Resolved {
-		t.Fatalf("next incident: alert resolved %v, pending %+v", next.Alert.Resolved, next.Pending)
+	h.at(10*m, func() { h.phase(ResolveUpdate) })
+	st := h.run(al)
+	if got, closed := st.ResolvedAt.Sub(start), h.env.Now().Sub(start); got != 10*m || closed != 10*m {
+		t.Fatalf("resolved at %s, closed at %s; want both at 10m", got, closed)
+	}
+	if handed == nil || len(handed.Syncs) != 1 || handed.Syncs[0].Action != "resolve" || st.PostIncident == "" {
+		t.Fatalf("handed to PostIncident: %+v (state %q)", handed, st.PostIncident)
 	}
 }
 

@@ -21,12 +21,18 @@ var a *activities.Activities
 const (
 	routeActivity      = "Route"
 	recipientsActivity = "Recipients"
+	claimActivity      = "Claim"
 )
 
-// Incident runs one incident from its first alert to resolution: it routes
-// the alert, pages the owning team up the escalation policy until someone
-// acknowledges, re-pages an acknowledger who has not mitigated in time, folds
-// repeats of the alert in without paging again, and ends when resolved.
+// Incident runs one incident from its first alert to resolution. It is made
+// of parts, each owning its slice of IncidentState: the alerts part folds
+// repeats in and follows the source's firing and clearing; the paging part
+// pages up the escalation policy until someone acknowledges and re-pages an
+// acknowledger who has not mitigated. Update handlers and the alert loop only
+// validate, change state and queue jobs; one place, dispatch, sends them; the
+// main loop waits for the next change or deadline. As it resolves, the
+// incident starts PostIncident and hands it whatever is still to be sent, so
+// the same alert firing again opens a new incident at once.
 func Incident(ctx workflow.Context, in IncidentInput) (IncidentState, error) {
 	w, err := newIncident(ctx, in)
 	if err != nil {
@@ -41,71 +47,76 @@ type incident struct {
 	root   workflow.Context
 	alerts workflow.ReceiveChannel
 	routed bool
-	// escalate is set by the escalate update and consumed by the pager.
-	escalate bool
-	inflight int // deliveries and syncs not yet finished
-	// levelPending counts each level's page deliveries still in flight, by
-	// levelKey: a level whose pages all failed escalates at once. A level
-	// this run did not page has no entry.
-	levelPending map[[3]int]int
-	// pagerTargets are the people a PagerDuty page went to, or is going to,
-	// in this run: a page cancelled in flight may have reached PagerDuty.
-	pagerTargets []string
+	// queue holds the jobs handlers and loops asked for; dispatch starts them.
+	queue []Job
+	// inflight counts started jobs not yet finished; running holds the
+	// cancel of each sync in flight, so resolution can hand them over.
+	inflight int
+	syncs    map[int]workflow.CancelFunc
+	nextJob  int
+	// wake is set by anything that may change what the main loop does next.
+	wake bool
+	// reroute: the severity rose; the channels it pages on are looked up again.
+	reroute bool
+	pg      *paging
 	// late holds alerts that arrived once the incident was resolved: they
 	// open the next incident.
 	late []Alert
-	// v2: this run has the second round of paging fixes (cancelled wait
-	// timers, pagers closed at mitigation, unreachable levels skipped, late
-	// alerts reopening). Incidents begun before replay without them.
-	v2 bool
-	// pageCtx is cancelled when paging must stop: acknowledged, mitigated, resolved.
-	pageCtx    workflow.Context
-	stopPaging workflow.CancelFunc
 	// attrs are the search attribute values last upserted; each upsert is a
 	// history event, so only changes are sent.
 	attrs [6]string
-	// pagedAttr: this run keeps PagedAttr, the people paged, up to date
-	// (incidents started before it existed replay without it).
-	pagedAttr bool
 }
 
-// setup validates the input and registers the handlers, before anything can block.
+// newIncident validates the input and registers the handlers, before
+// anything can block.
 func newIncident(ctx workflow.Context, in IncidentInput) (*incident, error) {
-	w := &incident{log: workflow.GetLogger(ctx), root: ctx, levelPending: map[[3]int]int{}}
+	w := &incident{log: workflow.GetLogger(ctx), root: ctx, syncs: map[int]workflow.CancelFunc{}}
+	w.pg = newPaging(ctx, w)
+	w.alerts = workflow.GetSignalChannelWithOptions(ctx, AlertSignal, workflow.SignalChannelOptions{
+		Description: "An alert for this incident: a repeat is counted and pages nobody; a clear mitigates; a firing after a clear re-opens.",
+	})
 	if in.State != nil {
 		w.s = *in.State
-		w.routed = len(w.s.Plan.Levels) > 0
-	} else {
-		if err := ValidateAlert(in.Alert); err != nil {
-			return nil, temporal.NewNonRetryableApplicationError(err.Error(), RejectInvalid, nil)
-		}
-		al := in.Alert
-		w.s = IncidentState{
-			ID: workflow.GetInfo(ctx).WorkflowExecution.ID, Run: workflow.GetInfo(ctx).WorkflowExecution.RunID, Phase: Triggered,
-			Service: al.Service, Severity: al.Severity, Source: al.Source, Summary: al.Summary,
-			Reporter: al.Reporter, DedupKey: al.DedupKey, AlertCount: 1,
-			FirstSeen: al.ReceivedAt, LastSeen: al.ReceivedAt,
-			Pages: []PageEntry{}, Timeline: []Event{},
-		}
-		who := al.Reporter
-		if who == "" {
-			who = al.Integration
-		}
-		w.event(ctx, "opened", who, fmt.Sprintf("%s alert from %s: %s", al.Severity, al.Source, al.Summary))
+		w.routed = len(w.s.Plan.Levels) > 0 || w.s.Team != ""
 	}
-	w.pagedAttr = workflow.GetVersion(ctx, "paged-search-attribute", workflow.DefaultVersion, 1) == 1
-	w.v2 = workflow.GetVersion(ctx, "incident-v2", workflow.DefaultVersion, 1) == 1
-	w.pageCtx, w.stopPaging = workflow.WithCancel(ctx)
-	w.alerts = workflow.GetSignalChannelWithOptions(ctx, AlertSignal, workflow.SignalChannelOptions{
-		Description: "A repeat of the alert: counted, never paged again.",
-	})
 	if err := w.register(ctx); err != nil {
 		return nil, err
+	}
+	if in.State == nil {
+		al := in.Alert
+		if al.Service == "" {
+			// Started by SignalWithStart: the opening alert is the first signal.
+			w.alerts.Receive(ctx, &al)
+		}
+		if err := ValidateAlert(al); err != nil {
+			return nil, temporal.NewNonRetryableApplicationError(err.Error(), RejectInvalid, nil)
+		}
+		w.open(ctx, al)
 	}
 	for _, al := range in.Pending {
 		w.take(ctx, al)
 	}
 	return w, nil
+}
+
+// open starts the record of a new incident from its first alert.
+func (w *incident) open(ctx workflow.Context, al Alert) {
+	info := workflow.GetInfo(ctx)
+	w.s = IncidentState{
+		ID: info.WorkflowExecution.ID, Run: info.WorkflowExecution.RunID, Phase: Triggered,
+		Service: al.Service, Severity: al.Severity, Source: al.Source, Summary: al.Summary,
+		Reporter: al.Reporter, DedupKey: al.DedupKey,
+		AlertsState: AlertsState{AlertCount: 1, FirstSeen: al.ReceivedAt, LastSeen: al.ReceivedAt,
+			Keys:   []AlertKey{{DedupKey: al.DedupKey, Integration: al.Integration, Firing: true}},
+			Alerts: []AlertRecord{record(al)}},
+		PagingState: PagingState{Pages: []PageEntry{}, Paged: []string{}},
+		Timeline:    []Event{},
+	}
+	who := al.Reporter
+	if who == "" {
+		who = al.Integration
+	}
+	w.event(ctx, "opened", who, fmt.Sprintf("%s alert from %s: %s", al.Severity, al.Source, al.Summary))
 }
 
 // ValidateAlert reports every problem with an alert at once.
@@ -132,36 +143,14 @@ func ValidateAlert(al Alert) error {
 func (w *incident) register(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandlerWithOptions(ctx, StateQuery, func() (IncidentState, error) {
 		return w.s, nil
-	}, workflow.QueryHandlerOptions{Description: "The whole incident: phase, pages, timeline."}); err != nil {
+	}, workflow.QueryHandlerOptions{Description: "The whole incident: phase, alerts, pages, timeline."}); err != nil {
 		return fmt.Errorf("register state query: %w", err)
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, AcknowledgeUpdate, w.acknowledge, workflow.UpdateHandlerOptions{
-		Validator:   w.validateAck,
-		Description: "Acknowledge the page as a responder; stops escalation.",
-	}); err != nil {
-		return fmt.Errorf("register acknowledge: %w", err)
-	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, EscalateUpdate, w.escalateNow, workflow.UpdateHandlerOptions{
-		Validator:   w.validateEscalate,
-		Description: "Stop waiting at the current level and page the next one now.",
-	}); err != nil {
-		return fmt.Errorf("register escalate: %w", err)
-	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, MitigateUpdate, w.mitigate, workflow.UpdateHandlerOptions{
-		Validator:   w.validateMitigate,
-		Description: "Mark the incident mitigated; paging stops.",
-	}); err != nil {
-		return fmt.Errorf("register mitigate: %w", err)
-	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, ResolveUpdate, w.resolve, workflow.UpdateHandlerOptions{
-		Validator:   w.validateResolve,
-		Description: "Resolve the incident; paging stops and the incident closes.",
-	}); err != nil {
-		return fmt.Errorf("register resolve: %w", err)
-	}
-	return nil
+	return w.pg.register(ctx)
 }
 
+// run is the main loop: start what was queued, take the next step that is
+// due, wait for a change or the next deadline.
 func (w *incident) run(ctx workflow.Context) (IncidentState, error) {
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
@@ -170,32 +159,49 @@ func (w *incident) run(ctx workflow.Context) (IncidentState, error) {
 			w.take(ctx, al)
 		}
 	})
+	w.pg.listen(ctx)
 	if !w.routed {
 		if err := w.route(ctx); err != nil {
 			return w.s, err
 		}
 	}
 	w.publish(ctx)
-	for w.s.Phase != Resolved {
+	for {
+		if w.reroute {
+			w.rechannel(ctx)
+		}
+		w.pg.advance(ctx)
+		w.dispatch(ctx)
+		w.publish(ctx)
+		if w.s.Phase == Resolved {
+			return w.finish(ctx)
+		}
 		if w.shouldContinueAsNew(ctx) {
 			return w.s, w.continueAsNew(ctx)
 		}
-		var err error
-		switch {
-		case w.s.Phase == Triggered && !w.s.Escalation.Done:
-			err = w.escalateStep(ctx)
-		case w.s.Phase == Acknowledged && w.s.Plan.RepageAfterAck > 0:
-			err = w.repageStep(ctx)
-		default:
-			// Waiting for a person: acknowledge, mitigate, resolve.
-			phase := w.s.Phase
-			err = workflow.Await(ctx, func() bool { return w.s.Phase != phase || w.shouldContinueAsNew(ctx) })
+		w.wake = false
+		ready := func() bool { return w.wake || len(w.queue) > 0 || w.shouldContinueAsNew(ctx) }
+		at, summary := w.pg.deadline()
+		if at.IsZero() {
+			if err := workflow.Await(ctx, ready); err != nil {
+				return w.s, err
+			}
+			continue
 		}
-		if err != nil {
-			return w.s, err
+		if wait := at.Sub(workflow.Now(ctx)); wait > 0 {
+			if _, err := w.await(ctx, wait, summary, ready); err != nil {
+				return w.s, err
+			}
 		}
 	}
-	return w.finish(ctx)
+}
+
+// await waits for cond, or for d to pass; the timer is cancelled when cond
+// wins, so it does not fire later for nothing.
+func (w *incident) await(ctx workflow.Context, d time.Duration, summary string, cond func() bool) (bool, error) {
+	ctx, cancel := workflow.WithCancel(ctx)
+	defer cancel()
+	return workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: d, TimerOptions: workflow.TimerOptions{Summary: summary}}, cond)
 }
 
 // route asks the catalog where this incident goes. A local activity: it only
@@ -213,7 +219,9 @@ func (w *incident) route(ctx workflow.Context) error {
 		return fmt.Errorf("route: %w", err)
 	}
 	w.s.KnownService, w.s.Team, w.s.Policy, w.s.Tier = r.Known, r.Team, r.Policy, r.Tier
-	w.s.Plan = Plan{Channels: r.Channels, Repeat: r.Repeat, Fallback: r.Fallback, Responders: r.Responders, RepageAfterAck: r.RepageAfterAck}
+	w.s.Plan = Plan{Channels: r.Channels, Repeat: r.Repeat, Fallback: r.Fallback, Responders: r.Responders,
+		RepageAfterAck: r.RepageAfterAck, RepageEscalateAfter: r.RepageEscalateAfter, AutoResolveAfter: r.AutoResolveAfter,
+		GroupWindow: r.GroupWindow, BundleWindow: r.BundleWindow}
 	for _, l := range r.Levels {
 		w.s.Plan.Levels = append(w.s.Plan.Levels, PlanLevel{Delay: l.Delay, Targets: l.Targets})
 	}
@@ -226,102 +234,119 @@ func (w *incident) route(ctx workflow.Context) error {
 	return nil
 }
 
-// escalateStep pages the current level once, then waits its delay for an
-// acknowledgment, then moves the cursor up. Its state lives in
-// s.Escalation, so a continue-as-new resumes mid-level without paging twice.
-func (w *incident) escalateStep(ctx workflow.Context) error {
-	e := &w.s.Escalation
-	if len(w.s.Plan.Levels) == 0 {
-		e.Done = true
-		w.event(ctx, "exhausted", "", "escalation policy has no levels")
-		return nil
+// rechannel looks up, after the severity rose, the channels and re-page
+// settings of the new severity; who the levels are stays as routed.
+func (w *incident) rechannel(ctx workflow.Context) {
+	w.reroute = false
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: 5 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumAttempts: 3},
+		Summary:             "channels for " + string(w.s.Severity),
+	})
+	var r activities.RouteResult
+	if err := workflow.ExecuteLocalActivity(lctx, routeActivity, activities.RouteInput{Service: w.s.Service, Severity: w.s.Severity}).Get(ctx, &r); err != nil {
+		w.event(ctx, "route.failed", "", "channels for the raised severity unknown, paging as before: "+rootMessage(err))
+		return
 	}
-	lvl := w.s.Plan.Levels[e.Level]
-	if !e.Paged {
-		e.Paged = true
-		e.Deadline = workflow.Now(ctx).Add(lvl.Delay)
-		w.event(ctx, "paging", "", fmt.Sprintf("level %d (round %d): %s", e.Level+1, e.Round+1, strings.Join(lvl.Targets, ", ")))
-		w.pageLevel(ctx, e.Round, e.Level)
-		w.publish(ctx)
-	}
-	if wait := e.Deadline.Sub(workflow.Now(ctx)); wait > 0 {
-		_, err := w.await(ctx, wait, fmt.Sprintf("wait %s for ack from level %d", lvl.Delay, e.Level+1), func() bool {
-			return w.s.Phase != Triggered || w.escalate || w.unreached() || w.shouldContinueAsNew(ctx)
+	p := &w.s.Plan
+	p.Channels, p.RepageAfterAck, p.RepageEscalateAfter, p.AutoResolveAfter = r.Channels, r.RepageAfterAck, r.RepageEscalateAfter, r.AutoResolveAfter
+}
+
+// Job is one thing the incident must send: the outbox's unit. Handlers and
+// loops queue jobs; dispatch starts each in its own coroutine.
+type Job struct {
+	Kind     string `json:"kind"` // one of the job* kinds
+	Pass     int    `json:"pass,omitempty"`
+	Round    int    `json:"round,omitempty"`
+	Level    int    `json:"level,omitempty"`
+	Person   string `json:"person,omitempty"`
+	PageKind string `json:"pageKind,omitempty"` // page, lead, repage, repage-escalation, fallback
+	Action   string `json:"action,omitempty"`   // sync: acknowledge or resolve
+	Alert    *Alert `json:"alert,omitempty"`    // forward
+	// Stop, when set, is the paging context the job belongs to: once it is
+	// cancelled (acknowledged, mitigated, resolved) the job pages nobody.
+	stop workflow.Context
+}
+
+// The kinds of job.
+const (
+	jobPageLevel  = "page-level"  // resolve a level's targets now and page each
+	jobPagePerson = "page-person" // page one person outside the levels
+	jobSync       = "sync"        // tell pagers of record of an ack or resolution
+	jobWithdraw   = "withdraw"    // take this incident out of a person's pending bundles
+	jobForward    = "forward"     // an alert outside the grouping window opens its own incident
+)
+
+// enqueue queues a job for dispatch.
+func (w *incident) enqueue(j Job) {
+	w.queue = append(w.queue, j)
+	w.wake = true
+}
+
+// dispatch starts every queued job. It is the one place that sends.
+func (w *incident) dispatch(ctx workflow.Context) {
+	for len(w.queue) > 0 {
+		j := w.queue[0]
+		w.queue = w.queue[1:]
+		w.inflight++
+		id := w.nextJob
+		w.nextJob++
+		jctx := ctx
+		if j.Kind == jobSync {
+			var cancel workflow.CancelFunc
+			jctx, cancel = workflow.WithCancel(ctx)
+			w.syncs[id] = cancel
+		}
+		workflow.Go(jctx, func(ctx workflow.Context) {
+			defer func() {
+				w.inflight--
+				delete(w.syncs, id)
+				w.wake = true
+			}()
+			switch j.Kind {
+			case jobPageLevel:
+				w.pg.pageLevel(ctx, j)
+			case jobPagePerson:
+				w.pg.pagePerson(ctx, j)
+			case jobSync:
+				w.pg.sync(ctx, j)
+			case jobWithdraw:
+				w.pg.withdraw(ctx, j)
+			case jobForward:
+				w.forward(ctx, j)
+			}
 		})
-		if err != nil {
-			return err
-		}
-		if w.s.Phase != Triggered || (!w.escalate && !w.unreached() && workflow.Now(ctx).Before(e.Deadline)) {
-			return nil // acknowledged, mitigated or resolved; or handing over to a new run
-		}
 	}
-	switch {
-	case w.escalate:
-		w.escalate = false
-	case w.unreached() && workflow.Now(ctx).Before(e.Deadline):
-		w.event(ctx, "escalated", "", fmt.Sprintf("nobody at level %d could be paged: escalating now", e.Level+1))
-	default:
-		w.event(ctx, "escalated", "", fmt.Sprintf("no acknowledgment from level %d within %s", e.Level+1, lvl.Delay))
-	}
-	e.Paged, e.Reached = false, false
-	e.Level++
-	if e.Level == len(w.s.Plan.Levels) {
-		e.Level = 0
-		e.Round++
-	}
-	if e.Round > w.s.Plan.Repeat {
-		e.Done = true
-		w.s.Unacknowledged = true
-		w.event(ctx, "exhausted", "", fmt.Sprintf("escalation policy %s ran %d time(s) with no acknowledgment", w.s.Policy, w.s.Plan.Repeat+1))
-		if w.s.Plan.Fallback != "" {
-			w.pagePerson(ctx, w.s.Plan.Fallback, "fallback", 0, e.Round)
-		}
-		w.publish(ctx)
-	}
-	return nil
 }
 
-// repageStep waits, after an acknowledgment, for mitigation; when it does not
-// come within the severity's re-page time, the acknowledger is paged again.
-func (w *incident) repageStep(ctx workflow.Context) error {
-	d, e := w.s.Plan.RepageAfterAck, &w.s.Escalation
-	if wait := e.Deadline.Sub(workflow.Now(ctx)); wait > 0 {
-		ok, err := w.await(ctx, wait, fmt.Sprintf("re-page %s if not mitigated in %s", w.s.AcknowledgedBy, d),
-			func() bool { return w.s.Phase != Acknowledged || w.shouldContinueAsNew(ctx) })
-		if err != nil || ok {
-			return err
-		}
-	}
-	w.event(ctx, "repaged", "", fmt.Sprintf("not mitigated %s after acknowledgment: paging %s again", workflow.Now(ctx).Sub(*w.s.AcknowledgedAt), w.s.AcknowledgedBy))
-	e.Deadline = workflow.Now(ctx).Add(d)
-	if !w.v2 {
-		w.pageCtx, w.stopPaging = workflow.WithCancel(ctx)
-	}
-	w.pagePerson(ctx, w.s.AcknowledgedBy, "repage", 0, 0)
-	return nil
-}
-
-// finish lets handlers complete, then either closes the incident or, when
-// alerts arrived after resolution, opens the next incident for them.
+// finish closes the incident: it starts PostIncident, handing it the pager
+// syncs still to be done, and lets handlers complete. Alerts that fired
+// after resolution open the next incident at once: this one waits for
+// nothing slow.
 func (w *incident) finish(ctx workflow.Context) (IncidentState, error) {
-	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && w.inflight == 0 }); err != nil {
+	// Syncs in flight are cancelled and handed over, with those queued.
+	var syncs []Job
+	for _, id := range workflow.DeterministicKeys(w.syncs) {
+		w.syncs[id]()
+	}
+	if err := workflow.Await(ctx, func() bool { return w.inflight == 0 }); err != nil {
 		return w.s, err
 	}
-	late := w.late
-	for {
-		var al Alert
-		if !w.alerts.ReceiveAsync(&al) {
-			break
-		}
-		late = append(late, al)
+	if len(w.s.PagerTargets) > 0 {
+		syncs = append(syncs, Job{Kind: jobSync, Action: "resolve"})
 	}
-	if !w.v2 && len(late) > 0 {
-		w.log.Info("alert after resolution opens a new incident", "incidentID", w.s.ID, "alerts", len(late))
-		return w.s, workflow.NewContinueAsNewError(ctx, Incident, IncidentInput{Alert: late[0], Pending: late[1:]})
+	if err := w.startPostIncident(ctx, syncs); err != nil {
+		return w.s, err
 	}
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return w.s, err
+	}
+	w.drain(ctx)
+	w.publish(ctx)
 	// The alert fired again as the incident closed: that is a new incident,
 	// and whatever came after the firing (a later "resolved" included) is its
 	// own. "Resolved" before any firing has nothing left to resolve.
+	late := w.late
 	if i := slices.IndexFunc(late, func(al Alert) bool { return !al.Resolved }); i >= 0 {
 		w.log.Info("alert after resolution opens a new incident", "incidentID", w.s.ID, "alerts", len(late)-i)
 		return w.s, workflow.NewContinueAsNewError(ctx, Incident, IncidentInput{Alert: late[i], Pending: late[i+1:]})
@@ -329,32 +354,55 @@ func (w *incident) finish(ctx workflow.Context) (IncidentState, error) {
 	return w.s, nil
 }
 
-// await waits for cond, or for d to pass. In v2 runs the wait's timer is
-// cancelled when cond wins, so it does not fire later for nothing.
-func (w *incident) await(ctx workflow.Context, d time.Duration, summary string, cond func() bool) (bool, error) {
-	if w.v2 {
-		var cancel workflow.CancelFunc
-		ctx, cancel = workflow.WithCancel(ctx)
-		defer cancel()
+// startPostIncident starts the workflow that carries on after resolution,
+// keyed by the incident's ref, and waits until it has started: with the
+// parent-close policy abandon it outlives this run.
+func (w *incident) startPostIncident(ctx workflow.Context, syncs []Job) error {
+	id := PostIncidentID(IncidentRef(w.s.ID, w.s.Run))
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:        id,
+		TaskQueue:         TaskQueue,
+		ParentClosePolicy: enumsAbandon,
+		StaticSummary:     truncate(fmt.Sprintf("after %s %s: %s", w.s.Severity, w.s.Service, w.s.Summary), 200),
+	})
+	in := PostIncidentInput{Incident: w.s, Syncs: syncs}
+	f := workflow.ExecuteChildWorkflow(cctx, PostIncident, in)
+	if err := f.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
+		// Already started: a retried task of this run started it before.
+		var started *temporal.ChildWorkflowExecutionAlreadyStartedError
+		if !errors.As(err, &started) {
+			w.event(ctx, "postincident.failed", "", "could not start the post-incident workflow: "+rootMessage(err))
+			return nil
+		}
 	}
-	return workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: d, TimerOptions: workflow.TimerOptions{Summary: summary}}, cond)
+	w.s.PostIncident = id
+	w.event(ctx, "postincident", "", "post-incident workflow "+id+" started")
+	// The child runs on its own; this run does not wait for its result.
+	return nil
 }
 
-// levelKey names one level of one pass of the policy.
-func levelKey(pass, round, level int) [3]int { return [3]int{pass, round, level} }
-
-// unreached: this run paged the current level, every page of it is done and
-// none got through.
-func (w *incident) unreached() bool {
-	e := w.s.Escalation
-	n, paged := w.levelPending[levelKey(e.Pass, e.Round, e.Level)]
-	return w.v2 && e.Paged && !e.Reached && paged && n == 0
+// drain takes every alert already delivered to the channel.
+func (w *incident) drain(ctx workflow.Context) {
+	for {
+		var al Alert
+		if !w.alerts.ReceiveAsync(&al) {
+			return
+		}
+		w.take(ctx, al)
+	}
 }
 
-// shouldContinueAsNew is true when history grows large and no page is in flight.
+// shouldContinueAsNew is true when history grows large and nothing is queued
+// or in flight.
 func (w *incident) shouldContinueAsNew(ctx workflow.Context) bool {
-	return w.inflight == 0 && workflow.GetInfo(ctx).GetContinueAsNewSuggested()
+	return w.inflight == 0 && len(w.queue) == 0 && workflow.GetInfo(ctx).GetContinueAsNewSuggested()
 }
+
+// Records longer than these keep their head and tail at continue-as-new.
+const (
+	keepPages, keepEvents, keepAlerts = 200, 300, 300
+	keepHead                          = 50
+)
 
 func (w *incident) continueAsNew(ctx workflow.Context) error {
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
@@ -370,93 +418,60 @@ func (w *incident) continueAsNew(ctx workflow.Context) error {
 	}
 	w.log.Info("continuing as new", "incidentID", w.s.ID, "historyLength", workflow.GetInfo(ctx).GetCurrentHistoryLength())
 	st := w.s
-	// A flapping alert's record grows with every reopen; the next run starts
-	// with the most recent part, and says how much it let go.
-	const keepPages, keepEvents = 200, 300
-	if n := len(st.Pages) - keepPages; n > 0 {
-		st.Pages, st.Dropped = slices.Clone(st.Pages[n:]), st.Dropped+n
+	// A flapping alert's record grows with every reopen. The next run keeps
+	// the head (the opening, the first pages, the acknowledgment) and the most
+	// recent part; the middle stays in this run's state, which the run list
+	// in Elided names, for the post-mortem to read.
+	el := Elided{Runs: []string{}}
+	if st.Elided != nil {
+		el = *st.Elided
+		el.Runs = slices.Clone(el.Runs)
 	}
-	if n := len(st.Timeline) - keepEvents; n > 0 {
-		st.Timeline, st.Dropped = slices.Clone(st.Timeline[n:]), st.Dropped+n
+	var n int
+	st.Pages, n = headTail(st.Pages, keepPages)
+	el.Pages += n
+	st.Timeline, n = headTail(st.Timeline, keepEvents)
+	el.Events += n
+	st.Alerts, n = headTail(st.Alerts, keepAlerts)
+	el.Alerts += n
+	if el.Pages+el.Events+el.Alerts > 0 {
+		if n := el.Pages + el.Events + el.Alerts; n > 0 && !slices.Contains(el.Runs, workflow.GetInfo(ctx).WorkflowExecution.RunID) {
+			el.Runs = append(el.Runs, workflow.GetInfo(ctx).WorkflowExecution.RunID)
+		}
+		st.Elided = &el
 	}
 	return workflow.NewContinueAsNewError(ctx, Incident, IncidentInput{State: &st, Pending: pending})
 }
 
-// take routes an alert that arrived: into this incident, or, once it is
-// resolved, to the next one.
-func (w *incident) take(ctx workflow.Context, al Alert) {
-	if w.s.Phase == Resolved && w.v2 {
-		w.late = append(w.late, al)
-		return
+// headTail keeps the first keepHead and the last max-keepHead items of a
+// list longer than max, and says how many it let go.
+func headTail[T any](list []T, max int) ([]T, int) {
+	if len(list) <= max {
+		return list, 0
 	}
-	w.fold(ctx, al)
-}
-
-// fold takes in a repeat of the alert. A repeat is counted and pages
-// nobody. The source reporting the alert resolved mitigates the incident (or
-// resolves it, as the intake is configured); the alert firing again after
-// that re-opens it and pages from the first level, since nobody may be
-// watching an incident monitoring closed by itself.
-func (w *incident) fold(ctx workflow.Context, al Alert) {
-	w.s.AlertCount++
-	if al.ReceivedAt.After(w.s.LastSeen) {
-		w.s.LastSeen = al.ReceivedAt
-	}
-	by := orDash(al.Integration)
-	switch {
-	case al.Resolved && (w.s.Phase == Triggered || w.s.Phase == Acknowledged):
-		if al.ResolveIncident {
-			w.setResolved(ctx, by, "the source reports the alert resolved")
-		} else {
-			w.setMitigated(ctx, by, "the source reports the alert resolved")
-		}
-		w.s.MitigatedBySource = true
-	case !al.Resolved && w.s.Phase == Mitigated && w.s.MitigatedBySource:
-		w.s.Phase, w.s.MitigatedAt, w.s.MitigatedBy, w.s.MitigatedBySource = Triggered, nil, "", false
-		w.s.AcknowledgedBy, w.s.AcknowledgedAt, w.s.Unacknowledged = "", nil, false
-		w.s.Escalation = Escalation{Pass: w.s.Escalation.Pass + 1}
-		if w.v2 {
-			w.escalate = false
-		}
-		w.pageCtx, w.stopPaging = workflow.WithCancel(w.root)
-		w.event(ctx, "reopened", by, "the alert fired again after its source resolved it: paging from level 1")
-	}
-	w.publish(ctx)
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "source"
-	}
-	return s
+	cut := len(list) - max
+	out := append(slices.Clone(list[:keepHead]), list[keepHead+cut:]...)
+	return out, cut
 }
 
 func (w *incident) event(ctx workflow.Context, kind, actor, text string) {
 	w.s.Timeline = append(w.s.Timeline, Event{At: workflow.Now(ctx), Kind: kind, Actor: actor, Text: text})
+	w.wake = true
 }
 
 // publish shows the incident's state in the Temporal UI: search attributes to
 // filter by, current details to read without opening the history.
 func (w *incident) publish(ctx workflow.Context) {
 	workflow.SetCurrentDetails(ctx, w.details())
-	attrs := [6]string{w.s.Service, string(w.s.Severity), string(w.s.Phase), string(w.s.Source), w.s.Team}
-	var paged []string
-	if w.pagedAttr {
-		for _, p := range w.s.Pages {
-			if p.Outcome == Delivered && !slices.Contains(paged, p.Person) {
-				paged = append(paged, p.Person)
-			}
-		}
-		attrs[5] = strings.Join(paged, ",")
-	}
+	attrs := [6]string{w.s.Service, string(w.s.Severity), string(w.s.Phase), string(w.s.Source), w.s.Team, strings.Join(w.s.Paged, ",")}
 	if attrs == w.attrs {
 		return
 	}
 	w.attrs = attrs
 	updates := []temporal.SearchAttributeUpdate{ServiceAttr.ValueSet(attrs[0]), SeverityAttr.ValueSet(attrs[1]),
 		PhaseAttr.ValueSet(attrs[2]), SourceAttr.ValueSet(attrs[3]), TeamAttr.ValueSet(attrs[4])}
-	if len(paged) > 0 {
-		updates = append(updates, PagedAttr.ValueSet(paged))
+	if len(w.s.Paged) > 0 {
+		updates = append(updates, PagedAttr.ValueSet(slices.Clone(w.s.Paged)))
 	}
 	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
 		w.log.Info("search attributes not updated", "incidentID", w.s.ID, "error", err)
@@ -473,20 +488,22 @@ func (w *incident) details() string {
 		fmt.Fprintf(&b, "Acknowledged by **%s** at %s\n\n", w.s.AcknowledgedBy, w.s.AcknowledgedAt.UTC().Format(time.RFC3339))
 	case w.s.Unacknowledged:
 		b.WriteString("**Nobody acknowledged**: escalation ran out; fallback contact told.\n\n")
-	case len(w.s.Plan.Levels) > 0:
+	case len(w.s.Plan.Levels) > 0 && w.s.Phase == Triggered:
 		e := w.s.Escalation
 		fmt.Fprintf(&b, "Paging level %d of %d (round %d of %d), escalates at %s\n\n", e.Level+1, len(w.s.Plan.Levels),
 			e.Round+1, w.s.Plan.Repeat+1, e.Deadline.UTC().Format(time.RFC3339))
 	}
-	delivered, failed := 0, 0
+	counts := map[Outcome]int{}
 	for _, p := range w.s.Pages {
-		switch p.Outcome {
-		case Delivered:
-			delivered++
-		case Failed:
-			failed++
-		}
+		counts[p.Outcome]++
 	}
-	fmt.Fprintf(&b, "Pages: %d delivered, %d failed", delivered, failed)
+	fmt.Fprintf(&b, "Pages: %d delivered, %d bundled, %d failed", counts[Delivered], counts[Bundled], counts[Failed])
 	return b.String()
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-3] + "..."
 }

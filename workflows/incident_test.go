@@ -18,7 +18,6 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/stretchr/testify/mock"
 
 	"github.com/sitrep-dev/sitrep/activities"
 	"github.com/sitrep-dev/sitrep/catalog"
@@ -151,7 +150,7 @@ func newHarness(t *testing.T, fails map[string]error) *harness {
 		n[ch] = recorder{env: h.env, ch: ch, mu: &h.mu, sent: &h.sent, fails: fails}
 	}
 	h.env.RegisterActivity(&activities.Activities{Catalog: activities.StaticCatalog{C: cat}, Notifiers: n, Templates: tmpl})
-	h.env.RegisterWorkflowWithOptions(Incident, workflow.RegisterOptions{Name: "Incident"})
+	Register(h.env)
 	return h
 }
 
@@ -270,7 +269,7 @@ func TestEscalationClimbsRepeatsAndFallsBack(t *testing.T) {
 	if got := st.AcknowledgedAt.Sub(start); got != 40*m {
 		t.Fatalf("acknowledged %s after open, want 40m", got)
 	}
-	want := []string{"opened", "routed", "paging", "escalated", "paging", "escalated", "paging", "escalated", "paging", "escalated", "exhausted", "acknowledged", "resolved"}
+	want := []string{"opened", "routed", "paging", "escalated", "paging", "escalated", "paging", "escalated", "paging", "escalated", "exhausted", "acknowledged", "resolved", "postincident"}
 	if !slices.Equal(kinds(st), want) {
 		t.Fatalf("timeline:\n got %v\nwant %v", kinds(st), want)
 	}
@@ -543,34 +542,6 @@ func TestContinueAsNewMidLevel(t *testing.T) {
 	h2.wantSent([]sent{{"carol", catalog.SMS, 5 * m}})
 	if st.AlertCount != 2 || st.AcknowledgedBy != "carol" || len(st.Pages) != 3 {
 		t.Fatalf("after the new run: alerts %d ackedBy %q pages %d", st.AlertCount, st.AcknowledgedBy, len(st.Pages))
-	}
-}
-
-// TestAlertWhileClosingOpensTheNextIncident: an alert that arrives as the
-// incident resolves is not swallowed by it: it opens the next incident.
-func TestAlertWhileClosingOpensTheNextIncident(t *testing.T) {
-	h := newHarness(t, nil)
-	// PagerDuty takes 2 minutes to hear of the resolution: the incident is
-	// resolved but still closing when the alert fires again.
-	h.env.OnActivity("SyncPages", mock.Anything, mock.Anything).After(2 * m).Return(nil)
-	h.at(6*m, func() { h.ack("carol") })
-	h.at(10*m, func() { h.phase(ResolveUpdate) })
-	al := alert("payments down")
-	al.Severity = catalog.SEV2
-	again := al
-	again.ReceivedAt = start.Add(11 * m)
-	h.at(11*m, func() { h.env.SignalWorkflow(AlertSignal, again) })
-	h.env.ExecuteWorkflow(Incident, IncidentInput{Alert: al})
-	var can *workflow.ContinueAsNewError
-	if err := h.env.GetWorkflowError(); !errors.As(err, &can) {
-		t.Fatalf("want the next incident (continue-as-new), got %v", err)
-	}
-	var next IncidentInput
-	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
-		t.Fatal(err)
-	}
-	if next.State != nil || !next.Alert.ReceivedAt.Equal(again.ReceivedAt) {
-		t.Fatalf("next incident input: %+v", next)
 	}
 }
 

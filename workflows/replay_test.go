@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 )
 
 // TestReplay replays every stored incident history against today's code: a
@@ -22,7 +21,7 @@ func TestReplay(t *testing.T) {
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
-			r.RegisterWorkflowWithOptions(Incident, workflow.RegisterOptions{Name: "Incident"})
+			Register(r)
 			if err := r.ReplayWorkflowHistoryFromJSONFile(quiet, f); err != nil {
 				t.Fatalf("replay %s: %v", f, err)
 			}

@@ -6,9 +6,12 @@ import (
 	"github.com/sitrep-dev/sitrep/catalog"
 )
 
-// IncidentInput starts an Incident: the alert that opened it, and, when the
-// workflow continued as new, the state it carries over and the alerts that
-// arrived while it was handing over.
+// IncidentInput starts an Incident. A new incident is started by
+// SignalWithStart with an empty input: its opening alert is the first alert
+// signal. Alert is set instead when the incident is started directly (tests,
+// drills) or when it continued as new into the next incident for an alert
+// that fired after resolution. State carries a running incident across
+// continue-as-new, Pending the alerts that arrived while it handed over.
 type IncidentInput struct {
 	Alert   Alert          `json:"alert"`
 	State   *IncidentState `json:"state,omitempty"`
@@ -16,45 +19,115 @@ type IncidentInput struct {
 }
 
 // IncidentState is everything an incident knows about itself: what the state
-// query returns, what `sitrep status` prints and what continues as new.
+// query returns, what `sitrep status` prints and what continues as new. Each
+// part of the workflow owns its slice: AlertsState the alerts, PagingState
+// who was paged and who answered; the incident itself the identity, phase
+// and plan.
 type IncidentState struct {
-	ID             string           `json:"id"`
-	Run            string           `json:"run"` // the run this incident opened in; with ID, its IncidentRef
-	Phase          Phase            `json:"phase"`
-	Service        string           `json:"service"`
-	KnownService   bool             `json:"knownService"` // false: routed to the catch-all team
-	Team           string           `json:"team"`
-	Policy         string           `json:"policy"`
-	Tier           int              `json:"tier"`
-	Severity       catalog.Severity `json:"severity"`
-	Source         Source           `json:"source"`
-	Summary        string           `json:"summary"`
-	Reporter       string           `json:"reporter,omitempty"`
-	DedupKey       string           `json:"dedupKey"`
-	AlertCount     int              `json:"alertCount"`
-	FirstSeen      time.Time        `json:"firstSeen"`
-	LastSeen       time.Time        `json:"lastSeen"`
-	AcknowledgedBy string           `json:"acknowledgedBy,omitempty"`
-	AcknowledgedAt *time.Time       `json:"acknowledgedAt,omitempty"`
-	// Unacknowledged is set when escalation ran out with nobody acknowledging;
-	// the incident stays open and can still be acknowledged.
-	Unacknowledged bool       `json:"unacknowledged"`
-	MitigatedAt    *time.Time `json:"mitigatedAt,omitempty"`
-	MitigatedBy    string     `json:"mitigatedBy,omitempty"`
-	// MitigatedBySource: the alert's source reported it resolved; no person
-	// said so. The alert firing again re-opens the incident.
-	MitigatedBySource bool        `json:"mitigatedBySource,omitempty"`
-	ResolvedAt        *time.Time  `json:"resolvedAt,omitempty"`
-	Escalation        Escalation  `json:"escalation"`
-	Pages             []PageEntry `json:"pages"`
-	Timeline          []Event     `json:"timeline"`
-	// Dropped counts the oldest pages and timeline entries let go when the
-	// incident continued as new with a very long record.
-	Dropped int  `json:"dropped,omitempty"`
-	Plan    Plan `json:"plan"`
+	ID           string           `json:"id"`
+	Run          string           `json:"run"` // the run this incident opened in; with ID, its IncidentRef
+	Phase        Phase            `json:"phase"`
+	Service      string           `json:"service"`
+	KnownService bool             `json:"knownService"` // false: routed to the catch-all team
+	Team         string           `json:"team"`
+	Policy       string           `json:"policy"`
+	Tier         int              `json:"tier"`
+	Severity     catalog.Severity `json:"severity"` // the highest any of its alerts had
+	Source       Source           `json:"source"`
+	Summary      string           `json:"summary"`
+	Reporter     string           `json:"reporter,omitempty"`
+	DedupKey     string           `json:"dedupKey"` // the opening alert's
+	AlertsState
+	PagingState
+	MitigatedAt *time.Time `json:"mitigatedAt,omitempty"`
+	MitigatedBy string     `json:"mitigatedBy,omitempty"`
+	ResolvedAt  *time.Time `json:"resolvedAt,omitempty"`
+	Plan        Plan       `json:"plan"`
+	Timeline    []Event    `json:"timeline"`
+	// Elided says what of a very long record was let go at continue-as-new:
+	// the head and the tail stay, the middle is in the earlier runs' state.
+	Elided *Elided `json:"elided,omitempty"`
+	// PostIncident is the workflow that carries on after resolution.
+	PostIncident string `json:"postIncident,omitempty"`
 }
 
-// Plan is how this incident pages, as routing found it when the incident opened.
+// AlertsState is the alerts part's slice of an incident.
+type AlertsState struct {
+	AlertCount int       `json:"alertCount"`
+	FirstSeen  time.Time `json:"firstSeen"`
+	LastSeen   time.Time `json:"lastSeen"`
+	// Keys are the dedup keys folded into this incident: one, or many when
+	// the service groups its alerts.
+	Keys []AlertKey `json:"keys"`
+	// Alerts records each alert that arrived, oldest first.
+	Alerts []AlertRecord `json:"alerts"`
+	// SourceClearedAt is when the sources last reported every key clear,
+	// nil while any still fires.
+	SourceClearedAt *time.Time `json:"sourceClearedAt,omitempty"`
+	// MitigatedBySource: the alert's source reported it resolved; no person
+	// said so.
+	MitigatedBySource bool `json:"mitigatedBySource,omitempty"`
+	// Forwarded are keys that arrived outside the grouping window and went
+	// to an incident of their own.
+	Forwarded []string `json:"forwarded,omitempty"`
+}
+
+// AlertKey is one dedup key of an incident and what its source last said.
+type AlertKey struct {
+	DedupKey    string `json:"dedupKey"`
+	Integration string `json:"integration,omitempty"` // the integration that first sent it: only it may clear it
+	Firing      bool   `json:"firing"`
+}
+
+// AlertRecord is one alert as it arrived.
+type AlertRecord struct {
+	At          time.Time        `json:"at"`
+	DedupKey    string           `json:"dedupKey"`
+	Severity    catalog.Severity `json:"severity"`
+	Summary     string           `json:"summary"`
+	Integration string           `json:"integration,omitempty"`
+	Resolved    bool             `json:"resolved,omitempty"`
+	Ignored     string           `json:"ignored,omitempty"` // why it changed nothing, when it did not
+}
+
+// PagingState is the paging part's slice of an incident.
+type PagingState struct {
+	AcknowledgedBy string     `json:"acknowledgedBy,omitempty"`
+	AcknowledgedAt *time.Time `json:"acknowledgedAt,omitempty"`
+	// Unacknowledged is set when escalation ran out with nobody acknowledging;
+	// the incident stays open and can still be acknowledged.
+	Unacknowledged bool        `json:"unacknowledged"`
+	Escalation     Escalation  `json:"escalation"`
+	Pages          []PageEntry `json:"pages"`
+	// Paged is everyone ever paged for this incident: searchable, and each
+	// may acknowledge.
+	Paged []string `json:"paged"`
+	// PagerTargets are the people whose pager of record (PagerDuty) may hold
+	// an open alert for this incident: closed when it is resolved.
+	PagerTargets []PagerTarget `json:"pagerTargets,omitempty"`
+	// Repages counts re-pages since the acknowledger last answered.
+	Repages int `json:"repages,omitempty"`
+}
+
+// PagerTarget is a person whose pager of record was paged, alone or, when
+// Bundle is set, in that bundle.
+type PagerTarget struct {
+	Person string `json:"person"`
+	Bundle string `json:"bundle,omitempty"`
+}
+
+// Elided counts what of the record continue-as-new let go, and names the
+// runs whose state still holds it.
+type Elided struct {
+	Pages  int      `json:"pages"`
+	Events int      `json:"events"`
+	Alerts int      `json:"alerts"`
+	Runs   []string `json:"runs"`
+}
+
+// Plan is how this incident pages, as routing found it when the incident
+// opened. It is kept whole, so a catalog changed or reloaded mid-incident
+// never changes who the levels are.
 type Plan struct {
 	Channels       []catalog.Channel `json:"channels"` // what the severity asks for on this tier
 	Levels         []PlanLevel       `json:"levels"`
@@ -62,23 +135,33 @@ type Plan struct {
 	Fallback       string            `json:"fallback,omitempty"`
 	Responders     []string          `json:"responders"`
 	RepageAfterAck time.Duration     `json:"repageAfterAck"`
+	// RepageEscalateAfter: unanswered re-pages before the next level is paged too.
+	RepageEscalateAfter int           `json:"repageEscalateAfter,omitempty"`
+	AutoResolveAfter    time.Duration `json:"autoResolveAfter,omitempty"`
+	GroupWindow         time.Duration `json:"groupWindow,omitempty"`
+	BundleWindow        time.Duration `json:"bundleWindow,omitempty"`
 }
 
 // PlanLevel is one level of the escalation policy.
 type PlanLevel struct {
-	Delay   time.Duration `json:"delay"`
-	Targets []string      `json:"targets"` // e.g. "rotation payments-primary"
+	Delay   time.Duration    `json:"delay"`
+	Targets []catalog.Target `json:"targets"`
 }
 
 // Escalation is where paging stands: the cursor that survives continue-as-new.
 type Escalation struct {
-	Pass     int       `json:"pass,omitempty"` // bumped each time the incident re-opens and paging starts over
-	Round    int       `json:"round"`          // 0-based pass through the policy
-	Level    int       `json:"level"`          // 0-based level in Plan.Levels
-	Paged    bool      `json:"paged"`          // this level's pages went out
-	Deadline time.Time `json:"deadline"`       // when this level escalates; after an acknowledgment, when the acknowledger is re-paged
-	Reached  bool      `json:"reached"`        // someone at this level got a page
-	Done     bool      `json:"done"`           // exhausted, or stopped by an acknowledgment
+	Pass  int `json:"pass,omitempty"` // bumped each time the incident re-opens and paging starts over
+	Round int `json:"round"`          // 0-based pass through the policy
+	// Level is the 0-based level in Plan.Levels; -1 is the lead, paged
+	// before level 1 when the incident re-opens after a person mitigated it.
+	Level    int       `json:"level"`
+	Lead     string    `json:"lead,omitempty"`
+	Paged    bool      `json:"paged"`    // this level's pages went out
+	Deadline time.Time `json:"deadline"` // when this level escalates; after an acknowledgment, when the acknowledger is re-paged
+	Reached  bool      `json:"reached"`  // someone at this level got a page
+	Done     bool      `json:"done"`     // exhausted, or stopped by an acknowledgment
+	// RepageLevel is the next level a re-page escalation pages.
+	RepageLevel int `json:"repageLevel,omitempty"`
 }
 
 // Outcome is how one page attempt ended.
@@ -89,18 +172,20 @@ const (
 	Delivered Outcome = "delivered" // handed to the provider
 	Failed    Outcome = "failed"    // the provider refused it for good, or retries ran out
 	Cancelled Outcome = "cancelled" // acknowledged or resolved before it went out
+	Bundled   Outcome = "bundled"   // waiting in the person's bundle for the channel's window to pass
 )
 
 // PageEntry is one attempt to reach one person on one channel.
 type PageEntry struct {
 	Person     string          `json:"person"`
 	Channel    catalog.Channel `json:"channel"`
-	Level      int             `json:"level"`          // 1-based; 0 for re-pages and fallback notices
+	Level      int             `json:"level"`          // 1-based; 0 for re-pages, leads and fallback notices
 	Round      int             `json:"round"`          // 1-based
 	Pass       int             `json:"pass,omitempty"` // Escalation.Pass when it was sent
-	Kind       string          `json:"kind"`           // page, repage, fallback
+	Kind       string          `json:"kind"`           // page, lead, repage, repage-escalation, fallback
 	At         time.Time       `json:"at"`
 	Outcome    Outcome         `json:"outcome"`
+	Bundle     string          `json:"bundle,omitempty"` // the bundle it went out in, when it did not go alone
 	ProviderID string          `json:"providerId,omitempty"`
 	Attempts   int32           `json:"attempts,omitempty"` // tries it took, retries of transient failures included
 	Error      string          `json:"error,omitempty"`

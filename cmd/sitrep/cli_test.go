@@ -310,13 +310,13 @@ func (f *fakeIncidents) Escalate(_ context.Context, id, _ string, req workflows.
 	return f.escalate, f.err
 }
 
-func (f *fakeIncidents) Mitigate(_ context.Context, id string, req workflows.PhaseRequest) (workflows.PhaseResult, error) {
+func (f *fakeIncidents) Mitigate(_ context.Context, id, _ string, req workflows.PhaseRequest) (workflows.PhaseResult, error) {
 	f.call("mitigate " + id)
 	f.phRq = req
 	return f.phase, f.err
 }
 
-func (f *fakeIncidents) Resolve(_ context.Context, id string, req workflows.PhaseRequest) (workflows.PhaseResult, error) {
+func (f *fakeIncidents) Resolve(_ context.Context, id, _ string, req workflows.PhaseRequest) (workflows.PhaseResult, error) {
 	f.call("resolve " + id)
 	f.phRq = req
 	return f.phase, f.err
@@ -578,22 +578,23 @@ func incidentState() workflows.IncidentState {
 	return workflows.IncidentState{
 		ID: "inc-checkout-0a1b2c3d", Phase: workflows.Acknowledged, Service: "checkout", KnownService: true,
 		Team: "payments", Policy: "payments-critical", Tier: 1, Severity: catalog.SEV1, Source: workflows.Monitoring,
-		Summary: "checkout error rate 12%", DedupKey: "checkout|error rate", AlertCount: 3,
-		FirstSeen: first, LastSeen: first.Add(2 * time.Minute), AcknowledgedBy: "bob", AcknowledgedAt: &acked,
-		Escalation: workflows.Escalation{Level: 1, Paged: true, Deadline: first.Add(33 * time.Minute), Done: true},
-		Pages: []workflows.PageEntry{
+		Summary: "checkout error rate 12%", DedupKey: "checkout|error rate",
+		AlertsState: workflows.AlertsState{AlertCount: 3, FirstSeen: first, LastSeen: first.Add(2 * time.Minute)},
+		PagingState: workflows.PagingState{AcknowledgedBy: "bob", AcknowledgedAt: &acked,
+			Escalation: workflows.Escalation{Level: 1, Paged: true, Deadline: first.Add(33 * time.Minute), Done: true},
+			Pages: []workflows.PageEntry{
 			{Person: "alice", Channel: catalog.Voice, Level: 1, Round: 1, Kind: "page", At: first, Outcome: workflows.Failed,
 				Error: "twilio: permanent error (http 400) code 21217"},
 			{Person: "alice", Channel: catalog.SMS, Level: 1, Round: 1, Kind: "page", At: first.Add(time.Second), Outcome: workflows.Delivered, ProviderID: "SM1"},
 			{Person: "bob", Channel: catalog.Chat, Level: 2, Round: 1, Kind: "page", At: first.Add(5 * time.Minute), Outcome: workflows.Delivered},
 			{Person: "frank", Channel: catalog.Email, Kind: "fallback", At: first.Add(6 * time.Minute), Outcome: workflows.Cancelled},
-		},
+			}},
 		Timeline: []workflows.Event{
 			{At: first, Kind: "opened", Text: "checkout error rate 12%"},
 			{At: acked, Kind: "acknowledged", Actor: "bob", Text: "via sms"},
 		},
 		Plan: workflows.Plan{Channels: []catalog.Channel{catalog.Voice, catalog.SMS}, Repeat: 2, Fallback: "frank",
-			Levels:     []workflows.PlanLevel{{Delay: 5 * time.Minute, Targets: []string{"rotation payments-primary"}}},
+			Levels:     []workflows.PlanLevel{{Delay: 5 * time.Minute, Targets: []catalog.Target{{Kind: catalog.TargetRotation, Name: "payments-primary"}}}},
 			Responders: []string{"alice", "bob", "frank"}, RepageAfterAck: 30 * time.Minute},
 	}
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -251,14 +253,14 @@ type PhaseOptions struct {
 func newCmdMitigate(d *Deps, runF func(*PhaseOptions) error) *cobra.Command {
 	return phaseCmd(d, runF, "mitigate", "Mark an incident mitigated: paging stops",
 		func(ctx context.Context, inc Incidents, id string, r workflows.PhaseRequest) (workflows.PhaseResult, error) {
-			return inc.Mitigate(ctx, id, r)
+			return inc.Mitigate(ctx, id, requestID(), r)
 		})
 }
 
 func newCmdResolve(d *Deps, runF func(*PhaseOptions) error) *cobra.Command {
 	return phaseCmd(d, runF, "resolve", "Resolve an incident: paging stops and the incident closes",
 		func(ctx context.Context, inc Incidents, id string, r workflows.PhaseRequest) (workflows.PhaseResult, error) {
-			return inc.Resolve(ctx, id, r)
+			return inc.Resolve(ctx, id, requestID(), r)
 		})
 }
 
@@ -285,6 +287,10 @@ func phaseCmd(d *Deps, runF func(*PhaseOptions) error, verb, short string,
 				if o.Output.json() {
 					return writeJSON(d.Out, r)
 				}
+				if r.Already {
+					fmt.Fprintf(d.Out, "%s was %s already (%s%s)\n", o.Incident, r.Phase, r.At.UTC().Format(time.RFC3339), byOf(r.By))
+					return nil
+				}
 				fmt.Fprintf(d.Out, "%s is %s (%s)\n", o.Incident, r.Phase, r.At.UTC().Format(time.RFC3339))
 				return nil
 			})
@@ -295,6 +301,20 @@ func phaseCmd(d *Deps, runF func(*PhaseOptions) error, verb, short string,
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", 30*time.Second, "how long to wait for the incident to answer")
 	o.Output.add(cmd)
 	return cmd
+}
+
+// requestID names one run of a command: the SDK's retries of its call count once.
+func requestID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // crypto/rand never fails on the platforms Go supports
+	return "cli-" + hex.EncodeToString(b)
+}
+
+func byOf(by string) string {
+	if by == "" {
+		return ""
+	}
+	return " by " + by
 }
 
 // StatusOptions are the flags of `sitrep status`.

@@ -25,8 +25,8 @@ type Incidents interface {
 	Alert(ctx context.Context, al workflows.Alert) (starter.Receipt, error)
 	Acknowledge(ctx context.Context, id, requestID string, req workflows.AckRequest) (workflows.AckResult, error)
 	Escalate(ctx context.Context, id, requestID string, req workflows.EscalateRequest) (workflows.EscalateResult, error)
-	Mitigate(ctx context.Context, id string, req workflows.PhaseRequest) (workflows.PhaseResult, error)
-	Resolve(ctx context.Context, id string, req workflows.PhaseRequest) (workflows.PhaseResult, error)
+	Mitigate(ctx context.Context, id, requestID string, req workflows.PhaseRequest) (workflows.PhaseResult, error)
+	Resolve(ctx context.Context, id, requestID string, req workflows.PhaseRequest) (workflows.PhaseResult, error)
 	Status(ctx context.Context, id string) (workflows.IncidentState, error)
 	List(ctx context.Context, f starter.ListFilter) ([]starter.Listed, error)
 }

@@ -1,0 +1,99 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/sitrep-dev/sitrep/catalog"
+)
+
+// Pagers holds each person's bundling windows (the Pager workflows): it
+// answers which channels may carry a message to a person now.
+type Pagers interface {
+	Claim(ctx context.Context, in ClaimInput) (ClaimResult, error)
+}
+
+// ClaimInput asks which of a person's channels may carry Item now.
+type ClaimInput struct {
+	Person   string
+	Channels []catalog.Channel
+	Window   time.Duration
+	Item     BundleItem
+}
+
+// BundleItem is one incident's page in a bundle. It carries handles and
+// text, never addresses.
+type BundleItem struct {
+	Key        string // the claim's idempotency key: the same page asking twice gets the same answer
+	Ref        string // the incident's ref
+	IncidentID string
+	Service    string
+	Severity   catalog.Severity
+	Summary    string
+	Kind       string
+}
+
+// ClaimResult maps each channel that must wait to the bundle the page joins;
+// a channel not in it may carry the page now.
+type ClaimResult struct {
+	Bundles map[catalog.Channel]string
+}
+
+// Claim asks the person's Pager which channels may carry a page now. It runs
+// as a local activity on the first page's path: on a quiet person it costs
+// one workflow start.
+func (a *Activities) Claim(ctx context.Context, in ClaimInput) (ClaimResult, error) {
+	if a.Pagers == nil || in.Window <= 0 {
+		return ClaimResult{}, nil
+	}
+	r, err := a.Pagers.Claim(ctx, in)
+	if err != nil {
+		return ClaimResult{}, fmt.Errorf("claim %s: %w", in.Person, err)
+	}
+	return r, nil
+}
+
+// BundleInput is one bundled message: every incident that paged a person on
+// a channel within its window, after the first.
+type BundleInput struct {
+	Ref     string // the bundle's ref: what its acknowledge link, buttons and dedup key carry
+	Person  string
+	Channel catalog.Channel
+	Items   []BundleItem
+}
+
+// DeliverBundle renders and sends one bundled message. Retries and
+// classification are those of Deliver.
+func (a *Activities) DeliverBundle(ctx context.Context, in BundleInput) (DeliverResult, error) {
+	n, ok := a.Notifiers[in.Channel]
+	if !ok {
+		return DeliverResult{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("no provider configured for channel %s", in.Channel), ErrChannelOff, nil)
+	}
+	to, err := a.Catalog.Current().Address(in.Person, in.Channel)
+	if err != nil {
+		return DeliverResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrNoContact, nil)
+	}
+	m := Message{IncidentID: in.Ref, Ref: in.Ref, Person: in.Person, To: to, Severity: worst(in.Items)}
+	if a.Links != nil {
+		m.AckURL = a.Links.AckURL(m.Ref, in.Person)
+	}
+	m.Subject, m.Text, err = a.Templates.Bundle(in, m.AckURL)
+	if err != nil {
+		return DeliverResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrPermanent, err)
+	}
+	return a.send(ctx, n, m)
+}
+
+func worst(items []BundleItem) catalog.Severity {
+	var w catalog.Severity
+	for _, it := range items {
+		if w == "" || it.Severity < w {
+			w = it.Severity
+		}
+	}
+	return w
+}

@@ -1,0 +1,151 @@
+package starter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/sitrep-dev/sitrep/activities"
+	"github.com/sitrep-dev/sitrep/workflows"
+)
+
+var _ activities.Pagers = (*Client)(nil)
+
+// Claim asks person's Pager which channels may carry a page now (see
+// workflows.Pager). A person with no Pager running is quiet: starting one is
+// the claim, one round trip that waits for no workflow task, and every
+// channel sends now. Otherwise the running Pager answers the claim as an
+// update, keyed by the item so a retried claim gets the same answer.
+func (c *Client) Claim(ctx context.Context, in activities.ClaimInput) (activities.ClaimResult, error) {
+	id := workflows.PagerID(in.Person)
+	for range 3 {
+		_, err := c.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+			ID: id, TaskQueue: workflows.TaskQueue,
+			WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+			WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+			WorkflowExecutionErrorWhenAlreadyStarted: true,
+			StaticSummary:                            "bundling window of " + in.Person,
+		}, workflows.Pager, workflows.PagerInput{First: in})
+		if err == nil {
+			return activities.ClaimResult{}, nil
+		}
+		var started *serviceerror.WorkflowExecutionAlreadyStarted
+		if !errors.As(err, &started) {
+			return activities.ClaimResult{}, wrap("claim", err)
+		}
+		var out activities.ClaimResult
+		err = c.update(ctx, id, "claim/"+in.Item.Key, workflows.ClaimUpdate, in, &out)
+		if err == nil {
+			return out, nil
+		}
+		if !errors.Is(err, ErrNotFound) {
+			return activities.ClaimResult{}, err
+		}
+		// The Pager finished between the start and the update: try again.
+	}
+	return activities.ClaimResult{}, fmt.Errorf("claim %s: the pager kept closing under us", in.Person)
+}
+
+// Bundle returns the incidents a bundle held: what acknowledging the bundle
+// acknowledges.
+func (c *Client) Bundle(ctx context.Context, ref string) (workflows.Bundle, error) {
+	var b workflows.Bundle
+	id, run, ok := workflows.ParseBundleRef(ref)
+	if !ok {
+		return b, fmt.Errorf("%w: %q is not a bundle", ErrInvalid, ref)
+	}
+	v, err := c.tc.QueryWorkflow(ctx, id, run, workflows.BundleQuery, ref)
+	if err != nil {
+		if isNotFound(err) {
+			return b, fmt.Errorf("bundle %s: %w", ref, ErrNotFound)
+		}
+		return b, wrap("bundle "+ref, err)
+	}
+	if err := v.Get(&b); err != nil {
+		return b, fmt.Errorf("bundle %s: decode: %w", ref, err)
+	}
+	return b, nil
+}
+
+// acknowledgeBundle acknowledges every incident of a bundle as req.Person.
+// Incidents already acknowledged, mitigated or resolved are passed over; it
+// fails only when none of them could be acknowledged.
+func (c *Client) acknowledgeBundle(ctx context.Context, ref, requestID string, req workflows.AckRequest) (workflows.AckResult, error) {
+	b, err := c.Bundle(ctx, ref)
+	if err != nil {
+		return workflows.AckResult{}, err
+	}
+	var out workflows.AckResult
+	var errs []string
+	for _, it := range b.Items {
+		r := req
+		id, run := workflows.ParseIncidentRef(it.Ref)
+		r.Run = run
+		var one workflows.AckResult
+		rid := ""
+		if requestID != "" {
+			rid = requestID + "/" + it.Ref
+		}
+		if err := c.update(ctx, id, rid, workflows.AcknowledgeUpdate, r, &one); err != nil {
+			errs = append(errs, fmt.Sprintf("%s: %v", id, err))
+			continue
+		}
+		out.Person, out.At = one.Person, one.At
+		out.Incidents = append(out.Incidents, id)
+	}
+	if len(out.Incidents) == 0 {
+		return out, &RejectedError{Type: workflows.RejectWrongPhase, Message: "nothing in that bundle to acknowledge: " + strings.Join(errs, "; ")}
+	}
+	return out, nil
+}
+
+// Paging is an incident still paging a person, and the message that reached
+// them: an incident alone, or a bundle.
+type Paging struct {
+	IncidentID string `json:"id"`
+	Summary    string `json:"summary"`
+	Message    string `json:"message"` // the ref a reply acts on: the incident's, or its bundle's
+}
+
+// PagingFor lists the incidents still paging person (triggered, and a page
+// delivered to them in the current pass), newest first. An SMS reply without
+// a code acts on them only when they all came in one message.
+func (c *Client) PagingFor(ctx context.Context, person string) ([]Paging, error) {
+	q := fmt.Sprintf("WorkflowType = 'Incident' AND ExecutionStatus = 'Running' AND %s = %q AND %s = %q",
+		workflows.PagedAttr.GetName(), person, workflows.PhaseAttr.GetName(), workflows.Triggered)
+	resp, err := c.tc.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: c.namespace(), Query: q, PageSize: 50})
+	if err != nil {
+		return nil, wrap("paging "+person, err)
+	}
+	var out []Paging
+	for _, e := range resp.GetExecutions() {
+		st, err := c.Status(ctx, e.GetExecution().GetWorkflowId())
+		if err != nil {
+			return nil, err
+		}
+		if st.Phase != workflows.Triggered {
+			continue
+		}
+		msg := ""
+		for _, p := range slices.Backward(st.Pages) {
+			if p.Person == person && p.Pass == st.Escalation.Pass && p.Outcome == workflows.Delivered {
+				msg = workflows.IncidentRef(st.ID, st.Run)
+				if p.Bundle != "" {
+					msg = p.Bundle
+				}
+				break
+			}
+		}
+		if msg != "" {
+			out = append(out, Paging{IncidentID: st.ID, Summary: st.Summary, Message: msg})
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,579 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/sitrep-dev/sitrep/activities"
+	"github.com/sitrep-dev/sitrep/catalog"
+)
+
+// The paging part pages up the escalation policy until someone acknowledges,
+// re-pages an acknowledger who has not mitigated (and, when nobody answers
+// the re-pages, the next level), and keeps pagers of record in step. It runs
+// inside Incident rather than as a child workflow: the first page goes out in
+// the incident's first workflow task (routing, on-call lookup and the
+// bundling claim are local activities, the delivery an eagerly dispatched
+// activity), which keeps alert-to-first-page latency near a bare workflow's.
+type paging struct {
+	w *incident
+	// stopCtx is the current paging context: acknowledging, mitigating,
+	// resolving or re-opening cancels it, and every page it started stops.
+	stopCtx workflow.Context
+	stop    workflow.CancelFunc
+	// escalate is set by the escalate update and consumed by advance.
+	escalate bool
+	// levelPending counts each level's lookups and deliveries still in
+	// flight, by levelKey: a level whose pages all failed escalates at once.
+	levelPending map[[3]int]int
+	bundles      workflow.ReceiveChannel
+	// outcomes are the bundle outcomes Pager workflows reported, by
+	// bundle + "/" + channel.
+	outcomes map[string]BundleOutcome
+}
+
+func newPaging(ctx workflow.Context, w *incident) *paging {
+	p := &paging{w: w, levelPending: map[[3]int]int{}, outcomes: map[string]BundleOutcome{}}
+	p.stopCtx, p.stop = workflow.WithCancel(ctx)
+	p.bundles = workflow.GetSignalChannelWithOptions(ctx, BundleSignal, workflow.SignalChannelOptions{
+		Description: "How a bundle holding one of this incident's pages went out.",
+	})
+	return p
+}
+
+// restart stops every page in flight and opens a new paging context.
+func (p *paging) restart() {
+	p.stop()
+	p.stopCtx, p.stop = workflow.WithCancel(p.w.root)
+}
+
+// listen records bundle outcomes as the Pager workflows report them.
+func (p *paging) listen(ctx workflow.Context) {
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			var o BundleOutcome
+			p.bundles.Receive(ctx, &o)
+			if _, run := ParseIncidentRef(o.Ref); run != "" && run != p.w.s.Run {
+				continue // for an earlier incident with this ID
+			}
+			p.outcomes[o.Bundle+"/"+string(o.Channel)] = o
+			p.w.wake = true
+		}
+	})
+}
+
+// deliverOptions: transient provider failures are retried with backoff
+// (after the provider's Retry-After when it gives one); the activity itself
+// gives up, as after a permanent refusal, once a provider has failed for
+// activities.GiveUpAfter, and the person's next channel is tried. There is
+// deliberately no schedule-to-close timeout: time spent waiting for a worker
+// is not a provider failure, so a page waiting out a worker outage is
+// delivered late on the same channel, never moved on.
+func deliverOptions(ctx workflow.Context, summary string) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        2 * time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        30 * time.Second,
+			NonRetryableErrorTypes: []string{activities.ErrPermanent, activities.ErrNoContact, activities.ErrChannelOff, activities.ErrGaveUp},
+		},
+		Summary: summary,
+	})
+}
+
+// lookupOptions are for the catalog reads paging needs; local activities.
+func lookupOptions(ctx workflow.Context, summary string) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: 5 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 10 * time.Second, MaximumAttempts: 5,
+			NonRetryableErrorTypes: []string{activities.ErrCatalog},
+		},
+		Summary: summary,
+	})
+}
+
+// levelKey names one level of one pass of the policy.
+func levelKey(pass, round, level int) [3]int { return [3]int{pass, round, level} }
+
+// level is the plan's level i; -1 is the lead, paged first on a re-open.
+func (p *paging) level(i int) PlanLevel {
+	s := &p.w.s
+	if i < 0 {
+		return PlanLevel{Delay: s.Plan.Levels[0].Delay, Targets: []catalog.Target{{Kind: catalog.TargetPerson, Name: s.Escalation.Lead}}}
+	}
+	return s.Plan.Levels[i]
+}
+
+// advance takes every step that is due now.
+func (p *paging) advance(ctx workflow.Context) {
+	for p.step(ctx) {
+	}
+}
+
+// step takes one step that is due now, and says whether it took one.
+func (p *paging) step(ctx workflow.Context) bool {
+	w, s, now := p.w, &p.w.s, workflow.Now(ctx)
+	e := &s.Escalation
+	switch s.Phase {
+	case Triggered:
+		if e.Done || !w.routed {
+			return false
+		}
+		if len(s.Plan.Levels) == 0 {
+			e.Done = true
+			w.event(ctx, "exhausted", "", "escalation policy has no levels")
+			return true
+		}
+		if !e.Paged {
+			lvl := p.level(e.Level)
+			e.Paged, e.Reached, e.Deadline = true, false, now.Add(lvl.Delay)
+			if e.Level < 0 {
+				w.event(ctx, "paging", "", fmt.Sprintf("%s first, who mitigated it last time", e.Lead))
+			} else {
+				w.event(ctx, "paging", "", fmt.Sprintf("level %d (round %d): %s", e.Level+1, e.Round+1, targetNames(lvl.Targets)))
+			}
+			p.levelPending[levelKey(e.Pass, e.Round, e.Level)] = 1 // the lookup
+			w.enqueue(Job{Kind: jobPageLevel, Pass: e.Pass, Round: e.Round, Level: e.Level, Person: e.Lead, stop: p.stopCtx})
+			return true
+		}
+		unreached := p.unreached()
+		if !p.escalate && !unreached && now.Before(e.Deadline) {
+			return false
+		}
+		name := fmt.Sprintf("level %d", e.Level+1)
+		if e.Level < 0 {
+			name = e.Lead
+		}
+		switch {
+		case p.escalate:
+			p.escalate = false // the update's handler wrote the timeline entry
+		case unreached && now.Before(e.Deadline):
+			w.event(ctx, "escalated", "", fmt.Sprintf("nobody at %s could be paged: escalating now", name))
+		default:
+			w.event(ctx, "escalated", "", fmt.Sprintf("no acknowledgment from %s within %s", name, p.level(e.Level).Delay))
+		}
+		p.next(ctx)
+		return true
+	case Acknowledged:
+		if s.Plan.RepageAfterAck <= 0 || now.Before(e.Deadline) {
+			return false
+		}
+		p.repage(ctx)
+		return true
+	case Mitigated:
+		if at := p.autoResolveAt(); !at.IsZero() && !now.Before(at) {
+			w.setResolved(ctx, "sitrep", fmt.Sprintf("resolved by itself: the source stayed clear for %s after mitigation", s.Plan.AutoResolveAfter))
+			return true
+		}
+	}
+	return false
+}
+
+// next moves the escalation cursor one level up; past the last level of the
+// last round, the policy is exhausted and the fallback contact told.
+func (p *paging) next(ctx workflow.Context) {
+	w, s := p.w, &p.w.s
+	e := &s.Escalation
+	e.Paged, e.Reached = false, false
+	if e.Level < 0 {
+		e.Level, e.Lead = 0, ""
+	} else {
+		e.Level++
+	}
+	if e.Level == len(s.Plan.Levels) {
+		e.Level = 0
+		e.Round++
+	}
+	if e.Round > s.Plan.Repeat {
+		e.Done = true
+		s.Unacknowledged = true
+		w.event(ctx, "exhausted", "", fmt.Sprintf("escalation policy %s ran %d time(s) with no acknowledgment", s.Policy, s.Plan.Repeat+1))
+		if s.Plan.Fallback != "" {
+			w.enqueue(Job{Kind: jobPagePerson, Person: s.Plan.Fallback, PageKind: "fallback", Pass: e.Pass, Round: e.Round, stop: p.stopCtx})
+		}
+	}
+}
+
+// repage pages the acknowledger again; after RepageEscalateAfter re-pages
+// nobody answered, each further one pages the next level too.
+func (p *paging) repage(ctx workflow.Context) {
+	w, s, now := p.w, &p.w.s, workflow.Now(ctx)
+	e := &s.Escalation
+	s.Repages++
+	w.event(ctx, "repaged", "", fmt.Sprintf("not mitigated %s after acknowledgment: paging %s again", now.Sub(*s.AcknowledgedAt), s.AcknowledgedBy))
+	w.enqueue(Job{Kind: jobPagePerson, Person: s.AcknowledgedBy, PageKind: "repage", Pass: e.Pass, stop: p.stopCtx})
+	if n := s.Plan.RepageEscalateAfter; n > 0 && s.Repages > n {
+		switch {
+		case e.RepageLevel < len(s.Plan.Levels):
+			w.event(ctx, "repage.escalated", "", fmt.Sprintf("%d re-pages of %s went unanswered: paging level %d too",
+				s.Repages-1, s.AcknowledgedBy, e.RepageLevel+1))
+			w.enqueue(Job{Kind: jobPageLevel, PageKind: "repage-escalation", Pass: e.Pass, Level: e.RepageLevel, stop: p.stopCtx})
+			e.RepageLevel++
+		case e.RepageLevel == len(s.Plan.Levels) && s.Plan.Fallback != "":
+			w.event(ctx, "repage.escalated", "", fmt.Sprintf("%d re-pages of %s went unanswered and every level was told: telling %s",
+				s.Repages-1, s.AcknowledgedBy, s.Plan.Fallback))
+			w.enqueue(Job{Kind: jobPagePerson, Person: s.Plan.Fallback, PageKind: "fallback", Pass: e.Pass, stop: p.stopCtx})
+			e.RepageLevel++
+		}
+	}
+	e.Deadline = now.Add(s.Plan.RepageAfterAck)
+}
+
+// autoResolveAt is when a mitigated incident whose source has cleared
+// resolves itself; zero when it will not.
+func (p *paging) autoResolveAt() time.Time {
+	s := &p.w.s
+	if s.Phase != Mitigated || s.SourceClearedAt == nil || s.Plan.AutoResolveAfter <= 0 {
+		return time.Time{}
+	}
+	from := *s.SourceClearedAt
+	if s.MitigatedAt != nil && s.MitigatedAt.After(from) {
+		from = *s.MitigatedAt
+	}
+	return from.Add(s.Plan.AutoResolveAfter)
+}
+
+// deadline is when the next step is due, and what it is, for the timer's summary.
+func (p *paging) deadline() (time.Time, string) {
+	s := &p.w.s
+	e := s.Escalation
+	switch {
+	case s.Phase == Triggered && !e.Done && e.Paged:
+		if e.Level < 0 {
+			return e.Deadline, fmt.Sprintf("wait %s for ack from %s", p.level(-1).Delay, e.Lead)
+		}
+		return e.Deadline, fmt.Sprintf("wait %s for ack from level %d", p.level(e.Level).Delay, e.Level+1)
+	case s.Phase == Acknowledged && s.Plan.RepageAfterAck > 0:
+		return e.Deadline, fmt.Sprintf("re-page %s if not mitigated in %s", s.AcknowledgedBy, s.Plan.RepageAfterAck)
+	case s.Phase == Mitigated:
+		if at := p.autoResolveAt(); !at.IsZero() {
+			return at, fmt.Sprintf("resolve if the source stays clear for %s", s.Plan.AutoResolveAfter)
+		}
+	}
+	return time.Time{}, ""
+}
+
+// unreached: this run paged the current level, every page of it is done and
+// none got through.
+func (p *paging) unreached() bool {
+	e := p.w.s.Escalation
+	n, paged := p.levelPending[levelKey(e.Pass, e.Round, e.Level)]
+	return e.Paged && !e.Reached && paged && n == 0
+}
+
+// pageLevel resolves who a level pages now and starts paging each of them.
+func (p *paging) pageLevel(ctx workflow.Context, j Job) {
+	w := p.w
+	policy := j.PageKind == ""
+	key := levelKey(j.Pass, j.Round, j.Level)
+	if policy {
+		defer func() { p.levelPending[key]-- }()
+	}
+	targets := w.s.Plan.Levels[max(j.Level, 0)].Targets
+	name := fmt.Sprintf("level %d", j.Level+1)
+	if j.Level < 0 {
+		targets, name = []catalog.Target{{Kind: catalog.TargetPerson, Name: j.Person}}, j.Person
+	}
+	var res activities.RecipientsResult
+	in := activities.RecipientsInput{Targets: targets, At: workflow.Now(ctx), Channels: w.s.Plan.Channels}
+	err := workflow.ExecuteLocalActivity(lookupOptions(ctx, "who is on call at "+name), recipientsActivity, in).Get(ctx, &res)
+	if j.stop.Err() != nil {
+		// Acknowledged, mitigated or resolved while the lookup ran: nobody
+		// is paged after an acknowledgment is accepted.
+		return
+	}
+	switch {
+	case err != nil:
+		w.event(ctx, "page.failed", "", fmt.Sprintf("%s: cannot resolve who to page: %s", name, rootMessage(err)))
+		return
+	case len(res.Problems) > 0:
+		w.event(ctx, "page.failed", "", fmt.Sprintf("%s: %s", name, strings.Join(res.Problems, "; ")))
+	}
+	if len(res.Recipients) == 0 {
+		w.event(ctx, "page.failed", "", name+" resolves to nobody")
+	}
+	for _, r := range res.Recipients {
+		p.deliverTo(j, r)
+	}
+}
+
+// pagePerson pages one person outside the policy's levels: re-pages and the fallback contact.
+func (p *paging) pagePerson(ctx workflow.Context, j Job) {
+	var res activities.RecipientsResult
+	in := activities.RecipientsInput{Targets: []catalog.Target{{Kind: catalog.TargetPerson, Name: j.Person}}, Channels: p.w.s.Plan.Channels}
+	err := workflow.ExecuteLocalActivity(lookupOptions(ctx, "how to reach "+j.Person), recipientsActivity, in).Get(ctx, &res)
+	if j.stop.Err() != nil {
+		return
+	}
+	if err != nil || len(res.Recipients) == 0 {
+		why := strings.Join(res.Problems, "; ")
+		if err != nil {
+			why = rootMessage(err)
+		}
+		p.w.event(ctx, "page.failed", "", fmt.Sprintf("cannot reach %s for %s: %s", j.Person, j.PageKind, why))
+		return
+	}
+	p.deliverTo(j, res.Recipients[0])
+}
+
+// counts: a delivery of a policy level counts toward its level's pending pages.
+func (j Job) counts() bool { return j.Kind == jobPageLevel && j.PageKind == "" }
+
+// deliverTo pages one person on each of their channels at once; a channel
+// that fails for good is replaced by the person's next fallback channel.
+// First it claims the channels in the person's bundling window: a channel
+// the person heard from sitrep on within the window is bundled.
+func (p *paging) deliverTo(j Job, r catalog.Recipient) {
+	w := p.w
+	key := levelKey(j.Pass, j.Round, j.Level)
+	fallback := slices.Clone(r.Fallback)
+	track := func(d int) {
+		w.inflight += d
+		if j.counts() {
+			p.levelPending[key] += d
+		}
+		if d < 0 {
+			w.wake = true
+		}
+	}
+	track(1)
+	workflow.Go(j.stop, func(ctx workflow.Context) {
+		defer track(-1)
+		bundles := p.claim(ctx, j, r.Person, r.Channels)
+		for _, ch := range r.Channels {
+			track(1)
+			workflow.Go(ctx, func(ctx workflow.Context) {
+				defer track(-1)
+				bundle := bundles[ch]
+				for !p.deliver(ctx, j, r.Person, ch, bundle) {
+					if len(fallback) == 0 || ctx.Err() != nil {
+						return
+					}
+					ch, fallback = fallback[0], fallback[1:]
+					w.event(ctx, "page.fallback", "", fmt.Sprintf("trying %s on %s instead", r.Person, ch))
+					bundle = p.claim(ctx, j, r.Person, []catalog.Channel{ch})[ch]
+				}
+			})
+		}
+	})
+}
+
+// claim asks the person's Pager which channels may carry a message now; the
+// others get a bundle, which goes out when the channel's window passes.
+// Bundling never holds a page back for long and never loses one: when the
+// claim cannot be made, every channel sends now.
+func (p *paging) claim(ctx workflow.Context, j Job, person string, chs []catalog.Channel) map[catalog.Channel]string {
+	s := &p.w.s
+	if s.Plan.BundleWindow <= 0 {
+		return nil
+	}
+	in := activities.ClaimInput{Person: person, Channels: chs, Window: s.Plan.BundleWindow, Item: activities.BundleItem{
+		Key: fmt.Sprintf("%s/%s/%d/%d/%d/%s/%d", IncidentRef(s.ID, s.Run), person, j.Pass, j.Round, j.Level, pageKind(j), len(s.Pages)),
+		Ref: IncidentRef(s.ID, s.Run), IncidentID: s.ID, Service: s.Service, Severity: s.Severity, Summary: s.Summary, Kind: pageKind(j),
+	}}
+	actx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: 5 * time.Second,
+		// Two tries, quickly: a page must not wait on bundling.
+		RetryPolicy: &temporal.RetryPolicy{InitialInterval: 200 * time.Millisecond, MaximumAttempts: 2},
+		Summary:     "bundling window of " + person,
+	})
+	var res activities.ClaimResult
+	if err := workflow.ExecuteLocalActivity(actx, claimActivity, in).Get(ctx, &res); err != nil {
+		if ctx.Err() == nil {
+			p.w.event(ctx, "bundle.unavailable", "", fmt.Sprintf("bundling window of %s unknown (%s): paging at once", person, rootMessage(err)))
+		}
+		return nil
+	}
+	return res.Bundles
+}
+
+func pageKind(j Job) string {
+	if j.PageKind != "" {
+		return j.PageKind
+	}
+	if j.Level < 0 {
+		return "lead"
+	}
+	return "page"
+}
+
+// deliver sends one page, or waits for the bundle it went into, and records
+// its outcome; false means try another channel.
+func (p *paging) deliver(ctx workflow.Context, j Job, person string, ch catalog.Channel, bundle string) bool {
+	w := p.w
+	s := &w.s
+	kind := pageKind(j)
+	level := 0
+	if j.Kind == jobPageLevel && j.Level >= 0 {
+		level = j.Level + 1
+	}
+	e := PageEntry{Person: person, Channel: ch, Level: level, Round: j.Round + 1, Pass: j.Pass, Kind: kind, At: workflow.Now(ctx)}
+	if ch == catalog.PagerDuty {
+		// A page to PagerDuty, even one cancelled in flight, may have opened
+		// an alert there: it is closed when the incident resolves.
+		p.addPagerTarget(person, bundle)
+	}
+	if bundle != "" {
+		e.Outcome, e.Bundle = Bundled, bundle
+		s.Pages = append(s.Pages, e)
+		i := len(s.Pages) - 1
+		k := bundle + "/" + string(ch)
+		if err := workflow.Await(ctx, func() bool { _, ok := p.outcomes[k]; return ok }); err != nil {
+			s.Pages[i].Outcome, s.Pages[i].Error = Cancelled, "paging stopped"
+			w.enqueue(Job{Kind: jobWithdraw, Person: person})
+			return true
+		}
+		o := p.outcomes[k]
+		s.Pages[i].At, s.Pages[i].ProviderID, s.Pages[i].Attempts = o.At, o.ProviderID, o.Attempts
+		if o.Delivered {
+			s.Pages[i].Outcome = Delivered
+			p.reached(j, person)
+			return true
+		}
+		s.Pages[i].Outcome, s.Pages[i].Error = Failed, o.Error
+		w.event(ctx, "page.failed", "", fmt.Sprintf("bundle on %s to %s failed: %s", ch, person, o.Error))
+		return false
+	}
+	in := activities.DeliverInput{
+		IncidentID: s.ID, Ref: IncidentRef(s.ID, s.Run), Person: person, Channel: ch, Kind: kind, Level: level,
+		Service: s.Service, Severity: s.Severity, Summary: s.Summary, AlertCount: s.AlertCount, OpenedAt: s.FirstSeen,
+	}
+	summary := fmt.Sprintf("%s %s via %s", kind, person, ch)
+	if level > 0 {
+		summary += fmt.Sprintf(" (level %d)", level)
+	}
+	var res activities.DeliverResult
+	err := workflow.ExecuteActivity(deliverOptions(ctx, summary), a.Deliver, in).Get(ctx, &res)
+	e.At = workflow.Now(ctx)
+	switch {
+	case err == nil:
+		e.Outcome, e.ProviderID, e.Attempts, e.Retries = Delivered, res.ProviderID, res.Attempts, res.Failures
+		p.reached(j, person)
+	case temporal.IsCanceledError(err) || ctx.Err() != nil:
+		e.Outcome, e.Error = Cancelled, "paging stopped"
+	default:
+		e.Outcome, e.Error, e.Retries = Failed, rootMessage(err), earlierFailures(err)
+		w.event(ctx, "page.failed", "", fmt.Sprintf("%s to %s failed: %s", ch, person, e.Error))
+	}
+	s.Pages = append(s.Pages, e)
+	w.wake = true
+	return e.Outcome != Failed
+}
+
+// reached records that a page got through to person.
+func (p *paging) reached(j Job, person string) {
+	s := &p.w.s
+	if cur := s.Escalation; j.counts() && cur.Pass == j.Pass && cur.Round == j.Round && cur.Level == j.Level {
+		s.Escalation.Reached = true
+	}
+	if !slices.Contains(s.Paged, person) {
+		s.Paged = append(s.Paged, person)
+	}
+	p.w.wake = true
+}
+
+func (p *paging) addPagerTarget(person, bundle string) {
+	t := PagerTarget{Person: person, Bundle: bundle}
+	if !slices.Contains(p.w.s.PagerTargets, t) {
+		p.w.s.PagerTargets = append(p.w.s.PagerTargets, t)
+	}
+}
+
+// syncTargets are the pagers of record to tell of action: a bundle's alert is
+// closed on resolution only, since acknowledging it there would acknowledge
+// every incident in it.
+func syncTargets(s *IncidentState, action string) []activities.PageTarget {
+	var out []activities.PageTarget
+	for _, t := range s.PagerTargets {
+		if t.Bundle != "" && action != "resolve" {
+			continue
+		}
+		out = append(out, activities.PageTarget{Person: t.Person, Channel: catalog.PagerDuty, Ref: t.Bundle})
+	}
+	return out
+}
+
+// sync tells pagers of record (PagerDuty) that the incident was acknowledged
+// or resolved here, so their apps stop ringing too.
+func (p *paging) sync(ctx workflow.Context, j Job) {
+	s := &p.w.s
+	targets := syncTargets(s, j.Action)
+	if len(targets) == 0 {
+		return
+	}
+	err := workflow.ExecuteActivity(syncOptions(ctx, j.Action), a.SyncPages,
+		activities.SyncInput{IncidentID: s.ID, Ref: IncidentRef(s.ID, s.Run), Action: j.Action, Targets: targets}).Get(ctx, nil)
+	if err != nil && ctx.Err() == nil {
+		p.w.event(ctx, "sync.failed", "", fmt.Sprintf("could not %s on PagerDuty: %s", j.Action, rootMessage(err)))
+	}
+}
+
+func syncOptions(ctx workflow.Context, action string) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		// Bounded: a pager that stays down must not be told forever; it
+		// runs beside the incident and never holds the next one back.
+		ScheduleToCloseTimeout: 10 * time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{InitialInterval: 5 * time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
+			NonRetryableErrorTypes: []string{activities.ErrPermanent, activities.ErrNoContact, activities.ErrChannelOff}},
+		Summary: action + " on pagers of record",
+	})
+}
+
+// withdraw takes this incident out of the person's pending bundles: it was
+// acknowledged, mitigated or resolved before the bundle went out.
+func (p *paging) withdraw(ctx workflow.Context, j Job) {
+	ref := IncidentRef(p.w.s.ID, p.w.s.Run)
+	err := workflow.SignalExternalWorkflow(ctx, PagerID(j.Person), "", WithdrawSignal, Withdraw{Ref: ref}).Get(ctx, nil)
+	if err != nil {
+		// The Pager already finished: nothing of this incident is pending there.
+		p.w.log.Info("bundle withdrawal not delivered", "incidentID", p.w.s.ID, "person", j.Person, "error", err)
+	}
+}
+
+// earlierFailures are the failed tries a delivery recorded before its last:
+// in the last error's details, or in its heartbeat when it ran out of time.
+func earlierFailures(err error) []string {
+	var tries []string
+	var app *temporal.ApplicationError
+	var to *temporal.TimeoutError
+	switch {
+	case errors.As(err, &app) && app.HasDetails():
+		_ = app.Details(&tries) // unreadable: the last error still stands
+	case errors.As(err, &to) && to.HasLastHeartbeatDetails():
+		_ = to.LastHeartbeatDetails(&tries)
+	}
+	return tries
+}
+
+// rootMessage is the innermost error's message: what the provider said.
+func rootMessage(err error) string {
+	if err == nil {
+		return "no recipient"
+	}
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return app.Message()
+	}
+	var to *temporal.TimeoutError
+	if errors.As(err, &to) {
+		return "gave up after retries: " + to.Error()
+	}
+	return err.Error()
+}
+
+func targetNames(ts []catalog.Target) string {
+	names := make([]string, len(ts))
+	for i, t := range ts {
+		names[i] = string(t.Kind) + " " + t.Name
+	}
+	return strings.Join(names, ", ")
+}
