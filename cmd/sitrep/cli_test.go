@@ -583,11 +583,11 @@ func incidentState() workflows.IncidentState {
 		PagingState: workflows.PagingState{AcknowledgedBy: "bob", AcknowledgedAt: &acked,
 			Escalation: workflows.Escalation{Level: 1, Paged: true, Deadline: first.Add(33 * time.Minute), Done: true},
 			Pages: []workflows.PageEntry{
-			{Person: "alice", Channel: catalog.Voice, Level: 1, Round: 1, Kind: "page", At: first, Outcome: workflows.Failed,
-				Error: "twilio: permanent error (http 400) code 21217"},
-			{Person: "alice", Channel: catalog.SMS, Level: 1, Round: 1, Kind: "page", At: first.Add(time.Second), Outcome: workflows.Delivered, ProviderID: "SM1"},
-			{Person: "bob", Channel: catalog.Chat, Level: 2, Round: 1, Kind: "page", At: first.Add(5 * time.Minute), Outcome: workflows.Delivered},
-			{Person: "frank", Channel: catalog.Email, Kind: "fallback", At: first.Add(6 * time.Minute), Outcome: workflows.Cancelled},
+				{Person: "alice", Channel: catalog.Voice, Level: 1, Round: 1, Kind: "page", At: first, Outcome: workflows.Failed,
+					Error: "twilio: permanent error (http 400) code 21217"},
+				{Person: "alice", Channel: catalog.SMS, Level: 1, Round: 1, Kind: "page", At: first.Add(time.Second), Outcome: workflows.Delivered, ProviderID: "SM1"},
+				{Person: "bob", Channel: catalog.Chat, Level: 2, Round: 1, Kind: "page", At: first.Add(5 * time.Minute), Outcome: workflows.Delivered},
+				{Person: "frank", Channel: catalog.Email, Kind: "fallback", At: first.Add(6 * time.Minute), Outcome: workflows.Cancelled},
 			}},
 		Timeline: []workflows.Event{
 			{At: first, Kind: "opened", Text: "checkout error rate 12%"},
