@@ -112,7 +112,7 @@ func (f *fakeIncidents) Escalate(_ context.Context, id, requestID string, req wo
 	return res, nil
 }
 
-func (f *fakeIncidents) Resolve(_ context.Context, id string, req workflows.PhaseRequest) (workflows.PhaseResult, error) {
+func (f *fakeIncidents) Resolve(_ context.Context, id, _ string, req workflows.PhaseRequest) (workflows.PhaseResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.updateErr != nil {

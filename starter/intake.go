@@ -119,7 +119,7 @@ type Incidents interface {
 	Alert(ctx context.Context, al workflows.Alert) (Receipt, error)
 	Acknowledge(ctx context.Context, id, requestID string, req workflows.AckRequest) (workflows.AckResult, error)
 	Escalate(ctx context.Context, id, requestID string, req workflows.EscalateRequest) (workflows.EscalateResult, error)
-	Resolve(ctx context.Context, id string, req workflows.PhaseRequest) (workflows.PhaseResult, error)
+	Resolve(ctx context.Context, id, requestID string, req workflows.PhaseRequest) (workflows.PhaseResult, error)
 	Status(ctx context.Context, id string) (workflows.IncidentState, error)
 	List(ctx context.Context, f ListFilter) ([]Listed, error)
 	// Ready reports whether Temporal answers.

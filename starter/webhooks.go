@@ -504,11 +504,18 @@ func (in *Intake) pagerDutyWebhookHandler(w http.ResponseWriter, r *http.Request
 	if person == "" {
 		person = "pagerduty"
 	}
-	// Resolve takes no request ID: a redelivery finds the incident resolved
-	// already, which is refused or not found, and answered 202 all the same.
+	if workflows.IsBundleRef(key) {
+		// A bundle's alert closed in PagerDuty says nothing about which of
+		// its incidents are over: each is resolved in sitrep.
+		in.log.Info("pagerduty resolve of a bundle ignored", "bundle", key)
+		answer(http.StatusAccepted, "ignored: resolve each incident of a bundle in sitrep")
+		return
+	}
+	// A redelivery carries the same request ID and counts once; a resolve of
+	// an incident resolved already answers with that resolution.
 	ctx, cancel := context.WithTimeout(r.Context(), callTimeout)
 	defer cancel()
-	_, err = in.inc.Resolve(ctx, key, workflows.PhaseRequest{By: person, Note: "resolved in PagerDuty"})
+	_, err = in.inc.Resolve(ctx, key, requestID(channelPagerDuty, delivery), workflows.PhaseRequest{By: person, Note: "resolved in PagerDuty"})
 	var rej *RejectedError
 	switch {
 	case err == nil:

@@ -203,14 +203,24 @@ func (p catalogPeople) ByPhone(n string) (string, bool)   { return p.c.PersonAt(
 func (p catalogPeople) ByChatID(id string) (string, bool) { return p.c.PersonAt(catalog.Chat, id) }
 func (p catalogPeople) ByEmail(e string) (string, bool)   { return p.c.PersonAt(catalog.Email, e) }
 
-// recentPages finds the incident that last paged a person.
+// recentPages finds what a reply without a code answers: the incidents
+// still paging the person, when they all came in one message (one page, or
+// one bundle). With several messages it finds nothing rather than guess.
 type recentPages struct{ st *starter.Client }
 
 func (r recentPages) LatestFor(person string) (string, bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	id, ok, err := r.st.LatestPage(ctx, person)
-	return id, ok && err == nil
+	ps, err := r.st.PagingFor(ctx, person)
+	if err != nil || len(ps) == 0 {
+		return "", false
+	}
+	for _, p := range ps[1:] {
+		if p.Message != ps[0].Message {
+			return "", false
+		}
+	}
+	return ps[0].Message, true
 }
 
 // The dev stack's intake keys. Not secrets: they open a sandbox.
