@@ -1,0 +1,233 @@
+package workflows_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/sitrep-dev/sitrep/activities"
+	"github.com/sitrep-dev/sitrep/catalog"
+	"github.com/sitrep-dev/sitrep/integrations"
+	"github.com/sitrep-dev/sitrep/starter"
+	"github.com/sitrep-dev/sitrep/workflows"
+)
+
+// recordCatalog pages in seconds, so each scenario plays out on a real
+// server in a few seconds.
+const recordCatalog = `
+catch_all: pay
+bundle_window: 3s
+people:
+  - handle: alice
+    contacts: [{sms: "+15550100001"}, {email: alice@example.com}]
+  - handle: carol
+    contacts: [{pagerduty: 0123456789abcdef0123456789abcdef}, {sms: "+15550100003"}]
+  - handle: frank
+    contacts: [{email: frank@example.com}]
+teams:
+  - name: pay
+    policy: pay-policy
+    members: [alice, carol]
+services:
+  - name: checkout
+    team: pay
+    tier: 1
+escalation_policies:
+  - name: pay-policy
+    levels:
+      - targets: [{person: alice}]
+        delay: 2s
+      - targets: [{person: carol}]
+        delay: 2s
+    repeat: 0
+    fallback: frank
+severities:
+  SEV1: {channels: {1: [sms], 2: [sms], 3: [sms]}, update_cadence: 30m, repage_after_ack: 2s, repage_escalate_after: 1, auto_resolve_after: 2s}
+  SEV2: {channels: {1: [pagerduty], 2: [sms], 3: [sms]}, update_cadence: 1h}
+  SEV3: {channels: {1: [email], 2: [email], 3: [email]}, update_cadence: 4h}
+  SEV4: {channels: {1: [email], 2: [email], 3: [email]}, update_cadence: none}
+`
+
+type okNotifier struct{ fail map[string]bool }
+
+func (n okNotifier) Notify(_ context.Context, m activities.Message) (string, error) {
+	if n.fail[m.Person] {
+		return "", &integrations.Error{Provider: "fake", Kind: integrations.Permanent, Status: 400, Code: "21211", Message: "invalid number"}
+	}
+	return "id-" + m.Person, nil
+}
+
+func (n okNotifier) Sync(context.Context, string, activities.Message) error { return nil }
+
+// TestRecordHistories plays each scenario on a real dev server and stores
+// its histories in testdata/, for TestReplay. `make histories` runs it; it is
+// skipped otherwise.
+func TestRecordHistories(t *testing.T) {
+	bin := os.Getenv("SITREP_TEMPORAL_BIN")
+	if os.Getenv("SITREP_RECORD_HISTORIES") == "" || bin == "" {
+		t.Skip("records only under `make histories`")
+	}
+	srv, err := testsuite.StartDevServer(context.Background(), testsuite.DevServerOptions{
+		ExistingPath: bin, LogLevel: "error",
+		SearchAttributes: temporal.NewSearchAttributes(workflows.SearchAttributes...),
+		ExtraArgs:        []string{"--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=80"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = srv.Stop() }()
+	c := srv.Client()
+	cat, err := catalog.Parse("record.yaml", []byte(recordCatalog))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl, err := activities.LoadTemplates("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := okNotifier{fail: map[string]bool{"alice": false}}
+	w := worker.New(c, workflows.TaskQueue, worker.Options{})
+	workflows.Register(w)
+	st := starter.New(c)
+	w.RegisterActivity(&activities.Activities{Catalog: activities.StaticCatalog{C: cat}, Templates: tmpl, Pagers: st,
+		Notifiers: map[catalog.Channel]activities.Notifier{catalog.SMS: n, catalog.Email: n, catalog.PagerDuty: n}})
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+
+	alert := func(key string, sev catalog.Severity, resolved bool) string {
+		r, err := st.Alert(ctx, workflows.Alert{Source: workflows.Monitoring, Service: "checkout", Severity: sev,
+			Summary: key, DedupKey: key, Integration: "record", Resolved: resolved})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.IncidentID
+	}
+	until := func(id string, ok func(workflows.IncidentState) bool) {
+		deadline := time.Now().Add(time.Minute)
+		for {
+			s, err := st.Status(ctx, id)
+			if err == nil && ok(s) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s never reached the state wanted: %+v (%v)", id, s.Phase, err)
+			}
+			<-time.After(100 * time.Millisecond)
+		}
+	}
+	phase := func(p workflows.Phase) func(workflows.IncidentState) bool {
+		return func(s workflows.IncidentState) bool { return s.Phase == p }
+	}
+	kind := func(k string) func(workflows.IncidentState) bool {
+		return func(s workflows.IncidentState) bool {
+			return strings.Contains(fmt.Sprint(s.Timeline), " "+k+" ")
+		}
+	}
+
+	// ack, re-page, re-page escalation, mitigate, resolve.
+	id := alert("repage", catalog.SEV1, false)
+	until(id, func(s workflows.IncidentState) bool { return len(s.Paged) > 0 })
+	if _, err := st.Acknowledge(ctx, id, "", workflows.AckRequest{Person: "alice", Channel: "cli"}); err != nil {
+		t.Fatal(err)
+	}
+	until(id, kind("repage.escalated"))
+	ok(t)(st.Mitigate(ctx, id, "", workflows.PhaseRequest{By: "alice"}))
+	ok(t)(st.Resolve(ctx, id, "", workflows.PhaseRequest{By: "alice"}))
+	save(t, c, id, "ack-repage-escalate-resolve")
+
+	// exhausted: nobody answers; the fallback is told; the source clears
+	// (mitigated), the alert fires again (re-opened), clears, auto-resolves.
+	id = alert("exhausted", catalog.SEV1, false)
+	until(id, func(s workflows.IncidentState) bool { return s.Unacknowledged })
+	alert("exhausted", catalog.SEV1, true)
+	until(id, phase(workflows.Mitigated))
+	alert("exhausted", catalog.SEV1, false)
+	until(id, kind("reopened"))
+	alert("exhausted", catalog.SEV1, true)
+	until(id, phase(workflows.Resolved))
+	save(t, c, id, "exhausted-reopen-autoresolve")
+
+	// PagerDuty page, acknowledged, resolved while the sync may be in flight.
+	id = alert("pagerduty", catalog.SEV2, false)
+	until(id, func(s workflows.IncidentState) bool { return len(s.PagerTargets) > 0 && len(s.Paged) > 0 })
+	if _, err := st.Acknowledge(ctx, id, "", workflows.AckRequest{Person: "carol", Channel: "cli"}); err != nil {
+		t.Fatal(err)
+	}
+	ok(t)(st.Resolve(ctx, id, "", workflows.PhaseRequest{By: "carol"}))
+	save(t, c, id, "pagerduty-sync-resolve")
+
+	// Bundling: three incidents within alice's window; the second and third
+	// go out in one bundle.
+	a1, a2, a3 := alert("bundle-1", catalog.SEV1, false), alert("bundle-2", catalog.SEV1, false), alert("bundle-3", catalog.SEV1, false)
+	until(a3, func(s workflows.IncidentState) bool {
+		for _, p := range s.Pages {
+			if p.Bundle != "" && p.Outcome == workflows.Delivered {
+				return true
+			}
+		}
+		return false
+	})
+	for _, id := range []string{a1, a2, a3} {
+		ok(t)(st.Resolve(ctx, id, "", workflows.PhaseRequest{By: "alice"}))
+	}
+	save(t, c, a3, "bundled")
+	save(t, c, workflows.PagerID("alice"), "pager")
+}
+
+func ok(t *testing.T) func(workflows.PhaseResult, error) {
+	return func(_ workflows.PhaseResult, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// save waits for the workflow's current run to close and writes the history
+// of every run of it.
+func save(t *testing.T, c client.Client, id, name string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	run := c.GetWorkflow(ctx, id, "")
+	if err := run.Get(ctx, nil); err != nil {
+		var can *workflowContinued
+		if !errors.As(err, &can) {
+			t.Logf("%s closed with %v", id, err)
+		}
+	}
+	var h historypb.History
+	it := c.GetWorkflowHistory(ctx, id, run.GetRunID(), false, 0)
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Events = append(h.Events, ev)
+	}
+	b, err := protojson.Marshal(&h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join("testdata", name+".json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type workflowContinued struct{ error }
