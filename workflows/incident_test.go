@@ -132,13 +132,23 @@ type harness struct {
 
 func newHarness(t *testing.T, fails map[string]error) *harness {
 	t.Helper()
+	return newHarnessWith(t, fails, nil, nil)
+}
+
+// newHarnessWith builds a harness whose activities read the catalog from
+// cat (the test catalog when nil) and claim bundling windows from pagers.
+func newHarnessWith(t *testing.T, fails map[string]error, cat activities.Catalog, pagers activities.Pagers) *harness {
+	t.Helper()
 	var ts testsuite.WorkflowTestSuite
 	ts.SetLogger(quiet)
 	h := &harness{t: t, env: ts.NewTestWorkflowEnvironment()}
 	h.env.SetStartTime(start)
-	cat, err := catalog.Parse("test.yaml", []byte(testCatalog))
-	if err != nil {
-		t.Fatalf("catalog: %v", err)
+	if cat == nil {
+		c, err := catalog.Parse("test.yaml", []byte(testCatalog))
+		if err != nil {
+			t.Fatalf("catalog: %v", err)
+		}
+		cat = activities.StaticCatalog{C: c}
 	}
 	tmpl, err := activities.LoadTemplates("")
 	if err != nil {
@@ -148,7 +158,7 @@ func newHarness(t *testing.T, fails map[string]error) *harness {
 	for _, ch := range []catalog.Channel{catalog.SMS, catalog.Voice, catalog.Email, catalog.Chat, catalog.PagerDuty} {
 		n[ch] = recorder{env: h.env, ch: ch, mu: &h.mu, sent: &h.sent, fails: fails}
 	}
-	h.env.RegisterActivity(&activities.Activities{Catalog: activities.StaticCatalog{C: cat}, Notifiers: n, Templates: tmpl})
+	h.env.RegisterActivity(&activities.Activities{Catalog: cat, Notifiers: n, Templates: tmpl, Pagers: pagers})
 	Register(h.env)
 	return h
 }
