@@ -1,0 +1,152 @@
+package workflows
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/sitrep-dev/sitrep/activities"
+	"github.com/sitrep-dev/sitrep/catalog"
+)
+
+func item(ref string) activities.BundleItem {
+	id, _ := ParseIncidentRef(ref)
+	return activities.BundleItem{Key: ref + "/alice", Ref: ref, IncidentID: id, Service: "checkout", Severity: catalog.SEV1, Summary: "s " + id, Kind: "page"}
+}
+
+func claimOf(ref string, chs ...catalog.Channel) activities.ClaimInput {
+	return activities.ClaimInput{Person: "alice", Channels: chs, Window: time.Minute, Item: item(ref)}
+}
+
+// The Pager: the first message per channel goes at once, later ones within
+// the window gather into one bundle sent when it passes; a withdrawn
+// incident leaves its bundle; a bundle left empty sends nothing; each
+// incident hears how its bundle went; the Pager ends when its windows pass.
+func TestPagerBundlesWithinTheWindow(t *testing.T) {
+	var ts testsuite.WorkflowTestSuite
+	ts.SetLogger(quiet)
+	env := ts.NewTestWorkflowEnvironment()
+	env.SetStartTime(start)
+	Register(env)
+	env.RegisterActivity(&activities.Activities{})
+	var mu sync.Mutex
+	var sentBundles []activities.BundleInput
+	var sentAt []time.Duration
+	env.OnActivity("DeliverBundle", mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.BundleInput) (activities.DeliverResult, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		sentBundles = append(sentBundles, in)
+		sentAt = append(sentAt, env.Now().Sub(start))
+		return activities.DeliverResult{ProviderID: "b1", Attempts: 1}, nil
+	})
+	var told []BundleOutcome
+	env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, "", BundleSignal, mock.Anything).Return(
+		func(_, id, _, _ string, arg any) error {
+			mu.Lock()
+			defer mu.Unlock()
+			told = append(told, arg.(BundleOutcome))
+			return nil
+		})
+	results := map[string]activities.ClaimResult{}
+	claim := func(at time.Duration, name string, in activities.ClaimInput) {
+		env.RegisterDelayedCallback(func() {
+			env.UpdateWorkflow(ClaimUpdate, name, &testsuite.TestUpdateCallback{
+				OnReject: func(err error) { t.Errorf("claim %s refused: %v", name, err) }, OnAccept: func() {},
+				OnComplete: func(r any, err error) { results[name] = r.(activities.ClaimResult) },
+			}, in)
+		}, at)
+	}
+	claim(10*time.Second, "b", claimOf("inc-b:r", catalog.SMS))
+	claim(20*time.Second, "c", claimOf("inc-c:r", catalog.SMS, catalog.Chat))
+	claim(25*time.Second, "b-again", claimOf("inc-b:r", catalog.SMS)) // a retried claim
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(WithdrawSignal, Withdraw{Ref: "inc-c:r"}) }, 30*time.Second)
+	env.ExecuteWorkflow(Pager, PagerInput{First: claimOf("inc-a:r", catalog.SMS, catalog.Chat)})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	if got := env.Now().Sub(start); got != 2*time.Minute {
+		t.Fatalf("pager ended after %s, want 2m (the bundle at 1m opens the next window)", got)
+	}
+	b, c, again := results["b"], results["c"], results["b-again"]
+	if b.Bundles[catalog.SMS] == "" || c.Bundles[catalog.SMS] != b.Bundles[catalog.SMS] || c.Bundles[catalog.Chat] == "" ||
+		again.Bundles[catalog.SMS] != b.Bundles[catalog.SMS] {
+		t.Fatalf("claims: b %v, c %v, b again %v", b.Bundles, c.Bundles, again.Bundles)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	// One message: sms at 1m holding b only (c withdrawn); chat's bundle
+	// emptied and sent nothing.
+	if len(sentBundles) != 1 || sentAt[0] != time.Minute || sentBundles[0].Channel != catalog.SMS ||
+		len(sentBundles[0].Items) != 1 || sentBundles[0].Items[0].Ref != "inc-b:r" {
+		t.Fatalf("bundles sent: %+v at %v", sentBundles, sentAt)
+	}
+	if len(told) != 1 || told[0].Ref != "inc-b:r" || !told[0].Delivered || told[0].Bundle != b.Bundles[catalog.SMS] {
+		t.Fatalf("incidents told: %+v", told)
+	}
+}
+
+// fakePagers bundles every claim for alice's sms into one bundle.
+type fakePagers struct{}
+
+func (fakePagers) Claim(_ context.Context, in activities.ClaimInput) (activities.ClaimResult, error) {
+	if in.Person != "alice" {
+		return activities.ClaimResult{}, nil
+	}
+	return activities.ClaimResult{Bundles: map[catalog.Channel]string{catalog.SMS: "pager-alice:run:1"}}, nil
+}
+
+// An incident whose page went into a bundle records it as bundled, then as
+// delivered in that bundle when the Pager says so; the escalation counts
+// it as reached.
+func TestBundledPageIsRecordedWithItsBundle(t *testing.T) {
+	h := newHarnessWith(t, nil, nil, fakePagers{})
+	var during IncidentState
+	h.at(30*time.Second, func() { during = h.state() })
+	h.at(1*m, func() {
+		h.env.SignalWorkflow(BundleSignal, BundleOutcome{Ref: "default-test-workflow-id:default-test-run-id", Bundle: "pager-alice:run:1",
+			Person: "alice", Channel: catalog.SMS, Delivered: true, ProviderID: "SM9", Attempts: 1, At: start.Add(1 * m)})
+	})
+	h.at(2*m, func() { h.ack("alice") })
+	h.at(3*m, func() { h.phase(ResolveUpdate) })
+	st := h.run(alert("bundled"))
+	h.wantSent([]sent{{"alice", catalog.Chat, 0}}) // chat went alone; sms went in the Pager's bundle
+	var sms *PageEntry
+	for i, p := range st.Pages {
+		if p.Channel == catalog.SMS {
+			sms = &st.Pages[i]
+		}
+	}
+	if sms == nil || sms.Outcome != Delivered || sms.Bundle != "pager-alice:run:1" || sms.ProviderID != "SM9" || sms.At != start.Add(m) {
+		t.Fatalf("sms page: %+v", sms)
+	}
+	if n := len(during.Pages); n != 2 || during.Pages[1].Outcome != Bundled && during.Pages[0].Outcome != Bundled {
+		t.Fatalf("while waiting: %+v", during.Pages)
+	}
+}
+
+// Acknowledged before its bundle went out: the page is cancelled and the
+// incident withdrawn from the Pager's bundle.
+func TestAckWithdrawsFromThePendingBundle(t *testing.T) {
+	h := newHarnessWith(t, nil, nil, fakePagers{})
+	var withdrawn []string
+	h.env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, "", WithdrawSignal, mock.Anything).Return(
+		func(_, id, _, _ string, arg any) error {
+			withdrawn = append(withdrawn, id+" "+arg.(Withdraw).Ref)
+			return nil
+		})
+	h.at(20*time.Second, func() { h.ack("alice") })
+	h.at(3*m, func() { h.phase(ResolveUpdate) })
+	st := h.run(alert("withdrawn"))
+	if len(withdrawn) != 1 || withdrawn[0] != "pager-alice default-test-workflow-id:default-test-run-id" {
+		t.Fatalf("withdrawn: %v", withdrawn)
+	}
+	for _, p := range st.Pages {
+		if p.Channel == catalog.SMS && p.Outcome != Cancelled {
+			t.Fatalf("sms page: %+v", p)
+		}
+	}
+}
