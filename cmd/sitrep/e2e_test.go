@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"maps"
 	"net"
@@ -17,13 +18,17 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
 	"google.golang.org/protobuf/encoding/prototext"
 
+	"github.com/sitrep-dev/sitrep/activities"
 	"github.com/sitrep-dev/sitrep/catalog"
 	"github.com/sitrep-dev/sitrep/integrations/acklink"
 	"github.com/sitrep-dev/sitrep/integrations/inbox"
@@ -87,7 +92,10 @@ severities:
     update_cadence: none
 `
 
-// temporalBin finds the pinned Temporal CLI that `make test` builds.
+// temporalBin finds the pinned Temporal CLI that `make build` and `make
+// test` build. Without it the end-to-end tests fail: a suite that skips
+// itself passes in CI having tested nothing. Only `go test -short`, outside
+// CI, skips them, and says so.
 func temporalBin(t testing.TB) string {
 	t.Helper()
 	p := os.Getenv("SITREP_TEMPORAL_BIN")
@@ -95,7 +103,10 @@ func temporalBin(t testing.TB) string {
 		p = repoFile("bin/temporal")
 	}
 	if _, err := os.Stat(p); err != nil {
-		t.Skipf("no Temporal CLI at %s: run `make test`, which builds it", p)
+		if testing.Short() && os.Getenv("CI") == "" {
+			t.Skipf("-short: end-to-end test skipped, no Temporal CLI at %s", p)
+		}
+		t.Fatalf("no Temporal CLI at %s (SITREP_TEMPORAL_BIN): run `make build`, which builds it: %v", p, err)
 	}
 	return p
 }
@@ -106,14 +117,22 @@ func e2eStack(t *testing.T, noWorker bool) (*stack, *catalog.Catalog) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return startE2E(t, stackOptions{Catalog: cat, NoWorker: noWorker}), cat
+}
+
+// startE2E starts the stack o describes on the pinned CLI and stops it when
+// the test ends.
+func startE2E(t *testing.T, o stackOptions) *stack {
+	t.Helper()
+	o.TemporalBin = temporalBin(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	s, err := startStack(ctx, stackOptions{TemporalBin: temporalBin(t), Catalog: cat, NoWorker: noWorker})
+	s, err := startStack(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Stop)
-	return s, cat
+	return s
 }
 
 // cli runs sitrep in-process against the stack, as a user would from a shell.
@@ -147,28 +166,56 @@ func (c *cli) mustJSON(v any, args ...string) {
 	}
 }
 
-// waitInbox polls the sandbox's inbox API, as a script would, until pred holds.
+// readInbox reads the sandbox's inbox API, as a script would.
+func readInbox(t *testing.T, s *stack) []inbox.Message {
+	t.Helper()
+	resp, err := http.Get(s.SandboxURL + "/api/messages")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var msgs []inbox.Message
+	if err := json.NewDecoder(resp.Body).Decode(&msgs); err != nil {
+		t.Fatal(err)
+	}
+	return msgs
+}
+
+// waitInbox polls the inbox until pred holds, for up to 30s.
 func waitInbox(t *testing.T, s *stack, what string, pred func([]inbox.Message) bool) []inbox.Message {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	return waitInboxFor(t, s, what, 30*time.Second, pred)
+}
+
+// waitInboxFor polls the inbox until pred holds, for up to timeout.
+func waitInboxFor(t *testing.T, s *stack, what string, timeout time.Duration, pred func([]inbox.Message) bool) []inbox.Message {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
 	for {
-		resp, err := http.Get(s.SandboxURL + "/api/messages")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var msgs []inbox.Message
-		err = json.NewDecoder(resp.Body).Decode(&msgs)
-		resp.Body.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
+		msgs := readInbox(t, s)
 		if pred(msgs) {
 			return msgs
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s; inbox: %+v", what, msgs)
+			t.Fatalf("timed out after %s waiting for %s; inbox: %+v", timeout, what, msgs)
 		}
 		<-time.After(100 * time.Millisecond) // poll interval, not a wait for the result
+	}
+}
+
+// quietInbox watches the inbox until until and fails as soon as it holds
+// other than want messages: something that must not happen is watched for
+// the whole time it would happen in, not looked for once.
+func quietInbox(t *testing.T, s *stack, what string, until time.Time, want int) {
+	t.Helper()
+	for {
+		if msgs := readInbox(t, s); len(msgs) != want {
+			t.Fatalf("%s: %d messages in the inbox, want %d: %+v", what, len(msgs), want, msgs)
+		}
+		if time.Now().After(until) {
+			return
+		}
+		<-time.After(100 * time.Millisecond) // poll interval
 	}
 }
 
@@ -183,6 +230,7 @@ func to(msgs []inbox.Message, person string) []inbox.Message {
 }
 
 func TestEndToEndAlertPageAckResolve(t *testing.T) {
+	t.Parallel()
 	s, _ := e2eStack(t, false)
 	c := newCLI(t, s)
 
@@ -203,8 +251,10 @@ func TestEndToEndAlertPageAckResolve(t *testing.T) {
 			t.Fatalf("page to alice: %+v", m)
 		}
 	}
-	// Level 2 after 3s: carol.
-	waitInbox(t, s, "level 2 page to carol", func(m []inbox.Message) bool { return len(to(m, "carol")) == 1 })
+	// Level 2 after 3s: carol. Unanswered, the policy would run out 3s
+	// after her page and tell frank, the fallback contact.
+	msgs = waitInbox(t, s, "level 2 page to carol", func(m []inbox.Message) bool { return len(to(m, "carol")) == 1 })
+	exhausts := to(msgs, "carol")[0].At.Add(3 * time.Second)
 
 	_, errs, code := c.run("ack", r.IncidentID, "--as", "nobody")
 	if code != exitRejected || !strings.Contains(errs, `"nobody" is not a responder for checkout`) {
@@ -218,6 +268,10 @@ func TestEndToEndAlertPageAckResolve(t *testing.T) {
 	if code != exitRejected || !strings.Contains(errs, "already acknowledged by carol") {
 		t.Fatalf("second ack: exit %d, %q", code, errs)
 	}
+
+	// Nobody is paged after the acknowledgment: the inbox is watched until
+	// well past the moment frank would have been told.
+	quietInbox(t, s, "after the acknowledgment", exhausts.Add(5*time.Second), 3)
 
 	var st workflows.IncidentState
 	c.mustJSON(&st, "status", r.IncidentID)
@@ -244,9 +298,8 @@ func TestEndToEndAlertPageAckResolve(t *testing.T) {
 	if st.Phase != workflows.Resolved || st.ResolvedAt == nil {
 		t.Fatalf("after resolve: phase %s", st.Phase)
 	}
-	// Nobody was paged after the acknowledgment.
-	if n := len(waitInbox(t, s, "inbox", func([]inbox.Message) bool { return true })); n != 3 {
-		t.Fatalf("%d messages in the inbox, want 3", n)
+	if n := len(readInbox(t, s)); n != 3 {
+		t.Fatalf("%d messages in the inbox after the resolution, want 3", n)
 	}
 
 	// The list reads visibility, which catches up a moment later.
@@ -271,6 +324,7 @@ func TestEndToEndAlertPageAckResolve(t *testing.T) {
 }
 
 func TestEndToEndErrors(t *testing.T) {
+	t.Parallel()
 	s, _ := e2eStack(t, false)
 	c := newCLI(t, s)
 	_, errs, code := c.run("status", "inc-nope-00000000")
@@ -288,10 +342,40 @@ func TestEndToEndErrors(t *testing.T) {
 	}
 }
 
-// TestEndToEndWorkerKilled kills the worker with SIGKILL mid-escalation and
-// starts it again: no level is skipped and no page is lost or sent twice.
+// TestEndToEndWorkerKilled kills the worker with SIGKILL twice: while level
+// 1's wait runs, so its timer fires with no worker; then mid-escalation, as
+// level 2's page is at the provider, unanswered. Started again, the worker
+// skips no level and loses or doubles no page.
 func TestEndToEndWorkerKilled(t *testing.T) {
-	s, _ := e2eStack(t, true)
+	t.Parallel()
+	const carolSMS = "+15550100003"
+	// The sandbox holds carol's SMS, once armed, until whoever sent it hangs up.
+	var hold atomic.Bool
+	held, dropped := make(chan struct{}, 1), make(chan struct{}, 1)
+	holdCarol := func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasSuffix(r.URL.Path, "/Messages.json") && hold.Load() {
+				body, err := io.ReadAll(r.Body) // all of it: the server notices a hang-up only then
+				if err != nil {
+					http.Error(w, err.Error(), http.StatusBadRequest)
+					return
+				}
+				r.Body = io.NopCloser(bytes.NewReader(body))
+				if q, _ := url.ParseQuery(string(body)); q.Get("To") == carolSMS && hold.CompareAndSwap(true, false) {
+					held <- struct{}{}
+					<-r.Context().Done()
+					dropped <- struct{}{}
+					return
+				}
+			}
+			h.ServeHTTP(w, r)
+		})
+	}
+	cat, err := catalog.Parse("e2e.yaml", []byte(e2eCatalog))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startE2E(t, stackOptions{Catalog: cat, NoWorker: true, SandboxWrap: holdCarol})
 	c := newCLI(t, s)
 	bin := filepath.Join(t.TempDir(), "sitrep")
 	build := exec.Command("go", "build", "-o", bin, ".")
@@ -317,13 +401,21 @@ func TestEndToEndWorkerKilled(t *testing.T) {
 		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 		return cmd
 	}
+	kill := func(w *exec.Cmd) {
+		t.Helper()
+		if err := w.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		_ = w.Wait() // killed: the error says so
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
 
 	w := startWorker()
 	var r starter.Receipt
 	c.mustJSON(&r, "alert", "--service", "checkout", "--severity", "SEV1", "--summary", "disk full")
 	waitInbox(t, s, "level 1 pages", func(m []inbox.Message) bool { return len(to(m, "alice")) == 2 })
-	// Kill only once the workflow has recorded both deliveries, so the test
-	// is about losing the worker, not about an SMS retried after a timeout.
+	// Kill 1, during level 1's 3s wait, once both pages are on the record.
 	deadline := time.Now().Add(15 * time.Second)
 	var st workflows.IncidentState
 	for {
@@ -336,28 +428,78 @@ func TestEndToEndWorkerKilled(t *testing.T) {
 		}
 		<-time.After(100 * time.Millisecond)
 	}
-	if err := w.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
+	fired := timersFired(ctx, t, s, r.IncidentID)
+	kill(w)
+	// The wait ends on the server with no worker running: its timer fires.
+	deadline = time.Now().Add(30 * time.Second)
+	for timersFired(ctx, t, s, r.IncidentID) == fired {
+		if time.Now().After(deadline) {
+			t.Fatal("level 1's wait never ended on the server")
+		}
+		<-time.After(100 * time.Millisecond)
 	}
-	_ = w.Wait() // killed: the error says so
-	// Let level 1's 3s pass with no worker running: the timer fires on the server.
-	<-time.After(time.Until(st.Escalation.Deadline.Add(time.Second)))
-	if n := len(to(waitInbox(t, s, "inbox", func([]inbox.Message) bool { return true }), "carol")); n != 0 {
-		t.Fatalf("carol paged with no worker running: %d", n)
+
+	// Kill 2, mid-escalation: level 2's page to carol is at the provider,
+	// which has not answered, when the worker that sent it dies.
+	hold.Store(true)
+	w = startWorker()
+	select {
+	case <-held:
+	case <-time.After(30 * time.Second):
+		t.Fatal("level 2's page to carol never reached the provider after the restart")
+	}
+	kill(w)
+	select {
+	case <-dropped: // the provider never answered, and never accepted it
+	case <-time.After(10 * time.Second):
+		t.Fatal("the held request outlived the worker that sent it")
+	}
+	if n := len(to(readInbox(t, s), "carol")); n != 0 {
+		t.Fatalf("carol has %d messages though her page died with the worker", n)
 	}
 	startWorker()
 
-	// Level 2 (carol), then exhaustion: frank, the fallback contact, by email.
-	msgs := waitInbox(t, s, "level 2 and fallback", func(m []inbox.Message) bool {
+	// Level 2 (carol), then exhaustion: frank, the fallback contact, by
+	// email. carol's page is retried once the lost attempt times out.
+	msgs := waitInboxFor(t, s, "level 2 and fallback", 2*time.Minute, func(m []inbox.Message) bool {
 		return len(to(m, "carol")) == 1 && len(to(m, "frank")) == 1
 	})
 	if len(to(msgs, "alice")) != 2 || len(msgs) != 4 {
 		t.Fatalf("after the restart: %d messages (alice %d), want 4 (alice 2, carol 1, frank 1): %+v", len(msgs), len(to(msgs, "alice")), msgs)
 	}
+	if m := to(msgs, "carol")[0]; m.Channel != "sms" || m.Incident != r.IncidentID {
+		t.Fatalf("carol's page: %+v, want her SMS for %s", m, r.IncidentID)
+	}
 	c.mustJSON(&st, "status", r.IncidentID)
 	if !st.Unacknowledged || st.Phase != workflows.Triggered {
 		t.Fatalf("after exhaustion: unacknowledged %v phase %s", st.Unacknowledged, st.Phase)
 	}
+	var carol []workflows.PageEntry
+	for _, p := range st.Pages {
+		if p.Person == "carol" {
+			carol = append(carol, p)
+		}
+	}
+	if len(carol) != 1 || carol[0].Channel != "sms" || carol[0].Outcome != workflows.Delivered || carol[0].Attempts < 2 {
+		t.Fatalf("carol's pages on the record: %+v, want one SMS delivered on a later attempt than the lost one", carol)
+	}
+}
+
+// timersFired counts the timers that fired in an incident's history.
+func timersFired(ctx context.Context, t *testing.T, s *stack, id string) int {
+	t.Helper()
+	n := 0
+	it := s.Client.GetWorkflowHistory(ctx, id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.GetEventType() == enumspb.EVENT_TYPE_TIMER_FIRED {
+			n++
+		}
+	}
+	return n
 }
 
 // statusRecorder remembers the status a handler answered.
@@ -372,6 +514,7 @@ func (r *statusRecorder) WriteHeader(code int) { r.status = code; r.ResponseWrit
 // 30% of the time with 429s and 5xx: every page is delivered, and bob's
 // opted-out number, refused for good, is tried once per incident, never again.
 func TestEndToEndFlakyProviders(t *testing.T) {
+	t.Parallel()
 	const incidents = 20
 	catYAML := strings.NewReplacer(
 		"delay: 3s", "delay: 30m",
@@ -545,6 +688,7 @@ func post(t *testing.T, url, key, body string) (int, string) {
 // through the sandbox, an SMS reply acknowledges it, a resolved POST
 // mitigates it; forged and bad requests change nothing.
 func TestEndToEndIntake(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	s, publicURL := intakeStack(t, strings.ReplaceAll(e2eCatalog, "delay: 3s", "delay: 10m"))
@@ -568,10 +712,24 @@ func TestEndToEndIntake(t *testing.T) {
 	waitInbox(t, s, "pages to alice", func(m []inbox.Message) bool { return len(to(m, "alice")) == 2 })
 
 	// Only the unauthorised and bad requests came before: one incident.
+	// The list reads visibility, which lags: wait until it shows this one.
 	st := starter.New(s.Client)
-	rows, err := st.List(ctx, starter.ListFilter{})
-	if err != nil || len(rows) > 1 {
-		t.Fatalf("incidents: %v %+v", err, rows)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		rows, err := st.List(ctx, starter.ListFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.ContainsFunc(rows, func(l starter.Listed) bool { return l.ID == id }) {
+			if len(rows) != 1 {
+				t.Fatalf("incidents: %+v, want %s alone", rows, id)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("incidents: %+v, want %s", rows, id)
+		}
+		<-time.After(200 * time.Millisecond)
 	}
 
 	// A forged reply changes nothing.
@@ -590,9 +748,9 @@ func TestEndToEndIntake(t *testing.T) {
 
 	// alice replies "4" with no code: the intake finds her latest page
 	// through visibility, which lags a moment behind the page.
-	deadline := time.Now().Add(15 * time.Second)
+	deadline = time.Now().Add(15 * time.Second)
 	for {
-		if got, ok, err := st.LatestPage(ctx, "alice"); err == nil && ok && got == id {
+		if ps, err := st.PagingFor(ctx, "alice"); err == nil && len(ps) == 1 && ps[0].IncidentID == id {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -639,6 +797,7 @@ func TestEndToEndIntake(t *testing.T) {
 // through the sandbox's buttons, each signed as its provider signs, through
 // the real intake: chat button, voice keypress, PagerDuty, signed link.
 func TestEndToEndEveryAcknowledgmentPath(t *testing.T) {
+	t.Parallel()
 	catYAML := strings.NewReplacer(
 		"delay: 3s", "delay: 30m",
 		`contacts: [{sms: "+15550100001"}, {chat: U0001}, {email: alice@example.com}]`,
@@ -692,8 +851,12 @@ func TestEndToEndEveryAcknowledgmentPath(t *testing.T) {
 					t.Fatal(err)
 				}
 				resp.Body.Close()
-				if state, _ := st.Status(ctx, r.IncidentID); state.AcknowledgedBy != "" {
-					t.Fatal("GET of the link acknowledged: mail scanners would")
+				state, err := st.Status(ctx, r.IncidentID)
+				if err != nil {
+					t.Fatalf("status after GET of the link: %v", err)
+				}
+				if state.AcknowledgedBy != "" || state.Phase != workflows.Triggered {
+					t.Fatalf("GET of the link acknowledged (by %q, %s): mail scanners would", state.AcknowledgedBy, state.Phase)
 				}
 				resp, err = http.PostForm(link, url.Values{"action": {"ack"}})
 				if err != nil {
@@ -726,6 +889,7 @@ func TestEndToEndEveryAcknowledgmentPath(t *testing.T) {
 // TestEndToEndEncryptedHistory: with SITREP_CODEC_KEYS, what reaches
 // Temporal is ciphertext; sitrep, holding the key, reads it all.
 func TestEndToEndEncryptedHistory(t *testing.T) {
+	t.Parallel()
 	cat, err := catalog.Parse("e2e.yaml", []byte(e2eCatalog))
 	if err != nil {
 		t.Fatal(err)
@@ -785,4 +949,151 @@ func TestEndToEndEncryptedHistory(t *testing.T) {
 	if events < 5 {
 		t.Fatalf("only %d events read", events)
 	}
+}
+
+// TestEndToEndPageWaitsForWorker: the incident opens and schedules its pages
+// while no activity worker runs for 5 minutes (a worker for workflows and
+// local activities only); then the full worker starts. Waiting for a worker
+// is not a provider's failure: each page goes out late on the channel it was
+// meant for, is recorded delivered, and neither the person's next channel
+// nor the next level is used because of the wait.
+func TestEndToEndPageWaitsForWorker(t *testing.T) {
+	t.Parallel()
+	const outage = 5 * time.Minute
+	began := time.Now()
+	// Levels 30 minutes apart: only the wait for a worker could move paging on.
+	cat, err := catalog.Parse("e2e.yaml", []byte(strings.ReplaceAll(e2eCatalog, "delay: 3s", "delay: 30m")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := stackOptions{Catalog: cat, NoWorker: true}
+	s := startE2E(t, o)
+	ctx, cancel := context.WithTimeout(context.Background(), outage+3*time.Minute)
+	defer cancel()
+
+	tmpl, err := activities.LoadTemplates("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What the worker registers, polled for workflow tasks and run as local
+	// activities only: routing, on-call lookup and bundling claims happen,
+	// deliveries queue.
+	wfOnly := sdkworker.New(s.Client, workflows.TaskQueue, sdkworker.Options{LocalActivityWorkerOnly: true})
+	workflows.Register(wfOnly)
+	wfOnly.RegisterActivity(&activities.Activities{Catalog: activities.StaticCatalog{C: cat}, Templates: tmpl, Pagers: starter.New(s.Client)})
+	if err := wfOnly.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stopped := false
+	defer func() {
+		if !stopped {
+			wfOnly.Stop()
+		}
+	}()
+
+	st := starter.New(s.Client)
+	r, err := st.Alert(ctx, workflows.Alert{Source: workflows.Monitoring, Service: "checkout", Severity: catalog.SEV1,
+		Summary: "checkout down while the workers are", Integration: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alerted := time.Now()
+	// The pages are scheduled and wait in the task queue.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		d, err := s.Client.DescribeWorkflowExecution(ctx, r.IncidentID, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(d.GetPendingActivities()) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the incident scheduled no page")
+		}
+		<-time.After(200 * time.Millisecond)
+	}
+	outageEnds := time.Now().Add(outage)
+
+	// bad reports what the record must not show: while no activity worker
+	// runs, nothing is delivered, failed or moved on.
+	bad := func(state workflows.IncidentState, delivered bool) string {
+		for _, p := range state.Pages {
+			if p.Outcome != workflows.Delivered || !delivered {
+				return fmt.Sprintf("page %s/%s recorded %s (%s)", p.Person, p.Channel, p.Outcome, p.Error)
+			}
+		}
+		for _, e := range state.Timeline {
+			switch e.Kind {
+			case "page.failed", "page.fallback", "escalated", "exhausted":
+				return fmt.Sprintf("timeline: %s: %s", e.Kind, e.Text)
+			}
+		}
+		return ""
+	}
+	for time.Now().Before(outageEnds) {
+		state, err := st.Status(ctx, r.IncidentID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if why := bad(state, false); why != "" {
+			t.Fatalf("%s after %s with no activity worker: waiting for a worker is not a failure", why, time.Since(began).Round(time.Second))
+		}
+		if n := len(readInbox(t, s)); n != 0 {
+			t.Fatalf("%d messages sent with no activity worker running", n)
+		}
+		<-time.After(2 * time.Second) // poll interval
+	}
+
+	wfOnly.Stop()
+	stopped = true
+	back := time.Now()
+	if err := s.StartWorker(o); err != nil {
+		t.Fatal(err)
+	}
+	// alice's pages go out, late, on the channels they were meant for.
+	msgs := waitInbox(t, s, "alice's late pages", func(m []inbox.Message) bool { return len(to(m, "alice")) == 2 })
+	var state workflows.IncidentState
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		state, err = st.Status(ctx, r.IncidentID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := s.Client.DescribeWorkflowExecution(ctx, r.IncidentID, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(state.Pages) >= 2 && len(d.GetPendingActivities()) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pages on the record %+v, %d still pending", state.Pages, len(d.GetPendingActivities()))
+		}
+		<-time.After(200 * time.Millisecond)
+	}
+	if why := bad(state, true); why != "" {
+		t.Fatal(why)
+	}
+	var got []string
+	for _, p := range state.Pages {
+		got = append(got, p.Person+"/"+string(p.Channel))
+		if p.At.Before(back) {
+			t.Errorf("%s/%s recorded at %s, before any activity worker ran (%s)", p.Person, p.Channel, p.At, back)
+		}
+	}
+	slices.Sort(got)
+	if want := []string{"alice/chat", "alice/sms"}; !slices.Equal(got, want) {
+		t.Fatalf("pages on the record %v, want %v", got, want)
+	}
+	if msgs = readInbox(t, s); len(msgs) != 2 {
+		t.Fatalf("%d messages, want alice's 2 (sms, chat): %+v", len(msgs), msgs)
+	}
+	for _, m := range msgs {
+		if m.Person != "alice" || (m.Channel != "sms" && m.Channel != "chat") || m.Incident != r.IncidentID {
+			t.Fatalf("message %+v, want alice's sms or chat page for %s", m, r.IncidentID)
+		}
+	}
+	t.Logf("alice paged %s after the alert, on the channels meant; test wall time %s",
+		msgs[0].At.Sub(alerted).Round(time.Second), time.Since(began).Round(time.Second))
 }

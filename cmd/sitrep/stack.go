@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -95,10 +96,13 @@ func startDevServer(ctx context.Context, o stackOptions, logger log.Logger) (*te
 	return srv, nil
 }
 
+var widenTransport sync.Once
+
 func startStack(ctx context.Context, o stackOptions) (*stack, error) {
 	// All goes through the sandbox; the default transport's two idle
 	// connections per host would make a burst of pages queue for sockets.
-	http.DefaultTransport.(*http.Transport).MaxIdleConnsPerHost = 64
+	// Once: tests start stacks in parallel.
+	widenTransport.Do(func() { http.DefaultTransport.(*http.Transport).MaxIdleConnsPerHost = 64 })
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
