@@ -83,6 +83,8 @@ type Activities struct {
 	Observe func(Message, time.Time)
 	// Pagers holds each person's bundling windows; nil pages every message at once.
 	Pagers Pagers
+	// Forwarder opens incidents for alerts a grouped incident passes on.
+	Forwarder Forwarder
 }
 
 // RouteInput asks where an incident goes.

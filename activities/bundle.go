@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -96,4 +97,29 @@ func worst(items []BundleItem) catalog.Severity {
 		}
 	}
 	return w
+}
+
+// Forwarder opens an incident for an alert, or folds it into that incident
+// when it is open: what the intake does, for an alert a grouped incident
+// passes on because it came outside the grouping window.
+type Forwarder interface {
+	Forward(ctx context.Context, in ForwardInput) error
+}
+
+// ForwardInput is the incident to open or fold into, and the alert, as the
+// workflows encode it (this package does not know the alert's type).
+type ForwardInput struct {
+	IncidentID string
+	Alert      json.RawMessage
+}
+
+// Forward hands an alert to its own incident.
+func (a *Activities) Forward(ctx context.Context, in ForwardInput) error {
+	if a.Forwarder == nil {
+		return temporal.NewNonRetryableApplicationError("no forwarder configured", ErrChannelOff, nil)
+	}
+	if err := a.Forwarder.Forward(ctx, in); err != nil {
+		return fmt.Errorf("forward to %s: %w", in.IncidentID, err)
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package starter
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -148,4 +149,20 @@ func (c *Client) PagingFor(ctx context.Context, person string) ([]Paging, error)
 		}
 	}
 	return out, nil
+}
+
+var _ activities.Forwarder = (*Client)(nil)
+
+// Forward folds an alert into its incident, opening it if needed, exactly as
+// Alert does; the incident ID is the one given, not derived again.
+func (c *Client) Forward(ctx context.Context, in activities.ForwardInput) error {
+	var al workflows.Alert
+	if err := json.Unmarshal(in.Alert, &al); err != nil {
+		return fmt.Errorf("%w: forwarded alert: %w", ErrInvalid, err)
+	}
+	_, err := c.tc.SignalWithStartWorkflow(ctx, in.IncidentID, workflows.AlertSignal, al, startOptions(in.IncidentID, al), workflows.Incident, workflows.IncidentInput{})
+	if err != nil {
+		return wrap("forward alert", err)
+	}
+	return nil
 }

@@ -1,14 +1,16 @@
 package workflows
 
 import (
-	"errors"
+	"encoding/json"
 	"fmt"
 	"slices"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/sitrep-dev/sitrep/activities"
 	"github.com/sitrep-dev/sitrep/catalog"
 )
 
@@ -171,21 +173,22 @@ func (w *incident) fired(ctx workflow.Context, by string) {
 }
 
 // forward opens an incident of its own for an alert outside the grouping
-// window: a child workflow under the alert's own incident ID, abandoned so it
-// outlives this one, or, when that incident is open already, a signal to it.
+// window, or folds it into that incident when it is open: the same atomic
+// SignalWithStart the intake uses, from an activity.
 func (w *incident) forward(ctx workflow.Context, j Job) {
 	al := *j.Alert
 	id := IncidentID(al.Service, al.DedupKey)
-	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-		WorkflowID: id, TaskQueue: TaskQueue, ParentClosePolicy: enumsAbandon,
-		StaticSummary: truncate(fmt.Sprintf("%s %s: %s", al.Severity, al.Service, al.Summary), 200),
-		TypedSearchAttributes: temporal.NewSearchAttributes(ServiceAttr.ValueSet(al.Service),
-			SeverityAttr.ValueSet(string(al.Severity)), PhaseAttr.ValueSet(string(Triggered)), SourceAttr.ValueSet(string(al.Source))),
-	})
-	err := workflow.ExecuteChildWorkflow(cctx, Incident, IncidentInput{Alert: al}).GetChildWorkflowExecution().Get(ctx, nil)
-	var started *temporal.ChildWorkflowExecutionAlreadyStartedError
-	if errors.As(err, &started) {
-		err = workflow.SignalExternalWorkflow(ctx, id, "", AlertSignal, al).Get(ctx, nil)
+	raw, err := json.Marshal(al)
+	if err == nil {
+		actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+			StartToCloseTimeout: 30 * time.Second,
+			// Never give up: an alert is never dropped; Temporal being
+			// unreachable only delays it.
+			RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
+				NonRetryableErrorTypes: []string{activities.ErrChannelOff}},
+			Summary: "open " + id,
+		})
+		err = workflow.ExecuteActivity(actx, a.Forward, activities.ForwardInput{IncidentID: id, Alert: raw}).Get(ctx, nil)
 	}
 	if err != nil {
 		w.event(ctx, "forward.failed", "", fmt.Sprintf("could not open %s for %q: %s", id, al.Summary, rootMessage(err)))
