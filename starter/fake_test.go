@@ -189,14 +189,15 @@ func lookup(m map[string]string, k string) (string, bool) {
 	return v, ok
 }
 
-// fakeRecent says alice was last paged for incPayments.
-type fakeRecent struct{}
+// fakeRecent says incPayments is paging alice, and what pages
+// others when a test sets it.
+type fakeRecent map[string][]Paging
 
-func (fakeRecent) LatestFor(person string) (string, bool) {
-	if person == "alice" {
-		return incPayments, true
+func (f fakeRecent) PagingFor(_ context.Context, person string) ([]Paging, error) {
+	if person == "alice" && f["alice"] == nil {
+		return []Paging{{IncidentID: incPayments, Summary: "payments down", Message: incPayments}}, nil
 	}
-	return "", false
+	return f[person], nil
 }
 
 // Test fixtures.

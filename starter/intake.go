@@ -133,10 +133,10 @@ type People interface {
 	ByEmail(email string) (handle string, ok bool)
 }
 
-// RecentPages finds the incident most recently paged to a person, for an SMS
-// reply that names no incident.
+// RecentPages lists the incidents still paging a person, for an SMS reply
+// that names no incident.
 type RecentPages interface {
-	LatestFor(person string) (incidentID string, ok bool)
+	PagingFor(ctx context.Context, person string) ([]Paging, error)
 }
 
 // Key is one integration key.
@@ -189,7 +189,7 @@ type IntakeConfig struct {
 	// People maps phone numbers and chat IDs to catalog handles; required
 	// with Twilio, Slack or acknowledge links.
 	People People
-	// RecentPages finds a person's latest page for an SMS reply without a
+	// RecentPages lists what still pages a person, for an SMS reply without a
 	// code; required with Twilio.
 	RecentPages RecentPages
 	// OpenReports accepts reports without a key, and serves the report

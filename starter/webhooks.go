@@ -110,8 +110,8 @@ func parseSMSReply(body string) (smsReply, error) {
 }
 
 // isIncidentCode accepts what workflows.IncidentID makes,
-// "inc-<slug>-<hex>", or its hex suffix alone: 8 hex digits in the IDs made
-// so far, 16 in the longer IDs that carry 64 bits of hash.
+// "inc-<slug>-<hex>", or the start of its hex suffix alone: 4 to 16 hex
+// digits, as the list a bare reply answers with gives them.
 func isIncidentCode(s string) bool {
 	if isHashSuffix(s) {
 		return true
@@ -134,11 +134,11 @@ func isIncidentCode(s string) bool {
 
 // isHashSuffix reports whether s is an incident ID's hash: 8 or 16 lowercase hex digits.
 func isHashSuffix(s string) bool {
-	if len(s) != 8 && len(s) != 16 {
+	if len(s) < 4 || len(s) > 16 {
 		return false
 	}
 	for _, c := range s {
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
 			return false
 		}
 	}
@@ -175,29 +175,47 @@ func (in *Intake) smsHandler(w http.ResponseWriter, r *http.Request) {
 	reply(res.Text + " (" + id + ")")
 }
 
-// smsIncident finds the incident an SMS reply means: the one its code names,
-// or the one last paged to person. Without one, it says why.
+// smsIncident finds what an SMS reply means: the incident its code names,
+// or, with no code, the incidents still paging person, when one message (a
+// page, or a bundle) brought them all. Otherwise it answers with what the
+// person can reply instead, and acts on nothing.
 func (in *Intake) smsIncident(ctx context.Context, person, code string) (string, string) {
-	switch {
-	case code == "":
-		if id, ok := in.cfg.RecentPages.LatestFor(person); ok {
-			return id, ""
-		}
-		return "", "sitrep found no recent page to you. Reply 4 followed by the incident code."
-	case strings.HasPrefix(code, "inc-"):
-		return code, ""
-	}
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
-	open, err := in.inc.List(ctx, ListFilter{Open: true, Limit: 1000})
-	if err != nil {
-		in.log.Error("open incidents not listed", "error", err)
-		return "", "sitrep could not look the code up. Try again in a minute."
+	if strings.HasPrefix(code, "inc-") {
+		return code, ""
 	}
+	paging, err := in.cfg.RecentPages.PagingFor(ctx, person)
+	if err != nil {
+		in.log.Error("pages to a person not listed", "error", err)
+		return "", "sitrep could not look your pages up. Try again in a minute, or reply 4 followed by the incident code."
+	}
+	if code == "" {
+		switch {
+		case len(paging) == 0:
+			return "", "Nothing is paging you now. To act on an incident, reply 4 followed by its code."
+		case oneMessage(paging):
+			return paging[0].Message, ""
+		}
+		return "", pagingList(paging)
+	}
+	code = strings.ToLower(code)
 	var found []string
-	for _, l := range open {
-		if strings.HasSuffix(l.ID, "-"+code) {
-			found = append(found, l.ID)
+	for _, p := range paging {
+		if strings.HasPrefix(incidentCode(p.IncidentID), code) {
+			found = append(found, p.IncidentID)
+		}
+	}
+	if len(found) == 0 && len(code) >= 4 {
+		open, err := in.inc.List(ctx, ListFilter{Open: true, Limit: 1000})
+		if err != nil {
+			in.log.Error("open incidents not listed", "error", err)
+			return "", "sitrep could not look the code up. Try again in a minute."
+		}
+		for _, l := range open {
+			if strings.HasPrefix(incidentCode(l.ID), code) {
+				found = append(found, l.ID)
+			}
 		}
 	}
 	switch len(found) {
@@ -206,7 +224,56 @@ func (in *Intake) smsIncident(ctx context.Context, person, code string) (string,
 	case 1:
 		return found[0], ""
 	}
-	return "", fmt.Sprintf("Several open incidents have the code %s: reply with the full ID, e.g. %s.", code, found[0])
+	return "", fmt.Sprintf("Several open incidents have the code %s: reply with more of it, or the full ID, e.g. %s.", code, found[0])
+}
+
+// oneMessage: every incident in the list came in the same message.
+func oneMessage(ps []Paging) bool {
+	for _, p := range ps[1:] {
+		if p.Message != ps[0].Message {
+			return false
+		}
+	}
+	return true
+}
+
+// incidentCode is the hash part of an incident ID: what SMS codes match.
+func incidentCode(id string) string { return id[strings.LastIndex(id, "-")+1:] }
+
+// pagingList answers a bare reply that could mean several incidents: each
+// with the shortest code (at least 4 characters) that tells it apart.
+func pagingList(ps []Paging) string {
+	codes := make([]string, len(ps))
+	for n := 4; ; n++ {
+		seen, unique := map[string]bool{}, true
+		for i, p := range ps {
+			c := incidentCode(p.IncidentID)
+			codes[i] = c[:min(n, len(c))]
+			unique = unique && !seen[codes[i]]
+			seen[codes[i]] = true
+		}
+		if unique || n >= 16 {
+			break
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d incidents are paging you; reply 4 and a code:", len(ps))
+	for i, p := range ps {
+		if i == 5 {
+			fmt.Fprintf(&b, " (and %d more)", len(ps)-5)
+			break
+		}
+		fmt.Fprintf(&b, " %s %s;", codes[i], truncateRunes(p.Summary, 40))
+	}
+	return strings.TrimSuffix(b.String(), ";")
+}
+
+func truncateRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
 }
 
 // voiceHandler is the Gather action of a voice page: 4 acknowledges, 5

@@ -39,12 +39,16 @@ func TestParseSMSReply(t *testing.T) {
 		{"help", smsReply{}, false},
 		{"44", smsReply{}, false},
 		{"ack please", smsReply{}, false},
-		{"4 1a2b3c4", smsReply{}, false},
+		{"4 1a2", smsReply{}, false},
 		{"4 zzzzzzzz", smsReply{}, false},
 		{"4 inc-payments", smsReply{}, false},
 		{"4 inc-pay_ments-1a2b3c4d", smsReply{}, false},
 		{"4 1a2b3c4d extra", smsReply{}, false},
 		{"acknowledged", smsReply{}, false},
+		{"4 inc-payments-0123456789abcdef", smsReply{Action: actAck, Code: "inc-payments-0123456789abcdef"}, true},
+		{"4 0123456789ABCDEF", smsReply{Action: actAck, Code: "0123456789abcdef"}, true},
+		{"4 0123456789abcdef0", smsReply{}, false},
+		{"4 inc-payments-0123456789abcdef0", smsReply{}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.body, func(t *testing.T) {
@@ -100,7 +104,7 @@ func TestTwilioSMS(t *testing.T) {
 
 	form = smsForm("+15550100002", "4", "SM0004")
 	w = twilioPost(in, "/v1/twilio/sms", form, form)
-	assert.Contains(t, w.Body.String(), "no recent page to you", "bob has no recent page")
+	assert.Contains(t, w.Body.String(), "Nothing is paging you now", "nothing pages bob")
 
 	form = smsForm("+15550100002", "4 deadbeef", "SM0005")
 	w = twilioPost(in, "/v1/twilio/sms", form, form)

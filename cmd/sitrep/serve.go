@@ -122,7 +122,7 @@ func serveIntake(ctx context.Context, st *starter.Client, cat *catalog.Catalog, 
 	}
 	cfg.AckLinks = links
 	cfg.People = catalogPeople{cat}
-	cfg.RecentPages = recentPages{st}
+	cfg.RecentPages = st
 	cfg.InternalOps = opsLn != nil
 	in, err := starter.NewIntake(cfg, st, logger)
 	if err != nil {
@@ -202,26 +202,6 @@ type catalogPeople struct{ c *catalog.Catalog }
 func (p catalogPeople) ByPhone(n string) (string, bool)   { return p.c.PersonAt(catalog.SMS, n) }
 func (p catalogPeople) ByChatID(id string) (string, bool) { return p.c.PersonAt(catalog.Chat, id) }
 func (p catalogPeople) ByEmail(e string) (string, bool)   { return p.c.PersonAt(catalog.Email, e) }
-
-// recentPages finds what a reply without a code answers: the incidents
-// still paging the person, when they all came in one message (one page, or
-// one bundle). With several messages it finds nothing rather than guess.
-type recentPages struct{ st *starter.Client }
-
-func (r recentPages) LatestFor(person string) (string, bool) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	ps, err := r.st.PagingFor(ctx, person)
-	if err != nil || len(ps) == 0 {
-		return "", false
-	}
-	for _, p := range ps[1:] {
-		if p.Message != ps[0].Message {
-			return "", false
-		}
-	}
-	return ps[0].Message, true
-}
 
 // The dev stack's intake keys. Not secrets: they open a sandbox.
 var devKeys = map[string]string{
