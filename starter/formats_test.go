@@ -1,8 +1,11 @@
 package starter
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -261,6 +264,42 @@ func requireValid(t *testing.T, alerts ...workflows.Alert) {
 		if err := workflows.ValidateAlert(al); err != nil {
 			t.Fatalf("accepted alert %d is invalid: %v", i, err)
 		}
+		requireSafe(t, i, al)
+	}
+}
+
+// requireSafe fails when an accepted alert holds what the intake must strip
+// (control characters, ANSI escapes, bidi overrides) or a field over its cap.
+func requireSafe(t *testing.T, i int, al workflows.Alert) {
+	t.Helper()
+	texts := map[string]string{"service": al.Service, "summary": al.Summary, "dedupKey": al.DedupKey, "reporter": al.Reporter}
+	for k, v := range al.Labels {
+		texts["labels key "+k] = k
+		texts["labels."+k] = v
+	}
+	for j, l := range al.Links {
+		texts[fmt.Sprintf("links[%d]", j)] = l
+	}
+	for field, v := range texts {
+		if cleanText(v) != v {
+			t.Fatalf("accepted alert %d: %s %q is not clean", i, field, v)
+		}
+	}
+	for field, n := range map[string][2]int{
+		"service": {len(al.Service), maxService}, "summary": {len(al.Summary), maxSummary}, "dedupKey": {len(al.DedupKey), maxDedupKey},
+		"reporter": {len(al.Reporter), maxReporter}, "labels": {len(al.Labels), maxLabels}, "links": {len(al.Links), maxLinks},
+	} {
+		if n[0] > n[1] {
+			t.Fatalf("accepted alert %d: %s is %d, over its cap %d", i, field, n[0], n[1])
+		}
+	}
+	for k, v := range al.Labels {
+		if len(k) > maxLabelKey || len(v) > maxLabelValue {
+			t.Fatalf("accepted alert %d: label %.40q over its cap", i, k)
+		}
+	}
+	if !utf8.ValidString(al.Summary) {
+		t.Fatalf("accepted alert %d: summary is not UTF-8", i)
 	}
 }
 
@@ -320,8 +359,49 @@ func FuzzGeneric(f *testing.F) {
 	})
 }
 
+func FuzzReport(f *testing.F) {
+	f.Add([]byte(`{"reporter":"Dana","contact":"dana@example.com","service":"payments","description":"card declined"}`), false)
+	f.Add([]byte("reporter=Eve&service=web&source=external&severity=SEV2&description=login+fails"), true)
+	f.Add([]byte("reporter=%1b%5b31mEve&service=web&description=%e2%80%aelogin%0d%0afails"), true)
+	f.Fuzz(func(t *testing.T, body []byte, form bool) {
+		parse := testFormats().parseReportJSON
+		if form {
+			parse = testFormats().parseReportForm
+		}
+		if al, err := parse(body); err == nil {
+			requireValid(t, al)
+			if c := al.Labels["contact"]; len(c) > maxContact {
+				t.Fatalf("contact of %d bytes accepted", len(c))
+			}
+		}
+	})
+}
+
+func FuzzCleanText(f *testing.F) {
+	for _, s := range []string{"plain", "\x1b[31mred\x1b[0m", "a\u202eb", "line\r\nbreak", "\xff\xfe", "\x1b]8;;https://evil\x07x\x1b]8;;\x07", "é\u200d👩"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c := cleanText(s)
+		if cleanText(c) != c {
+			t.Fatalf("cleanText is not idempotent on %q: %q then %q", s, c, cleanText(c))
+		}
+		for _, r := range c {
+			if unicode.IsControl(r) || isHiddenFormat(r) {
+				t.Fatalf("cleanText(%q) = %q keeps %U", s, c, r)
+			}
+		}
+		if !utf8.ValidString(c) {
+			t.Fatalf("cleanText(%q) = %q is not UTF-8", s, c)
+		}
+		if len(truncateSummary(c)) > maxSummary {
+			t.Fatalf("truncateSummary leaves %d bytes", len(truncateSummary(c)))
+		}
+	})
+}
+
 func FuzzSMSReply(f *testing.F) {
-	for _, s := range []string{"4", "ack", "4 1a2b3c4d", "ACK inc-payments-1a2b3c4d", "5", "esc 1a2b3c4d", "help", ""} {
+	for _, s := range []string{"4", "ack", "4 1a2b3c4d", "ACK inc-payments-1a2b3c4d", "5", "esc 1a2b3c4d", "help", "", "4 inc-payments-0123456789abcdef"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, body string) {
