@@ -123,6 +123,10 @@ func serveIntake(ctx context.Context, st *starter.Client, cat *catalog.Catalog, 
 	cfg.AckLinks = links
 	cfg.People = catalogPeople{cat}
 	cfg.RecentPages = st
+	st.Groups = func(service string) bool {
+		svc, ok := cat.Services[service]
+		return ok && svc.GroupWindow > 0
+	}
 	cfg.InternalOps = opsLn != nil
 	in, err := starter.NewIntake(cfg, st, logger)
 	if err != nil {
