@@ -370,6 +370,9 @@ func printStatus(w io.Writer, st workflows.IncidentState) {
 		fmt.Fprint(w, " (service not in the catalog: catch-all team)")
 	}
 	fmt.Fprintln(w)
+	if len(st.Keys) > 1 {
+		fmt.Fprintf(w, "  %d alerts grouped into this incident\n", len(st.Keys))
+	}
 	switch {
 	case st.AcknowledgedBy != "":
 		fmt.Fprintf(w, "  acknowledged by %s at %s\n", st.AcknowledgedBy, ts(*st.AcknowledgedAt))
@@ -389,6 +392,9 @@ func printStatus(w io.Writer, st workflows.IncidentState) {
 			if p.Attempts > 1 {
 				out += fmt.Sprintf(" on attempt %d", p.Attempts)
 			}
+			if p.Bundle != "" {
+				out += " in bundle " + p.Bundle
+			}
 			if p.Error != "" {
 				out += ": " + p.Error
 			}
@@ -396,7 +402,14 @@ func printStatus(w io.Writer, st workflows.IncidentState) {
 		}
 		_ = tw.Flush() // writes to w, whose errors the caller cannot act on
 	}
+	if st.PostIncident != "" {
+		fmt.Fprintf(w, "  after resolution: %s\n", st.PostIncident)
+	}
 	fmt.Fprintln(w, "\nTimeline")
+	if st.Elided != nil {
+		fmt.Fprintf(w, "  (%d events, %d pages and %d alerts from the middle of this record are in the state of runs %s)\n",
+			st.Elided.Events, st.Elided.Pages, st.Elided.Alerts, strings.Join(st.Elided.Runs, ", "))
+	}
 	for _, e := range st.Timeline {
 		actor := ""
 		if e.Actor != "" {
