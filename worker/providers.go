@@ -167,7 +167,9 @@ type chatNotifier struct{ c *slack.Client }
 // Notify sends a direct message with Acknowledge and Escalate buttons; the
 // intake's Slack endpoint receives the clicks.
 func (n chatNotifier) Notify(ctx context.Context, m activities.Message) (string, error) {
-	return n.c.PostMessage(ctx, m.To, slack.Message{Text: m.Text, Incident: m.IncidentID, Buttons: []slack.Button{
+	// The text holds the alert's summary, which anyone with an alert key
+	// wrote: escaped, it cannot render as a link or a mention.
+	return n.c.PostMessage(ctx, m.To, slack.Message{Text: slack.EscapeText(m.Text), Incident: m.IncidentID, Buttons: []slack.Button{
 		{ActionID: "ack", Text: "Acknowledge", Value: m.Reference(), Style: "primary"},
 		{ActionID: "escalate", Text: "Escalate", Value: m.Reference(), Style: "danger"},
 	}})
@@ -182,7 +184,7 @@ type mattermostNotifier struct {
 // each button carries the person's acknowledge token, which the intake
 // checks; with no intake or no links, the message has no buttons.
 func (n mattermostNotifier) Notify(ctx context.Context, m activities.Message) (string, error) {
-	msg := mattermost.Message{Text: m.Text, Incident: m.IncidentID}
+	msg := mattermost.Message{Text: mattermost.EscapeMarkdown(m.Text), Incident: m.IncidentID} // as for Slack
 	if token, ok := strings.CutPrefix(m.AckURL, n.publicURL+"/ack/"); ok && n.publicURL != "" {
 		for _, b := range []struct{ action, label, style string }{{"ack", "Acknowledge", "primary"}, {"escalate", "Escalate", "danger"}} {
 			msg.Buttons = append(msg.Buttons, mattermost.Button{

@@ -2,12 +2,16 @@ package worker_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/sitrep-dev/sitrep/activities"
 	"github.com/sitrep-dev/sitrep/catalog"
+	"github.com/sitrep-dev/sitrep/integrations/mattermost"
+	"github.com/sitrep-dev/sitrep/integrations/slack"
 	"github.com/sitrep-dev/sitrep/worker"
 )
 
@@ -227,5 +231,45 @@ func TestLive(t *testing.T) {
 				t.Errorf("Live = %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+// A summary is written by whoever holds an alert key: in a chat page it
+// shows as written, never as a disguised link or a mention.
+func TestChatPagesEscapeTheText(t *testing.T) {
+	const text = "sitrep SEV1 inc-payments-1a2b3c4d: payments: <https://evil.example|Acknowledge> <!channel> [Acknowledge](https://evil.example) & more\nAcknowledge: https://sitrep.example.com/ack/aW5j.YWxpY2U.1767225600.c2ln_-"
+	msg := activities.Message{IncidentID: "inc-payments-1a2b3c4d", Person: "alice", To: "U0CA5", Text: text}
+
+	sf := slack.NewFake(slack.FakeOptions{Reporter: t})
+	mux := http.NewServeMux()
+	sf.Register(mux)
+	mf := mattermost.NewFake(mattermost.FakeOptions{Reporter: t})
+	mf.Register(mux)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+
+	n, err := worker.Providers(env(map[string]string{"SLACK_BOT_TOKEN": slack.FakeBotToken.Reveal(), "SLACK_BASE_URL": srv.URL}), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n[catalog.Chat].Notify(t.Context(), msg); err != nil {
+		t.Fatalf("slack: %v", err)
+	}
+	got := sf.ExpectMessage(t, "U0CA5", "payments").Text
+	if want := "payments: &lt;https://evil.example|Acknowledge&gt; &lt;!channel&gt; [Acknowledge](https://evil.example) &amp; more\nAcknowledge: https://sitrep.example.com/ack/aW5j.YWxpY2U.1767225600.c2ln_-"; !strings.Contains(got, want) {
+		t.Errorf("slack text = %q, want it to contain %q", got, want)
+	}
+
+	n, err = worker.Providers(env(map[string]string{"MATTERMOST_URL": srv.URL, "MATTERMOST_TOKEN": mattermost.FakeToken.Reveal(), "MATTERMOST_TEAM_ID": mattermost.FakeTeamID}), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg.To = "mm-alice"
+	if _, err := n[catalog.Chat].Notify(t.Context(), msg); err != nil {
+		t.Fatalf("mattermost: %v", err)
+	}
+	got = mf.ExpectMessage(t, "mm-alice", "payments").Text
+	if want := `payments: \<https://evil.example|Acknowledge\> \<!channel\> \[Acknowledge\](https://evil.example) & more` + "\nAcknowledge: https://sitrep.example.com/ack/aW5j.YWxpY2U.1767225600.c2ln_-"; !strings.Contains(got, want) {
+		t.Errorf("mattermost text = %q, want it to contain %q", got, want)
 	}
 }
