@@ -77,7 +77,7 @@ func (in *Intake) twilioForm(w http.ResponseWriter, r *http.Request, channel str
 // smsReply is a parsed reply to an SMS page.
 type smsReply struct {
 	Action action
-	Code   string // an incident ID, its 8-hex suffix, or empty for the latest page
+	Code   string // an incident ID, the start of its hex suffix, or empty for the latest page
 }
 
 // smsHelp answers an SMS that is not a command.
@@ -132,7 +132,7 @@ func isIncidentCode(s string) bool {
 	return true
 }
 
-// isHashSuffix reports whether s is an incident ID's hash: 8 or 16 lowercase hex digits.
+// isHashSuffix reports whether s is an incident ID's hash, or the start of it: 4 to 16 hex digits.
 func isHashSuffix(s string) bool {
 	if len(s) < 4 || len(s) > 16 {
 		return false
