@@ -5,13 +5,24 @@
 //
 // Every alert route needs one of its integration's keys, as
 // "Authorization: Bearer KEY"; PagerDuty-compatible events carry theirs as
-// routing_key. A batch is validated whole before anything is recorded: a bad
-// payload is a 400 naming each bad field and records nothing. An alert that
-// could not be recorded (Temporal unreachable) is a 503 with Retry-After: 5,
-// and the sender retries the whole batch; the repeats fold into the incidents
-// they opened. Success is 200 with {"alerts":[{"id":"inc-…","outcome":"opened"}]},
-// the outcome being opened, folded, or ignored for a resolved alert with no
-// open incident.
+// routing_key. A key may be scoped to services: an alert, firing or
+// resolved, for any other service is a 403 and records nothing of its batch.
+// A batch is validated whole before anything is recorded: a bad payload is a
+// 400 naming each bad field and records nothing. Every text field is cleaned
+// (control characters, ANSI escapes, bidi overrides stripped) and capped: a
+// summary is truncated with a marker, any other field over its cap is a 400
+// naming it. An alert that could not be recorded (Temporal unreachable) is a
+// 503 with Retry-After: 5 and a generic message, and the sender retries the
+// whole batch; the repeats fold into the incidents they opened. One that
+// Temporal refuses as invalid is a 400, which no sender retries. Requests over
+// a rate limit are a 429 with Retry-After. Success is 200 with
+// {"alerts":[{"id":"inc-…","outcome":"opened"}]}, the outcome being opened,
+// folded, or ignored for a resolved alert with no open incident.
+//
+// Reports refuse cross-origin browser requests (403), take JSON only as
+// application/json (else 415), and, without a key, are capped at
+// IntakeConfig.OpenReportsMaxSeverity (403 above it) and rate limited per
+// client address and overall.
 //
 //	POST /v1/alerts/alertmanager  Prometheus Alertmanager webhook (version 4); integration "alertmanager"
 //	POST /v1/alerts/grafana       Grafana alerting webhook; integration "grafana"
@@ -56,15 +67,21 @@
 //	POST /v1/mattermost/actions   Mattermost buttons; the context carries an acknowledge token
 //	POST /v1/pagerduty/webhook    PagerDuty v3 webhooks: incident.acknowledged and incident.resolved
 //
-// Each is verified (the link's signature, Twilio's, Slack's or PagerDuty's)
-// and goes through the same Acknowledge or Escalate update, with the
-// provider's delivery ID as the request ID, so a repeated delivery counts once.
+// Each is verified (the link's signature, Twilio's, Slack's or PagerDuty's,
+// any of the configured secrets, so that each can be rotated) and goes
+// through the same Acknowledge or Escalate update, with the provider's
+// delivery ID as the request ID, so a repeated delivery counts once. A
+// PagerDuty webhook must be about a listed PagerDuty service and at most an
+// hour old, and its signed event ID is its request ID.
 //
 // # Operations
 //
 //	GET /healthz  200 while serving
 //	GET /readyz   200 when Temporal answers, else 503
 //	GET /metrics  Prometheus metrics, from the intake's own registry
+//
+// With IntakeConfig.InternalOps, /readyz and /metrics are served only by
+// OpsHandler, for an internal listener.
 package starter
 
 import (

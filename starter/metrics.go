@@ -24,7 +24,7 @@ func newMetrics() (*metrics, error) {
 		reg: prometheus.NewRegistry(),
 		alerts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sitrep_intake_alerts_total",
-			Help: "Alerts the intake received, by source, integration and outcome (opened, folded, ignored, invalid, unauthorized, unavailable). Invalid and unauthorized requests count once each.",
+			Help: "Alerts the intake received, by source, integration and outcome (opened, folded, ignored, invalid, unauthorized, forbidden, cross_origin, rate_limited, unavailable). Requests refused before their alerts were read count once each.",
 		}, []string{"source", "integration", "outcome"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "sitrep_intake_request_duration_seconds",
@@ -33,7 +33,7 @@ func newMetrics() (*metrics, error) {
 		}, []string{"route"}),
 		acks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sitrep_acks_total",
-			Help: "Acknowledgments and escalations received, by channel and outcome.",
+			Help: "Acknowledgments and escalations received, by channel and outcome (acknowledged, escalated, rejected, not_found, unavailable, unknown_person, bad_signature, expired, invalid, ignored, forbidden).",
 		}, []string{"channel", "outcome"}),
 	}
 	for _, c := range []prometheus.Collector{m.alerts, m.duration, m.acks,
