@@ -43,15 +43,6 @@ type Client struct {
 	// Groups, when set, says which services group their alerts into one
 	// open incident (catalog: group_window); their alerts go to GroupID.
 	Groups func(service string) bool
-	// Namespace is the Temporal namespace tc talks to; empty means "default".
-	Namespace string
-}
-
-func (c *Client) namespace() string {
-	if c.Namespace == "" {
-		return "default"
-	}
-	return c.Namespace
 }
 
 // New wraps a connected Temporal client.
@@ -107,29 +98,24 @@ func (c *Client) Alert(ctx context.Context, al workflows.Alert) (Receipt, error)
 		}
 		return Receipt{}, wrap("fold alert", err)
 	}
+	// Which run was open before says whether this alert opened a new one.
+	// Two senders racing to open the same incident may both be told so; the
+	// incident holds each alert once all the same.
+	before := c.running(ctx, id)
 	run, err := c.tc.SignalWithStartWorkflow(ctx, id, workflows.AlertSignal, al, startOptions(id, al), workflows.Incident, workflows.IncidentInput{})
 	if err != nil {
 		return Receipt{}, wrap("record alert", err)
 	}
-	// A run that began with this very signal is a new incident. The run's
-	// start time is the server's; the alert's receipt time is ours: opened
-	// means the run is younger than a second before this call.
-	return Receipt{IncidentID: id, Opened: c.opened(ctx, id, run.GetRunID())}, nil
+	return Receipt{IncidentID: id, Opened: run.GetRunID() != before}, nil
 }
 
-// opened tells whether run began with an alert signal, as a run that
-// SignalWithStart started does: its second event. Two senders racing to open
-// the same incident may both be told so; the incident holds each alert once.
-func (c *Client) opened(ctx context.Context, id, run string) bool {
-	resp, err := c.tc.WorkflowService().GetWorkflowExecutionHistory(ctx, &workflowservice.GetWorkflowExecutionHistoryRequest{
-		Namespace: c.namespace(), Execution: &commonpb.WorkflowExecution{WorkflowId: id, RunId: run}, MaximumPageSize: 2,
-	})
-	if err != nil {
-		return false
+// running is the run ID of id's open incident, or "" when none is open.
+func (c *Client) running(ctx context.Context, id string) string {
+	d, err := c.tc.DescribeWorkflowExecution(ctx, id, "")
+	if err != nil || d.GetWorkflowExecutionInfo().GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		return ""
 	}
-	evs := resp.GetHistory().GetEvents()
-	return len(evs) == 2 && evs[1].GetEventType() == enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED && evs[1].GetEventTime().AsTime().Sub(evs[0].GetEventTime().AsTime()) < time.Second &&
-		time.Since(evs[0].GetEventTime().AsTime()) < time.Minute
+	return d.GetWorkflowExecutionInfo().GetExecution().GetRunId()
 }
 
 func startOptions(id string, al workflows.Alert) client.StartWorkflowOptions {

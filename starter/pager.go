@@ -121,7 +121,7 @@ type Paging struct {
 func (c *Client) PagingFor(ctx context.Context, person string) ([]Paging, error) {
 	q := fmt.Sprintf("WorkflowType = 'Incident' AND ExecutionStatus = 'Running' AND %s = %q AND %s = %q",
 		workflows.PagedAttr.GetName(), person, workflows.PhaseAttr.GetName(), workflows.Triggered)
-	resp, err := c.tc.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: c.namespace(), Query: q, PageSize: 50})
+	resp, err := c.tc.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: q, PageSize: 50})
 	if err != nil {
 		return nil, wrap("paging "+person, err)
 	}

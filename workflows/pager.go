@@ -109,6 +109,7 @@ type BundleOutcome struct {
 	ProviderID string          `json:"providerId,omitempty"`
 	Attempts   int32           `json:"attempts,omitempty"`
 	Error      string          `json:"error,omitempty"`
+	Retries    []string        `json:"retries,omitempty"` // each earlier try's failure
 	At         time.Time       `json:"at"`
 }
 
@@ -333,9 +334,9 @@ func (p *pager) send(ctx workflow.Context, ref string) {
 		b = p.bundle(ref) // claims may have grown the list meanwhile
 		o := BundleOutcome{Bundle: ref, Person: p.s.Person, Channel: b.Channel, At: workflow.Now(ctx)}
 		if err != nil {
-			o.Error, b.Outcome = rootMessage(err), "failed"
+			o.Error, o.Retries, b.Outcome = rootMessage(err), earlierFailures(err), "failed"
 		} else {
-			o.Delivered, o.ProviderID, o.Attempts, b.Outcome = true, res.ProviderID, res.Attempts, "delivered"
+			o.Delivered, o.ProviderID, o.Attempts, o.Retries, b.Outcome = true, res.ProviderID, res.Attempts, res.Failures, "delivered"
 		}
 		for _, it := range items {
 			o.Ref = it.Ref

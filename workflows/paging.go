@@ -432,7 +432,7 @@ func (p *paging) deliver(ctx workflow.Context, j Job, person string, ch catalog.
 			return true
 		}
 		o := p.outcomes[k]
-		s.Pages[i].At, s.Pages[i].ProviderID, s.Pages[i].Attempts = o.At, o.ProviderID, o.Attempts
+		s.Pages[i].At, s.Pages[i].ProviderID, s.Pages[i].Attempts, s.Pages[i].Retries = o.At, o.ProviderID, o.Attempts, o.Retries
 		if o.Delivered {
 			s.Pages[i].Outcome = Delivered
 			p.reached(j, person)
