@@ -121,7 +121,7 @@ func TestSearchAttributesRegistered(t *testing.T) {
 			registered[n] = "Keyword"
 		}
 	}
-	for _, m := range regexp.MustCompile(`--name (\w+) --type (\w+)`).FindAllStringSubmatch(string(script), -1) {
+	for _, m := range regexp.MustCompile(`create_sa (\w+) (\w+)`).FindAllStringSubmatch(string(script), -1) {
 		registered[m[1]] = m[2]
 	}
 	var missing []string

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -26,12 +27,17 @@ type Options struct {
 	Logger    *slog.Logger
 	// Observe, when set, hears of each message handed to a provider.
 	Observe func(activities.Message, time.Time)
+	// Metrics, when set, counts pages, acknowledgments, escalations and
+	// provider errors (give the client its SDKHandler too).
+	Metrics *Metrics
 }
 
 // Worker polls sitrep's task queue.
 type Worker struct {
-	w   worker.Worker
-	log *slog.Logger
+	w       worker.Worker
+	tc      client.Client
+	log     *slog.Logger
+	polling atomic.Bool
 }
 
 // New registers the Incident workflow and the activities on tc.
@@ -49,7 +55,12 @@ func New(tc client.Client, o Options) (*Worker, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	w := worker.New(tc, workflows.TaskQueue, Tuning())
+	opts := Tuning()
+	if o.Metrics != nil {
+		opts.Interceptors = append(opts.Interceptors, &observer{m: o.Metrics})
+		o.Notifiers = observeNotifiers(o.Notifiers, o.Metrics)
+	}
+	w := worker.New(tc, workflows.TaskQueue, opts)
 	w.RegisterWorkflowWithOptions(workflows.Incident, workflow.RegisterOptions{Name: "Incident"})
 	w.RegisterActivity(&activities.Activities{
 		Catalog:   o.Catalog,
@@ -58,7 +69,7 @@ func New(tc client.Client, o Options) (*Worker, error) {
 		Templates: o.Templates,
 		Observe:   o.Observe,
 	})
-	return &Worker{w: w, log: o.Logger}, nil
+	return &Worker{w: w, tc: tc, log: o.Logger}, nil
 }
 
 // Tuning is the worker options sitrep runs with: more pollers than the
@@ -85,11 +96,27 @@ func (w *Worker) Start() error {
 	if err := w.w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
+	w.polling.Store(true)
 	return nil
 }
 
 // Stop stops polling, letting running tasks finish.
-func (w *Worker) Stop() { w.w.Stop() }
+func (w *Worker) Stop() {
+	w.polling.Store(false)
+	w.w.Stop()
+}
+
+// Ready reports nil when the worker polls and Temporal answers: what
+// /readyz serves.
+func (w *Worker) Ready(ctx context.Context) error {
+	if !w.polling.Load() {
+		return ErrNotStarted
+	}
+	if _, err := w.tc.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+		return fmt.Errorf("temporal: %w", err)
+	}
+	return nil
+}
 
 // Run polls until ctx is done.
 func (w *Worker) Run(ctx context.Context) error {
