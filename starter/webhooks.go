@@ -529,8 +529,12 @@ func (in *Intake) pagerDutyWebhookHandler(w http.ResponseWriter, r *http.Request
 		in.metrics.ack(channelPagerDuty, ackExpired)
 		in.log.Warn("pagerduty webhook refused: event too old or in the future", "eventID", cleanText(ev.ID),
 			"occurredAt", at.UTC(), "age", age.Round(time.Second).String())
-		answer(http.StatusBadRequest, fmt.Sprintf("event.occurred_at: %s is more than %s from now; a late or replayed event is not applied",
-			at.UTC().Format(time.RFC3339), maxWebhookAge))
+		when := fmt.Sprintf("more than %s old", maxWebhookAge)
+		if age < 0 {
+			when = fmt.Sprintf("more than %s in the future", maxClockSkew)
+		}
+		answer(http.StatusBadRequest, fmt.Sprintf("event.occurred_at: %s is %s; a late or replayed event is not applied",
+			at.UTC().Format(time.RFC3339), when))
 		return
 	}
 	delivery := ev.ID          // signed, unlike X-Webhook-Id

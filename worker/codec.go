@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -170,6 +171,8 @@ type CodecServerOptions struct {
 	Origin string
 	// MaxBody caps a request body; default DefaultCodecMaxBody.
 	MaxBody int64
+	// Logger logs refused requests; none when nil.
+	Logger *slog.Logger
 }
 
 // CodecHandler serves c as a remote codec (POST /encode, POST /decode), with
@@ -177,6 +180,9 @@ type CodecServerOptions struct {
 func (c *Codec) CodecHandler(opts CodecServerOptions) http.Handler {
 	if opts.MaxBody <= 0 {
 		opts.MaxBody = DefaultCodecMaxBody
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	inner := converter.NewPayloadCodecHTTPHandler(c)
 	want := sha256.Sum256([]byte(opts.Token.Reveal()))
@@ -196,6 +202,7 @@ func (c *Codec) CodecHandler(opts CodecServerOptions) http.Handler {
 			scheme, got, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 			sum := sha256.Sum256([]byte(strings.TrimSpace(got)))
 			if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare(sum[:], want[:]) != 1 {
+				opts.Logger.Warn("codec request refused: no valid bearer token", "path", r.URL.Path, "remoteAddr", r.RemoteAddr)
 				h.Set("WWW-Authenticate", `Bearer realm="sitrep codec"`)
 				http.Error(w, "codec: missing or wrong bearer token", http.StatusUnauthorized)
 				return

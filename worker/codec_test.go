@@ -3,9 +3,11 @@ package worker
 import (
 	"bytes"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	commonpb "go.temporal.io/api/common/v1"
@@ -75,7 +77,9 @@ func TestCodecHandler(t *testing.T) {
 		t.Fatal(err)
 	}
 	const token = "codec-token-0123456789"
-	srv := httptest.NewServer(codec.CodecHandler(CodecServerOptions{Token: token, Origin: "http://localhost:8233", MaxBody: 4096}))
+	logs := &lockedBuffer{}
+	srv := httptest.NewServer(codec.CodecHandler(CodecServerOptions{Token: token, Origin: "http://localhost:8233", MaxBody: 4096,
+		Logger: slog.New(slog.NewTextHandler(logs, nil))}))
 	t.Cleanup(srv.Close)
 	plain, err := converter.GetDefaultDataConverter().ToPayload("checkout down")
 	if err != nil {
@@ -143,6 +147,12 @@ func TestCodecHandler(t *testing.T) {
 		})
 	}
 
+	if !strings.Contains(logs.String(), `msg="codec request refused: no valid bearer token" path=/encode`) {
+		t.Errorf("no log line for the refused requests: %s", logs.String())
+	}
+	if strings.Contains(logs.String(), "codec-token-wrong") {
+		t.Error("a presented token is in the log")
+	}
 	resp := post("/decode", "Bearer "+token, "http://localhost:8233", body)
 	if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "http://localhost:8233" {
 		t.Errorf("Access-Control-Allow-Origin = %q for the UI's origin", got)
@@ -177,4 +187,22 @@ func TestCodecAddrNeedsToken(t *testing.T) {
 	if _, err := CodecTokenFromEnv(func(string) string { return "short" }); err == nil {
 		t.Error("a short SITREP_CODEC_TOKEN accepted")
 	}
+}
+
+// lockedBuffer is a log sink the server's goroutines may write while the test reads.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -185,7 +185,7 @@ func serveCodec(ctx context.Context, d *Deps, addr, origin string, token integra
 	if codec == nil {
 		return nil, usagef("--codec-addr needs SITREP_CODEC_KEYS")
 	}
-	h := codec.CodecHandler(worker.CodecServerOptions{Token: token, Origin: origin})
+	h := codec.CodecHandler(worker.CodecServerOptions{Token: token, Origin: origin, Logger: logger})
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("codec: listen on %s: %w", addr, err)
