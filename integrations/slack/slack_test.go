@@ -406,6 +406,38 @@ func TestVerifyRequest(t *testing.T) {
 	})
 }
 
+func TestVerifyRequestAny(t *testing.T) {
+	body := []byte("payload=%7B%7D")
+	now := time.Unix(1_700_000_000, 0)
+	signed := func(ts time.Time, s integrations.Secret) http.Header {
+		h := http.Header{}
+		h.Set("X-Slack-Request-Timestamp", fmt.Sprint(ts.Unix()))
+		h.Set("X-Slack-Signature", slack.Sign(s, fmt.Sprint(ts.Unix()), body))
+		return h
+	}
+	both := []integrations.Secret{"new-signing-secret", "old-signing-secret"}
+	tests := []struct {
+		name    string
+		secrets []integrations.Secret
+		header  http.Header
+		want    error
+	}{
+		{"signed with the first", both, signed(now, "new-signing-secret"), nil},
+		{"signed with the second, while rotating", both, signed(now, "old-signing-secret"), nil},
+		{"signed with one rotated out", both[:1], signed(now, "old-signing-secret"), slack.ErrInvalidSignature},
+		{"expired, whatever the secret", both, signed(now.Add(-6*time.Minute), "old-signing-secret"), slack.ErrExpiredTimestamp},
+		{"empty secrets skipped", []integrations.Secret{"", "old-signing-secret"}, signed(now, ""), slack.ErrInvalidSignature},
+		{"no secrets", nil, signed(now, "new-signing-secret"), slack.ErrNoSecret},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := slack.VerifyRequestAny(tt.secrets, tt.header, body, now); !errors.Is(err, tt.want) {
+				t.Errorf("err = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
 func TestClickButton(t *testing.T) {
 	const signing integrations.Secret = "signing-secret"
 	e := setup(t, slack.Config{})

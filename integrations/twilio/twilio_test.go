@@ -385,6 +385,31 @@ func TestSignature(t *testing.T) {
 	}
 }
 
+func TestVerifySignatureAny(t *testing.T) {
+	form := url.Values{"Body": {"4"}, "From": {"+15550100001"}}
+	const u = "https://sitrep.example.com/v1/twilio/sms"
+	newSig, oldSig := Sign("new-token", u, form), Sign("old-token", u, form)
+	tests := []struct {
+		name   string
+		tokens []integrations.Secret
+		sig    string
+		want   bool
+	}{
+		{"signed with the first", []integrations.Secret{"new-token", "old-token"}, newSig, true},
+		{"signed with the second, while rotating", []integrations.Secret{"new-token", "old-token"}, oldSig, true},
+		{"signed with one rotated out", []integrations.Secret{"new-token"}, oldSig, false},
+		{"an empty token never verifies", []integrations.Secret{""}, Sign("", u, form), false},
+		{"no tokens", nil, newSig, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := VerifySignatureAny(tt.tokens, u, form, tt.sig); got != tt.want {
+				t.Errorf("VerifySignatureAny = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestFakeFetchAndUnexpected(t *testing.T) {
 	e := newEnv(t, nil)
 	sid, err := e.client.SendSMS(t.Context(), testTo, "hi")
