@@ -253,7 +253,8 @@ input,select,textarea{width:100%;font-size:1em}</style></head><body>{{end}}
 <form method="post" action="/v1/reports">
 <label>Your name <input name="reporter" required></label>
 <label>How to reach you <input name="contact"></label>
-<label>Service <input name="service" required></label>
+<label>Service <input name="service" required{{if .Services}} list="services"{{end}}></label>
+{{if .Services}}<datalist id="services">{{range .Services}}<option value="{{.}}">{{end}}</datalist>{{end}}
 <label>Severity <select name="severity">
 {{range .Severities}}<option value="{{.Value}}"{{if .Selected}} selected{{end}}>{{.Value}}: {{.Label}}</option>
 {{end}}</select></label>

@@ -215,6 +215,16 @@ func TestAttacks(t *testing.T) {
 			legit:   post("/v1/reports", "reporter=x&service=payments&severity=SEV4&description=down", "Content-Type", formType), legitWant: http.StatusOK,
 		},
 		{
+			name: "keyless report for a service the catalog does not know (the catch-all team)",
+			config: []func(*IntakeConfig){openReports, func(c *IntakeConfig) {
+				c.ReportServices = []string{"checkout", "payments"}
+			}},
+			attack: post("/v1/reports", `{"reporter":"x","service":"made-up","description":"down"}`, jsonType()...),
+			want:   http.StatusBadRequest, wantBody: `service: \"made-up\" is not a service sitrep knows`,
+			wantLog: `msg="report refused: unknown service" service=made-up`,
+			legit:   post("/v1/reports", reportJSON("SEV3", "down"), jsonType()...), legitWant: http.StatusOK,
+		},
+		{
 			name:   "report with a wrong key where reports are open",
 			config: []func(*IntakeConfig){openReports},
 			attack: post("/v1/reports", reportJSON("SEV1", "down"), with(jsonType(), bearer("report-key-not-the-right-one"))...),

@@ -21,7 +21,8 @@
 //
 // Reports refuse cross-origin browser requests (403), take JSON only as
 // application/json (else 415), and, without a key, are capped at
-// IntakeConfig.OpenReportsMaxSeverity (403 above it) and rate limited per
+// IntakeConfig.OpenReportsMaxSeverity (403 above it), must name one of
+// IntakeConfig.ReportServices when set (400), and are rate limited per
 // client address and overall.
 //
 //	POST /v1/alerts/alertmanager  Prometheus Alertmanager webhook (version 4); integration "alertmanager"
@@ -217,6 +218,10 @@ type IntakeConfig struct {
 	// ask for; default SEV3. A report asking for more is refused with 403;
 	// a report with a key of the report integration may ask for any.
 	OpenReportsMaxSeverity catalog.Severity
+	// ReportServices, when set, are the services a report without a key
+	// may name (the catalog's): any other is a 400, so that a report from
+	// anyone cannot page the catch-all team. The form offers them.
+	ReportServices []string
 	// ReportRate limits reports without a key; default
 	// DefaultReportRate. Over it, the answer is 429 with Retry-After.
 	ReportRate RateLimit
@@ -906,6 +911,12 @@ func (in *Intake) reportHandler(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusBadRequest, err)
 		return
 	}
+	if !keyed && len(in.cfg.ReportServices) > 0 && !slices.Contains(in.cfg.ReportServices, al.Service) {
+		in.metrics.alert(sourceUnknown, IntegrationReport, outcomeInvalid, 1)
+		in.log.Info("report refused: unknown service", "service", al.Service)
+		fail(http.StatusBadRequest, invalid("service", "%q is not a service sitrep knows; a report without a key names one of the form's services", al.Service))
+		return
+	}
 	if !keyed && al.Severity < in.cfg.OpenReportsMaxSeverity { // "SEV1" < "SEV3": more severe
 		in.metrics.alert(sourceUnknown, IntegrationReport, outcomeForbidden, 1)
 		in.log.Warn("report refused: severity above the cap for reports without a key",
@@ -946,13 +957,14 @@ func (in *Intake) reportFormHandler(w http.ResponseWriter, _ *http.Request) {
 			levels = append(levels, severityOption{Value: o.Value, Label: o.Label, Selected: o.Value == catalog.SEV3 || (o.Value == in.cfg.OpenReportsMaxSeverity && in.cfg.OpenReportsMaxSeverity > catalog.SEV3)})
 		}
 	}
-	in.page(w, http.StatusOK, "report-form", reportForm{Severities: levels})
+	in.page(w, http.StatusOK, "report-form", reportForm{Severities: levels, Services: in.cfg.ReportServices})
 }
 
 // reportForm is what GET /report shows: the severities a report without a
-// key may ask for.
+// key may ask for, and the services it may name.
 type reportForm struct {
 	Severities []severityOption
+	Services   []string
 }
 
 type severityOption struct {

@@ -267,6 +267,7 @@ func TestReports(t *testing.T) {
 		assert.Contains(t, w.Body.String(), `name="description"`)
 
 		assert.NotContains(t, w.Body.String(), `value="SEV1"`, "the form offers no more than a report without a key may ask")
+		assert.NotContains(t, w.Body.String(), "<datalist", "no services configured, no list")
 		assert.Contains(t, w.Body.String(), `<option value="SEV3" selected>`)
 
 		w = do(in, "POST", "/v1/reports", "reporter=Dana&service=web&severity=SEV3&description=login+fails",
@@ -282,6 +283,14 @@ func TestReports(t *testing.T) {
 		w = do(in, "POST", "/v1/reports", report, "Content-Type", "application/json")
 		require.Equal(t, http.StatusOK, w.Code, "JSON too, without a key")
 	})
+}
+
+func TestReportFormListsServices(t *testing.T) {
+	in, _ := newTestIntake(t, func(c *IntakeConfig) { c.OpenReports, c.ReportServices = true, []string{"checkout", "payments"} })
+	w := do(in, "GET", "/report", "")
+	require.Equal(t, http.StatusOK, w.Code)
+	assert.Contains(t, w.Body.String(), `<input name="service" required list="services">`)
+	assert.Contains(t, w.Body.String(), `<datalist id="services"><option value="checkout"><option value="payments"></datalist>`)
 }
 
 func TestOperations(t *testing.T) {

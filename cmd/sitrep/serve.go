@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -122,6 +124,7 @@ func serveIntake(ctx context.Context, st *starter.Client, cat *catalog.Catalog, 
 	}
 	cfg.AckLinks = links
 	cfg.People = catalogPeople{cat}
+	cfg.ReportServices = slices.Sorted(maps.Keys(cat.Services))
 	cfg.RecentPages = st
 	st.Groups = func(service string) bool {
 		svc, ok := cat.Services[service]
