@@ -85,6 +85,7 @@ prod-bin: build $(SERVER) $(SQLTOOL) $(UISERVER) $(SERVERDIR)/config/docker.yaml
 test-prod: prod-deps prod-bin ## run the production topology: PostgreSQL, Temporal server and UI, 2 workers, 2 intakes
 	$(GO) vet -tags prod ./deploy/...
 	promtool check rules deploy/prometheus/sitrep-rules.yml
+	promtool test rules deploy/prometheus/sitrep-rules.test.yml
 	$(GO) test -tags prod -count=1 -timeout 30m -v -run . ./deploy/...
 
 histories: $(TEMPORAL) ## re-record the replay histories (workflows/testdata) from the current code, one per scenario

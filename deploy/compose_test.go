@@ -18,18 +18,27 @@ import (
 
 type compose struct {
 	Services map[string]struct {
-		Image     string         `yaml:"image"`
-		Build     any            `yaml:"build"`
-		Command   any            `yaml:"command"`
-		DependsOn map[string]any `yaml:"depends_on"`
-		Volumes   []string       `yaml:"volumes"`
-		EnvFile   []struct {
+		Image       string            `yaml:"image"`
+		Build       any               `yaml:"build"`
+		Command     any               `yaml:"command"`
+		DependsOn   map[string]any    `yaml:"depends_on"`
+		Volumes     []string          `yaml:"volumes"`
+		Ports       []string          `yaml:"ports"`
+		Environment map[string]string `yaml:"environment"`
+		Healthcheck *struct {
+			Test []string `yaml:"test"`
+		} `yaml:"healthcheck"`
+		EnvFile []struct {
 			Path     string `yaml:"path"`
 			Required *bool  `yaml:"required"`
 		} `yaml:"env_file"`
 	} `yaml:"services"`
 	Volumes map[string]any `yaml:"volumes"`
 }
+
+// withDefaults replaces ${VAR:-default} with its default, as Compose does
+// with VAR unset.
+var withDefaults = regexp.MustCompile(`\$\{[A-Z_]+:-([^}]*)\}`)
 
 // pinned is an image with an explicit version tag: never latest, never none.
 var pinned = regexp.MustCompile(`^[a-z0-9./-]+:[0-9][0-9A-Za-z.-]*$`)
@@ -73,7 +82,7 @@ func TestCompose(t *testing.T) {
 			}
 		}
 		for _, v := range s.Volumes {
-			src := strings.SplitN(v, ":", 2)[0]
+			src := strings.SplitN(withDefaults.ReplaceAllString(v, "$1"), ":", 2)[0]
 			if strings.HasPrefix(src, "./") {
 				if _, err := os.Stat(filepath.Join(root, src)); err != nil {
 					t.Errorf("%s: volume source %s does not exist", name, src)
@@ -88,6 +97,47 @@ func TestCompose(t *testing.T) {
 			}
 			if _, err := os.Stat(filepath.Join(root, f.Path+".example")); err != nil {
 				t.Errorf("%s: no %s.example to copy the env file from", name, f.Path)
+			}
+		}
+	}
+	// Published on the loopback only: whoever reaches Temporal's gRPC port
+	// or the UI can acknowledge or resolve incidents.
+	for name, s := range c.Services {
+		for _, p := range s.Ports {
+			if !strings.HasPrefix(p, "127.0.0.1:") {
+				t.Errorf("%s publishes %s beyond 127.0.0.1", name, p)
+			}
+		}
+	}
+	// What runs sitrep is checked by its health, and the catalog is the
+	// operator's, mounted, not baked into the image.
+	for _, name := range []string{"sitrep-worker", "sitrep-worker-2", "sitrep-intake"} {
+		s := c.Services[name]
+		if s.Healthcheck == nil || !strings.Contains(strings.Join(s.Healthcheck.Test, " "), "/readyz") {
+			t.Errorf("%s: no healthcheck on /readyz", name)
+		}
+		if !slices.ContainsFunc(s.Volumes, func(v string) bool { return strings.HasSuffix(v, ":/etc/sitrep/catalog.yaml:ro") }) {
+			t.Errorf("%s: the catalog is not mounted read-only at /etc/sitrep/catalog.yaml", name)
+		}
+	}
+	// Image versions stay with what the topology test builds: the server and
+	// admin tools with tools/go.mod's server, the UI with tools/ui/go.mod's.
+	server := moduleVersion(t, "../tools/go.mod", "go.temporal.io/server")
+	ui := moduleVersion(t, "../tools/ui/go.mod", "github.com/temporalio/ui-server/v2")
+	for name, want := range map[string]string{
+		"temporal": "temporalio/server:" + server, "temporal-schema": "temporalio/admin-tools:" + server + "-",
+		"temporal-setup": "temporalio/admin-tools:" + server + "-", "temporal-ui": "temporalio/ui:" + ui,
+	} {
+		if img := c.Services[name].Image; img != want && !(strings.HasSuffix(want, "-") && strings.HasPrefix(img, want)) {
+			t.Errorf("%s runs %s; want %s… to match the server the topology test builds", name, img, want)
+		}
+	}
+	if raw, err := os.ReadFile(filepath.Join(root, ".dockerignore")); err != nil {
+		t.Error("no .dockerignore: secrets and binaries would go to the build context")
+	} else {
+		for _, must := range []string{"deploy/sitrep.env", "bin/", ".git"} {
+			if !strings.Contains(string(raw), must) {
+				t.Errorf(".dockerignore does not keep %s out of the build context", must)
 			}
 		}
 	}
@@ -106,6 +156,20 @@ func TestCompose(t *testing.T) {
 			}
 		}
 	}
+}
+
+// moduleVersion reads module's version from a go.mod, without the v.
+func moduleVersion(t *testing.T, gomod, module string) string {
+	t.Helper()
+	raw, err := os.ReadFile(gomod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^\s*` + regexp.QuoteMeta(module) + ` v(\S+)`).FindStringSubmatch(string(raw))
+	if m == nil {
+		t.Fatalf("%s does not require %s", gomod, module)
+	}
+	return m[1]
 }
 
 // TestSearchAttributesRegistered: the namespace script registers every

@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/common/model"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"gopkg.in/yaml.v3"
 
 	"github.com/sitrep-dev/sitrep/integrations/inbox"
 	"github.com/sitrep-dev/sitrep/integrations/twilio"
@@ -109,6 +110,28 @@ type cluster struct {
 	metrics    []string // each worker's metrics address
 	intakes    []string // each intake's base URL
 	catalog    string
+	compose    composeFile
+}
+
+// composeFile is what the test reads of docker-compose.yml: it runs what
+// the compose file deploys.
+type composeFile struct {
+	Services map[string]struct {
+		Command     any               `yaml:"command"`
+		Environment map[string]string `yaml:"environment"`
+	} `yaml:"services"`
+}
+
+func readCompose(t *testing.T) composeFile {
+	raw, err := os.ReadFile(filepath.Join(repo, "docker-compose.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f composeFile
+	if err := yaml.Unmarshal(raw, &f); err != nil {
+		t.Fatal(err)
+	}
+	return f
 }
 
 // TestProductionTopology runs the production topology and puts it through a
@@ -118,7 +141,7 @@ type cluster struct {
 func TestProductionTopology(t *testing.T) {
 	bins := need(t, "bin/temporal-server", "bin/temporal-sql-tool", "bin/temporal-ui-server", "bin/temporal", "bin/sitrep",
 		"bin/temporal-server.d/config/docker.yaml", "bin/temporal-server.d/schema/postgresql/v12", "bin/temporal-ui.d/config/docker.yaml")
-	c := &cluster{t: t, dir: t.TempDir(), bin: map[string]string{}}
+	c := &cluster{t: t, dir: t.TempDir(), bin: map[string]string{}, compose: readCompose(t)}
 	for _, b := range bins {
 		c.bin[filepath.Base(b)] = b
 	}
@@ -171,29 +194,59 @@ func TestProductionTopology(t *testing.T) {
 	step("whole topology test", began)
 }
 
+// setupSchema runs the compose file's schema job: its script, with its
+// environment but for the database's address.
 func (c *cluster) setupSchema() {
-	run(c.t, []string{
-		"POSTGRES_SEEDS=127.0.0.1", "DB_PORT=" + strconv.Itoa(c.pg.port), "POSTGRES_USER=temporal", "POSTGRES_PWD=" + c.pg.password,
-		"SCHEMA_DIR=" + c.bin["temporal-server.d"] + "/schema/postgresql/v12",
-	}, "sh", filepath.Join(repo, "deploy/scripts/setup-postgres.sh"))
+	job := c.compose.Services["temporal-schema"]
+	if job.Command != "/scripts/setup-postgres.sh" {
+		c.t.Fatalf("docker-compose.yml's temporal-schema runs %q, not /scripts/setup-postgres.sh", job.Command)
+	}
+	env := []string{"SCHEMA_DIR=" + c.bin["temporal-server.d"] + "/schema/postgresql/v12"}
+	for k, v := range job.Environment {
+		switch k {
+		case "POSTGRES_SEEDS":
+			v = "127.0.0.1"
+		case "DB_PORT", "POSTGRES_PORT":
+			v = strconv.Itoa(c.pg.port)
+		case "POSTGRES_PWD":
+			v = c.pg.password
+		}
+		env = append(env, k+"="+v)
+	}
+	run(c.t, env, "sh", filepath.Join(repo, "deploy/scripts/setup-postgres.sh"))
 }
 
 // startServer runs the Temporal server with the environment the compose
-// file gives the temporalio/server image, and the same config template.
+// file gives the temporalio/server image (read from docker-compose.yml),
+// and the same config template; only addresses and ports differ.
 func (c *cluster) startServer() {
 	c.frontend = freePort(c.t)
-	env := []string{
-		"DB=postgres12", "DB_PORT=" + strconv.Itoa(c.pg.port), "POSTGRES_PORT=" + strconv.Itoa(c.pg.port), "POSTGRES_SEEDS=127.0.0.1",
-		"POSTGRES_USER=temporal", "POSTGRES_PWD=" + c.pg.password,
-		"BIND_ON_IP=127.0.0.1", "TEMPORAL_ALLOW_NO_AUTH=true", "LOG_LEVEL=warn",
-		"DYNAMIC_CONFIG_FILE_PATH=" + filepath.Join(repo, "deploy/dynamicconfig/sitrep.yaml"),
-		"FRONTEND_GRPC_PORT=" + strconv.Itoa(c.frontend),
+	env := map[string]string{}
+	for k, v := range c.compose.Services["temporal"].Environment {
+		env[k] = v
 	}
+	for k, v := range map[string]string{
+		"DB_PORT": strconv.Itoa(c.pg.port), "POSTGRES_PORT": strconv.Itoa(c.pg.port), "POSTGRES_SEEDS": "127.0.0.1",
+		"POSTGRES_PWD": c.pg.password, "BIND_ON_IP": "127.0.0.1", "TEMPORAL_BROADCAST_ADDRESS": "127.0.0.1",
+		"FRONTEND_GRPC_PORT": strconv.Itoa(c.frontend),
+	} {
+		if _, ok := env[k]; !ok && k != "FRONTEND_GRPC_PORT" {
+			c.t.Fatalf("docker-compose.yml's temporal service no longer sets %s: update this test with it", k)
+		}
+		env[k] = v
+	}
+	// The compose file mounts deploy/dynamicconfig where this relative path points.
+	if got := env["DYNAMIC_CONFIG_FILE_PATH"]; got != "config/dynamicconfig/sitrep.yaml" {
+		c.t.Fatalf("docker-compose.yml's DYNAMIC_CONFIG_FILE_PATH is %q", got)
+	}
+	env["DYNAMIC_CONFIG_FILE_PATH"] = filepath.Join(repo, "deploy/dynamicconfig/sitrep.yaml")
 	for _, k := range []string{"FRONTEND_HTTP_PORT", "FRONTEND_MEMBERSHIP_PORT", "HISTORY_GRPC_PORT", "HISTORY_MEMBERSHIP_PORT",
 		"MATCHING_GRPC_PORT", "MATCHING_MEMBERSHIP_PORT", "WORKER_GRPC_PORT", "WORKER_MEMBERSHIP_PORT"} {
-		env = append(env, k+"="+strconv.Itoa(freePort(c.t)))
+		env[k] = strconv.Itoa(freePort(c.t))
 	}
-	c.serverEnv = env
+	for k, v := range env {
+		c.serverEnv = append(c.serverEnv, k+"="+v)
+	}
 	c.runServer()
 }
 
@@ -204,10 +257,20 @@ func (c *cluster) runServer() {
 
 func (c *cluster) address() string { return "127.0.0.1:" + strconv.Itoa(c.frontend) }
 
-// createNamespace runs the compose file's setup job: the namespace script.
+// createNamespace runs the compose file's setup job: the namespace script,
+// with its environment but for the server's address.
 func (c *cluster) createNamespace() {
-	out := runWhile(c.t, c.server, []string{"TEMPORAL_ADDRESS=" + c.address(), "NAMESPACE=default", "RETENTION=720h"},
-		"sh", filepath.Join(repo, "deploy/scripts/create-namespace.sh"))
+	job := c.compose.Services["temporal-setup"]
+	if job.Command != "/scripts/create-namespace.sh" {
+		c.t.Fatalf("docker-compose.yml's temporal-setup runs %q, not /scripts/create-namespace.sh", job.Command)
+	}
+	env := []string{"TEMPORAL_ADDRESS=" + c.address()}
+	for k, v := range job.Environment {
+		if k != "TEMPORAL_ADDRESS" {
+			env = append(env, k+"="+v)
+		}
+	}
+	out := runWhile(c.t, c.server, env, "sh", filepath.Join(repo, "deploy/scripts/create-namespace.sh"))
 	if !strings.Contains(out, "search attributes usable") {
 		c.t.Fatalf("create-namespace.sh did not finish:\n%s", out)
 	}
@@ -263,14 +326,24 @@ func (c *cluster) ready(p *proc, url string) {
 
 func (c *cluster) startWorker() {
 	addr := "127.0.0.1:" + strconv.Itoa(freePort(c.t))
-	w := start(c.t, c.dir, fmt.Sprintf("worker-%d", len(c.workers)+1), append(c.sitrepEnv(), c.sandboxEnv...),
-		c.bin["sitrep"], "worker", "--metrics-addr", addr)
+	// The compose file's worker command, on a free port.
+	argv := []string{c.bin["sitrep"]}
+	for _, a := range c.compose.Services["sitrep-worker"].Command.([]any) {
+		argv = append(argv, strings.ReplaceAll(fmt.Sprint(a), ":9464", addr))
+	}
+	if !slices.Equal(argv[1:], []string{"worker", "--metrics-addr", addr}) {
+		c.t.Fatalf("docker-compose.yml's worker runs %v: update this test with it", argv[1:])
+	}
+	w := start(c.t, c.dir, fmt.Sprintf("worker-%d", len(c.workers)+1), append(c.sitrepEnv(), c.sandboxEnv...), argv...)
 	c.workers = append(c.workers, w)
 	c.metrics = append(c.metrics, addr)
 	c.ready(w, "http://"+addr+"/readyz")
 }
 
 func (c *cluster) startIntake() {
+	if cmd := fmt.Sprint(c.compose.Services["sitrep-intake"].Command); !strings.Contains(cmd, "exec sitrep serve --addr :8080") {
+		c.t.Fatalf("docker-compose.yml's intake runs %s: update this test with it", cmd)
+	}
 	addr := "127.0.0.1:" + strconv.Itoa(freePort(c.t))
 	p := start(c.t, c.dir, fmt.Sprintf("intake-%d", len(c.intakes)+1), append(c.sitrepEnv(), "SITREP_INTAKE_KEYS=generic:"+intakeKey),
 		c.bin["sitrep"], "serve", "--addr", addr)
