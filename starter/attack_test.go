@@ -195,7 +195,7 @@ func TestAttacks(t *testing.T) {
 			name:   "JSON report sent as text/plain",
 			config: []func(*IntakeConfig){openReports},
 			attack: post("/v1/reports", reportJSON("SEV3", "down"), "Content-Type", "text/plain"),
-			want:   http.StatusUnsupportedMediaType, wantBody: `Content-Type: \"text/plain\" is not application/json`,
+			want:   http.StatusUnsupportedMediaType, wantBody: `Content-Type: \"text/plain\" is not application/json`, wantLog: `msg="report refused: not JSON or a form" contentType=text/plain`,
 			legit: post("/v1/reports", reportJSON("SEV3", "down"), jsonType()...), legitWant: http.StatusOK,
 		},
 		{
@@ -375,7 +375,7 @@ func TestAttacks(t *testing.T) {
 			name:   "a reporter and a contact over their caps",
 			config: []func(*IntakeConfig){openReports},
 			attack: post("/v1/reports", `{"reporter":"`+strings.Repeat("r", maxReporter+1)+`","contact":"`+strings.Repeat("c", maxContact+1)+`","service":"payments","description":"down"}`, jsonType()...),
-			want:   http.StatusBadRequest, wantBody: `"contact: longer than 200 bytes","reporter: longer than 200 bytes"`,
+			want:   http.StatusBadRequest, wantBody: `"contact: longer than 200 bytes","reporter: longer than 200 bytes"`, wantLog: `msg="report payload refused"`,
 			legit: post("/v1/reports", reportJSON("SEV3", "down"), jsonType()...), legitWant: http.StatusOK,
 		},
 		{

@@ -892,6 +892,7 @@ func (in *Intake) reportHandler(w http.ResponseWriter, r *http.Request) {
 	}
 	if mt := mediaType(r); !form && mt != "application/json" {
 		in.metrics.alert(sourceUnknown, IntegrationReport, outcomeInvalid, 1)
+		in.log.Info("report refused: not JSON or a form", "contentType", cleanText(mt))
 		fail(http.StatusUnsupportedMediaType, fmt.Errorf("Content-Type: %q is not application/json or application/x-www-form-urlencoded", mt))
 		return
 	}
@@ -908,6 +909,7 @@ func (in *Intake) reportHandler(w http.ResponseWriter, r *http.Request) {
 	al, err := parse(body)
 	if err != nil {
 		in.metrics.alert(sourceUnknown, IntegrationReport, outcomeInvalid, 1)
+		in.log.Info("report payload refused", "error", err)
 		fail(http.StatusBadRequest, err)
 		return
 	}
