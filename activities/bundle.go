@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -41,6 +42,7 @@ type BundleItem struct {
 // a channel not in it may carry the page now.
 type ClaimResult struct {
 	Bundles map[catalog.Channel]string
+	Due     time.Time // when the last of those bundles goes out
 }
 
 // Claim asks the person's Pager which channels may carry a page now. It runs
@@ -78,6 +80,13 @@ func (a *Activities) DeliverBundle(ctx context.Context, in BundleInput) (Deliver
 	if err != nil {
 		return DeliverResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrNoContact, nil)
 	}
+	// A person paged twice for one incident within the window hears of it once.
+	seen := map[string]bool{}
+	in.Items = slices.DeleteFunc(slices.Clone(in.Items), func(it BundleItem) bool {
+		dup := seen[it.Ref]
+		seen[it.Ref] = true
+		return dup
+	})
 	m := Message{IncidentID: in.Ref, Ref: in.Ref, Person: in.Person, To: to, Severity: worst(in.Items)}
 	if a.Links != nil {
 		m.AckURL = a.Links.AckURL(m.Ref, in.Person)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
@@ -14,6 +15,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/sitrep-dev/sitrep/activities"
+	"github.com/sitrep-dev/sitrep/catalog"
 	"github.com/sitrep-dev/sitrep/workflows"
 )
 
@@ -62,7 +64,12 @@ func (c *Client) Bundle(ctx context.Context, ref string) (workflows.Bundle, erro
 	if !ok {
 		return b, fmt.Errorf("%w: %q is not a bundle", ErrInvalid, ref)
 	}
-	v, err := c.tc.QueryWorkflow(ctx, id, run, workflows.BundleQuery, ref)
+	// The Pager's latest run holds the bundle when it carried it over a
+	// continue-as-new, with every claim since; a closed run holds the rest.
+	v, err := c.tc.QueryWorkflow(ctx, id, "", workflows.BundleQuery, ref)
+	if err != nil {
+		v, err = c.tc.QueryWorkflow(ctx, id, run, workflows.BundleQuery, ref)
+	}
 	if err != nil {
 		if isNotFound(err) {
 			return b, fmt.Errorf("bundle %s: %w", ref, ErrNotFound)
@@ -75,34 +82,55 @@ func (c *Client) Bundle(ctx context.Context, ref string) (workflows.Bundle, erro
 	return b, nil
 }
 
-// acknowledgeBundle acknowledges every incident of a bundle as req.Person.
-// Incidents already acknowledged, mitigated or resolved are passed over; it
-// fails only when none of them could be acknowledged.
+// acknowledgeBundle acknowledges every incident of a bundle as req.Person,
+// all at once. Incidents already acknowledged, mitigated or resolved are
+// passed over. Any other failure (Temporal unreachable, a timeout) fails the
+// whole answer, so the sender retries it with the same request ID, which the
+// incidents already acknowledged count once.
 func (c *Client) acknowledgeBundle(ctx context.Context, ref, requestID string, req workflows.AckRequest) (workflows.AckResult, error) {
 	b, err := c.Bundle(ctx, ref)
 	if err != nil {
 		return workflows.AckResult{}, err
 	}
+	type one struct {
+		id  string
+		res workflows.AckResult
+		err error
+	}
+	results := make([]one, len(b.Items))
+	var wg sync.WaitGroup
+	for i, it := range b.Items {
+		wg.Go(func() {
+			r := req
+			id, run := workflows.ParseIncidentRef(it.Ref)
+			r.Run = run
+			rid := ""
+			if requestID != "" {
+				rid = requestID + "/" + it.Ref
+			}
+			results[i].id = id
+			results[i].err = c.update(ctx, id, rid, workflows.AcknowledgeUpdate, r, &results[i].res)
+		})
+	}
+	wg.Wait()
 	var out workflows.AckResult
-	var errs []string
-	for _, it := range b.Items {
-		r := req
-		id, run := workflows.ParseIncidentRef(it.Ref)
-		r.Run = run
-		var one workflows.AckResult
-		rid := ""
-		if requestID != "" {
-			rid = requestID + "/" + it.Ref
+	var passed []string
+	for _, r := range results {
+		var rej *RejectedError
+		switch {
+		case r.err == nil:
+			out.Person, out.At = r.res.Person, r.res.At
+			if !slices.Contains(out.Incidents, r.id) {
+				out.Incidents = append(out.Incidents, r.id)
+			}
+		case errors.As(r.err, &rej), errors.Is(r.err, ErrNotFound):
+			passed = append(passed, fmt.Sprintf("%s: %v", r.id, r.err))
+		default:
+			return workflows.AckResult{}, fmt.Errorf("acknowledge bundle %s: %s: %w", ref, r.id, r.err)
 		}
-		if err := c.update(ctx, id, rid, workflows.AcknowledgeUpdate, r, &one); err != nil {
-			errs = append(errs, fmt.Sprintf("%s: %v", id, err))
-			continue
-		}
-		out.Person, out.At = one.Person, one.At
-		out.Incidents = append(out.Incidents, id)
 	}
 	if len(out.Incidents) == 0 {
-		return out, &RejectedError{Type: workflows.RejectWrongPhase, Message: "nothing in that bundle to acknowledge: " + strings.Join(errs, "; ")}
+		return out, &RejectedError{Type: workflows.RejectWrongPhase, Message: "nothing in that bundle to acknowledge: " + strings.Join(passed, "; ")}
 	}
 	return out, nil
 }
@@ -134,13 +162,22 @@ func (c *Client) PagingFor(ctx context.Context, person string) ([]Paging, error)
 		if st.Phase != workflows.Triggered {
 			continue
 		}
-		msg := ""
+		// The message an SMS reply answers: the latest SMS that reached
+		// them in this pass, alone or in a bundle; or, with none on SMS,
+		// the latest page at all.
+		msg, onSMS := "", false
 		for _, p := range slices.Backward(st.Pages) {
-			if p.Person == person && p.Pass == st.Escalation.Pass && p.Outcome == workflows.Delivered {
-				msg = workflows.IncidentRef(st.ID, st.Run)
-				if p.Bundle != "" {
-					msg = p.Bundle
-				}
+			if p.Person != person || p.Pass != st.Escalation.Pass || p.Outcome != workflows.Delivered || (onSMS && p.Channel != catalog.SMS) {
+				continue
+			}
+			if msg != "" && p.Channel != catalog.SMS {
+				continue
+			}
+			msg, onSMS = workflows.IncidentRef(st.ID, st.Run), p.Channel == catalog.SMS
+			if p.Bundle != "" {
+				msg = p.Bundle
+			}
+			if onSMS {
 				break
 			}
 		}
@@ -159,6 +196,14 @@ func (c *Client) Forward(ctx context.Context, in activities.ForwardInput) error 
 	var al workflows.Alert
 	if err := json.Unmarshal(in.Alert, &al); err != nil {
 		return fmt.Errorf("%w: forwarded alert: %w", ErrInvalid, err)
+	}
+	if al.Resolved {
+		// A clear never opens an incident: with that incident closed there
+		// is nothing to clear.
+		if err := c.tc.SignalWorkflow(ctx, in.IncidentID, "", workflows.AlertSignal, al); err != nil && !isNotFound(err) {
+			return wrap("forward clear", err)
+		}
+		return nil
 	}
 	_, err := c.tc.SignalWithStartWorkflow(ctx, in.IncidentID, workflows.AlertSignal, al, startOptions(in.IncidentID, al), workflows.Incident, workflows.IncidentInput{})
 	if err != nil {

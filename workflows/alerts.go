@@ -57,6 +57,7 @@ func (w *incident) fold(ctx workflow.Context, al Alert) {
 	by := orDash(al.Integration)
 	switch {
 	case slices.Contains(s.Forwarded, al.DedupKey):
+		// Its own incident takes it; a clear never opens one.
 		w.enqueue(Job{Kind: jobForward, Alert: &al})
 		return
 	case k == nil && al.Resolved:
@@ -157,14 +158,27 @@ func (w *incident) fired(ctx workflow.Context, by string) {
 	if !s.MitigatedBySource && s.MitigatedBy != "" && w.isResponder(s.MitigatedBy) {
 		lead = s.MitigatedBy
 	}
+	held := s.Escalation.Held && lead == ""
 	s.Phase, s.MitigatedAt, s.MitigatedBy, s.MitigatedBySource = Triggered, nil, "", false
+	w.pg.escalate = false
+	w.pg.restart()
+	if held {
+		// Nobody had answered yet: the escalation resumes where it stood, on
+		// the level's own clock, so a flapping alert still climbs the policy.
+		s.Escalation.Done, s.Escalation.Held = false, false
+		if !s.Escalation.Reached {
+			// The clear stopped this level's pages before any got through:
+			// they go out again, and the level's wait starts with them.
+			s.Escalation.Paged = false
+		}
+		w.event(ctx, "reopened", by, fmt.Sprintf("the alert fired again after its source cleared: escalation resumes at level %d", s.Escalation.Level+1))
+		return
+	}
 	s.AcknowledgedBy, s.AcknowledgedAt, s.Unacknowledged, s.Repages = "", nil, false, 0
 	s.Escalation = Escalation{Pass: s.Escalation.Pass + 1}
 	if lead != "" {
 		s.Escalation.Level, s.Escalation.Lead = -1, lead
 	}
-	w.pg.escalate = false
-	w.pg.restart()
 	text := "the alert fired again after its source cleared: paging from level 1"
 	if lead != "" {
 		text = fmt.Sprintf("the alert fired again after its source cleared: paging %s, who mitigated it, then the policy from level 1", lead)

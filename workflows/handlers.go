@@ -188,8 +188,10 @@ func (w *incident) mitigate(ctx workflow.Context, req PhaseRequest) (PhaseResult
 
 func (w *incident) setMitigated(ctx workflow.Context, by, note string) PhaseResult {
 	now := workflow.Now(ctx)
+	e := &w.s.Escalation
+	e.Held = w.s.Phase == Triggered && !e.Done
 	w.s.Phase, w.s.MitigatedAt, w.s.MitigatedBy = Mitigated, &now, by
-	w.s.Escalation.Done = true
+	e.Done = true
 	w.pg.escalate = false
 	w.pg.restart()
 	w.event(ctx, "mitigated", by, note)

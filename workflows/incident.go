@@ -62,6 +62,8 @@ type incident struct {
 	// late holds alerts that arrived once the incident was resolved: they
 	// open the next incident.
 	late []Alert
+	// pending holds alerts carried over from the run before, taken once routed.
+	pending []Alert
 	// attrs are the search attribute values last upserted; each upsert is a
 	// history event, so only changes are sent.
 	attrs [6]string
@@ -91,11 +93,13 @@ func newIncident(ctx workflow.Context, in IncidentInput) (*incident, error) {
 		if err := ValidateAlert(al); err != nil {
 			return nil, temporal.NewNonRetryableApplicationError(err.Error(), RejectInvalid, nil)
 		}
+		if al.Resolved {
+			return nil, temporal.NewNonRetryableApplicationError("a clear cannot open an incident", RejectInvalid, nil)
+		}
 		w.open(ctx, al)
 	}
-	for _, al := range in.Pending {
-		w.take(ctx, al)
-	}
+	// Alerts carried over are taken once the incident is routed, as live ones are.
+	w.pending = in.Pending
 	return w, nil
 }
 
@@ -152,21 +156,22 @@ func (w *incident) register(ctx workflow.Context) error {
 // run is the main loop: start what was queued, take the next step that is
 // due, wait for a change or the next deadline.
 func (w *incident) run(ctx workflow.Context) (IncidentState, error) {
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		for {
-			var al Alert
-			w.alerts.Receive(ctx, &al)
-			w.take(ctx, al)
-		}
-	})
 	w.pg.listen(ctx)
 	if !w.routed {
 		if err := w.route(ctx); err != nil {
 			return w.s, err
 		}
 	}
+	for _, al := range w.pending {
+		w.take(ctx, al)
+	}
+	w.pending = nil
 	w.publish(ctx)
 	for {
+		// Alerts are taken here, in the loop, never by a coroutine of their
+		// own: one that arrives in the task that continues as new or finishes
+		// is then always in the state carried on, or in the channel drained.
+		w.drain(ctx)
 		if w.reroute {
 			w.rechannel(ctx)
 		}
@@ -177,10 +182,15 @@ func (w *incident) run(ctx workflow.Context) (IncidentState, error) {
 			return w.finish(ctx)
 		}
 		if w.shouldContinueAsNew(ctx) {
-			return w.s, w.continueAsNew(ctx)
+			if done, err := w.continueAsNew(ctx); done {
+				return w.s, err
+			}
+			continue
 		}
 		w.wake = false
-		ready := func() bool { return w.wake || len(w.queue) > 0 || w.shouldContinueAsNew(ctx) }
+		ready := func() bool {
+			return w.wake || len(w.queue) > 0 || w.alerts.Len() > 0 || w.shouldContinueAsNew(ctx)
+		}
 		at, summary := w.pg.deadline()
 		if at.IsZero() {
 			if err := workflow.Await(ctx, ready); err != nil {
@@ -263,6 +273,7 @@ type Job struct {
 	PageKind string `json:"pageKind,omitempty"` // page, lead, repage, repage-escalation, fallback
 	Action   string `json:"action,omitempty"`   // sync: acknowledge or resolve
 	Alert    *Alert `json:"alert,omitempty"`    // forward
+	Key      string `json:"key,omitempty"`      // withdraw: the claim whose bundled page to take out
 	// Stop, when set, is the paging context the job belongs to: once it is
 	// cancelled (acknowledged, mitigated, resolved) the job pages nobody.
 	stop workflow.Context
@@ -324,14 +335,22 @@ func (w *incident) dispatch(ctx workflow.Context) {
 // after resolution open the next incident at once: this one waits for
 // nothing slow.
 func (w *incident) finish(ctx workflow.Context) (IncidentState, error) {
-	// Syncs in flight are cancelled and handed over, with those queued.
+	// Syncs in flight are cancelled and handed over as one resolve; other
+	// jobs (withdrawing bundled pages) still go out.
+	for {
+		for _, id := range workflow.DeterministicKeys(w.syncs) {
+			w.syncs[id]()
+		}
+		w.queue = slices.DeleteFunc(w.queue, func(j Job) bool { return j.Kind == jobSync })
+		w.dispatch(ctx)
+		if err := workflow.Await(ctx, func() bool { return w.inflight == 0 }); err != nil {
+			return w.s, err
+		}
+		if len(w.queue) == 0 {
+			break
+		}
+	}
 	var syncs []Job
-	for _, id := range workflow.DeterministicKeys(w.syncs) {
-		w.syncs[id]()
-	}
-	if err := workflow.Await(ctx, func() bool { return w.inflight == 0 }); err != nil {
-		return w.s, err
-	}
 	if len(w.s.PagerTargets) > 0 {
 		syncs = append(syncs, Job{Kind: jobSync, Action: "resolve"})
 	}
@@ -404,9 +423,14 @@ const (
 	keepHead                          = 50
 )
 
-func (w *incident) continueAsNew(ctx workflow.Context) error {
+// continueAsNew hands the incident to a new run, once handlers have finished;
+// done is false when they queued work meanwhile, which goes out first.
+func (w *incident) continueAsNew(ctx workflow.Context) (done bool, err error) {
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
-		return err
+		return true, err
+	}
+	if len(w.queue) > 0 || w.inflight > 0 || w.s.Phase == Resolved {
+		return false, nil
 	}
 	var pending []Alert
 	for {
@@ -440,7 +464,7 @@ func (w *incident) continueAsNew(ctx workflow.Context) error {
 		}
 		st.Elided = &el
 	}
-	return workflow.NewContinueAsNewError(ctx, Incident, IncidentInput{State: &st, Pending: pending})
+	return true, workflow.NewContinueAsNewError(ctx, Incident, IncidentInput{State: &st, Pending: pending})
 }
 
 // headTail keeps the first keepHead and the last max-keepHead items of a

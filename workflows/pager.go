@@ -94,9 +94,11 @@ type ClaimRecord struct {
 	Result activities.ClaimResult `json:"result"`
 }
 
-// Withdraw takes an incident out of a Pager's pending bundles.
+// Withdraw takes one claimed page (Key) out of a Pager's pending bundles;
+// with no Key, every page of the incident (Ref).
 type Withdraw struct {
 	Ref string `json:"ref"`
+	Key string `json:"key,omitempty"`
 }
 
 // BundleOutcome tells an incident how the bundle holding its page went out.
@@ -191,13 +193,16 @@ func (p *pager) claim(ctx workflow.Context, in activities.ClaimInput) activities
 			cw.Pending = ref
 		}
 		b := p.bundle(cw.Pending)
-		if !slices.ContainsFunc(b.Items, func(it activities.BundleItem) bool { return it.Ref == in.Item.Ref }) {
+		if !slices.ContainsFunc(b.Items, func(it activities.BundleItem) bool { return it.Key == in.Item.Key }) {
 			b.Items = append(b.Items, in.Item)
 		}
 		if res.Bundles == nil {
 			res.Bundles = map[catalog.Channel]string{}
 		}
 		res.Bundles[ch] = cw.Pending
+		if b.Due.After(res.Due) {
+			res.Due = b.Due
+		}
 	}
 	p.s.Claims = append(p.s.Claims, ClaimRecord{Key: in.Item.Key, Result: res})
 	if n := len(p.s.Claims) - 500; n > 0 {
@@ -250,14 +255,13 @@ func (p *pager) next() (time.Time, bool) {
 }
 
 func (p *pager) run(ctx workflow.Context) error {
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		for {
-			var wd Withdraw
-			p.withdraw.Receive(ctx, &wd)
+	for {
+		// Withdrawals are taken here, never by a coroutine of their own, so
+		// one that arrives as the Pager finishes or continues is not lost.
+		var wd Withdraw
+		for p.withdraw.ReceiveAsync(&wd) {
 			p.take(wd)
 		}
-	})
-	for {
 		now := workflow.Now(ctx)
 		for i := range p.s.Channels {
 			cw := &p.s.Channels[i]
@@ -286,18 +290,26 @@ func (p *pager) run(ctx workflow.Context) error {
 			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 				return err
 			}
+			for p.withdraw.ReceiveAsync(&wd) {
+				p.take(wd)
+			}
 			st := p.s
 			st.Bundles = slices.DeleteFunc(slices.Clone(st.Bundles), func(b Bundle) bool { return b.SentAt != nil })
 			return workflow.NewContinueAsNewError(ctx, Pager, PagerInput{State: &st})
 		}
 		p.wake = false
+		ready := func() bool { return p.wake || p.withdraw.Len() > 0 }
 		wait := at.Sub(now)
 		if wait <= 0 {
-			wait = time.Second // a bundle still sending
+			// Nothing is due: a bundle is still sending; its end wakes us.
+			if err := workflow.Await(ctx, ready); err != nil {
+				return err
+			}
+			continue
 		}
 		tctx, cancel := workflow.WithCancel(ctx)
 		_, err := workflow.AwaitWithOptions(tctx, workflow.AwaitOptions{Timeout: wait,
-			TimerOptions: workflow.TimerOptions{Summary: "bundle window of " + p.s.Person}}, func() bool { return p.wake })
+			TimerOptions: workflow.TimerOptions{Summary: "bundle window of " + p.s.Person}}, ready)
 		cancel()
 		if err != nil {
 			return err
@@ -309,7 +321,9 @@ func (p *pager) run(ctx workflow.Context) error {
 func (p *pager) take(wd Withdraw) {
 	for i := range p.s.Bundles {
 		if b := &p.s.Bundles[i]; b.SentAt == nil && b.Outcome == "" {
-			b.Items = slices.DeleteFunc(b.Items, func(it activities.BundleItem) bool { return it.Ref == wd.Ref })
+			b.Items = slices.DeleteFunc(b.Items, func(it activities.BundleItem) bool {
+				return it.Key == wd.Key || wd.Key == "" && it.Ref == wd.Ref
+			})
 		}
 	}
 }

@@ -36,10 +36,14 @@ type paging struct {
 	// outcomes are the bundle outcomes Pager workflows reported, by
 	// bundle + "/" + channel.
 	outcomes map[string]BundleOutcome
+	// claims numbers this run's claims, so each has a key of its own.
+	claims int
+	// syncFor bounds how long a pager sync retries.
+	syncFor time.Duration
 }
 
 func newPaging(ctx workflow.Context, w *incident) *paging {
-	p := &paging{w: w, levelPending: map[[3]int]int{}, outcomes: map[string]BundleOutcome{}}
+	p := &paging{w: w, levelPending: map[[3]int]int{}, outcomes: map[string]BundleOutcome{}, syncFor: 10 * time.Minute}
 	p.stopCtx, p.stop = workflow.WithCancel(ctx)
 	p.bundles = workflow.GetSignalChannelWithOptions(ctx, BundleSignal, workflow.SignalChannelOptions{
 		Description: "How a bundle holding one of this incident's pages went out.",
@@ -99,6 +103,10 @@ func lookupOptions(ctx workflow.Context, summary string) workflow.Context {
 		Summary: summary,
 	})
 }
+
+// bundleGrace is how long past a bundle's due time a page waits for the
+// Pager's report: the bundle's provider retries for GiveUpAfter at most.
+const bundleGrace = activities.GiveUpAfter + 2*time.Minute
 
 // levelKey names one level of one pass of the policy.
 func levelKey(pass, round, level int) [3]int { return [3]int{pass, round, level} }
@@ -347,19 +355,19 @@ func (p *paging) deliverTo(j Job, r catalog.Recipient) {
 	track(1)
 	workflow.Go(j.stop, func(ctx workflow.Context) {
 		defer track(-1)
-		bundles := p.claim(ctx, j, r.Person, r.Channels)
+		c := p.claim(ctx, j, r.Person, r.Channels)
 		for _, ch := range r.Channels {
 			track(1)
 			workflow.Go(ctx, func(ctx workflow.Context) {
 				defer track(-1)
-				bundle := bundles[ch]
-				for !p.deliver(ctx, j, r.Person, ch, bundle) {
+				c := c
+				for !p.deliver(ctx, j, r.Person, ch, c) {
 					if len(fallback) == 0 || ctx.Err() != nil {
 						return
 					}
 					ch, fallback = fallback[0], fallback[1:]
 					w.event(ctx, "page.fallback", "", fmt.Sprintf("trying %s on %s instead", r.Person, ch))
-					bundle = p.claim(ctx, j, r.Person, []catalog.Channel{ch})[ch]
+					c = p.claim(ctx, j, r.Person, []catalog.Channel{ch})
 				}
 			})
 		}
@@ -370,13 +378,15 @@ func (p *paging) deliverTo(j Job, r catalog.Recipient) {
 // others get a bundle, which goes out when the channel's window passes.
 // Bundling never holds a page back for long and never loses one: when the
 // claim cannot be made, every channel sends now.
-func (p *paging) claim(ctx workflow.Context, j Job, person string, chs []catalog.Channel) map[catalog.Channel]string {
+func (p *paging) claim(ctx workflow.Context, j Job, person string, chs []catalog.Channel) claimed {
 	s := &p.w.s
 	if s.Plan.BundleWindow <= 0 {
-		return nil
+		return claimed{}
 	}
+	p.claims++
+	key := fmt.Sprintf("%s/%s/%d/%d/%d/%s/%d", IncidentRef(s.ID, s.Run), person, j.Pass, j.Round, j.Level, pageKind(j), p.claims)
 	in := activities.ClaimInput{Person: person, Channels: chs, Window: s.Plan.BundleWindow, Item: activities.BundleItem{
-		Key: fmt.Sprintf("%s/%s/%d/%d/%d/%s/%d", IncidentRef(s.ID, s.Run), person, j.Pass, j.Round, j.Level, pageKind(j), len(s.Pages)),
+		Key: key,
 		Ref: IncidentRef(s.ID, s.Run), IncidentID: s.ID, Service: s.Service, Severity: s.Severity, Summary: s.Summary, Kind: pageKind(j),
 	}}
 	actx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
@@ -390,9 +400,17 @@ func (p *paging) claim(ctx workflow.Context, j Job, person string, chs []catalog
 		if ctx.Err() == nil {
 			p.w.event(ctx, "bundle.unavailable", "", fmt.Sprintf("bundling window of %s unknown (%s): paging at once", person, rootMessage(err)))
 		}
-		return nil
+		return claimed{}
 	}
-	return res.Bundles
+	return claimed{bundles: res.Bundles, key: key, due: res.Due}
+}
+
+// claimed is what a claim answered: the bundle each waiting channel joined,
+// the claim's key (what a withdrawal names) and when the bundles are due.
+type claimed struct {
+	bundles map[catalog.Channel]string
+	key     string
+	due     time.Time
 }
 
 func pageKind(j Job) string {
@@ -407,7 +425,8 @@ func pageKind(j Job) string {
 
 // deliver sends one page, or waits for the bundle it went into, and records
 // its outcome; false means try another channel.
-func (p *paging) deliver(ctx workflow.Context, j Job, person string, ch catalog.Channel, bundle string) bool {
+func (p *paging) deliver(ctx workflow.Context, j Job, person string, ch catalog.Channel, c claimed) bool {
+	bundle := c.bundles[ch]
 	w := p.w
 	s := &w.s
 	kind := pageKind(j)
@@ -426,10 +445,25 @@ func (p *paging) deliver(ctx workflow.Context, j Job, person string, ch catalog.
 		s.Pages = append(s.Pages, e)
 		i := len(s.Pages) - 1
 		k := bundle + "/" + string(ch)
-		if err := workflow.Await(ctx, func() bool { _, ok := p.outcomes[k]; return ok }); err != nil {
+		// The Pager reports by the bundle's due time, or a few minutes later
+		// while its provider retries. Past that the page is not left to a
+		// bundle that may never go: it goes alone.
+		due := c.due
+		if due.IsZero() {
+			due = workflow.Now(ctx).Add(s.Plan.BundleWindow)
+		}
+		wait := due.Add(bundleGrace).Sub(workflow.Now(ctx))
+		ok, err := w.await(ctx, wait, "bundle "+bundle+" on "+string(ch), func() bool { _, ok := p.outcomes[k]; return ok })
+		if err != nil {
 			s.Pages[i].Outcome, s.Pages[i].Error = Cancelled, "paging stopped"
-			w.enqueue(Job{Kind: jobWithdraw, Person: person})
+			w.enqueue(Job{Kind: jobWithdraw, Person: person, Key: c.key})
 			return true
+		}
+		if !ok {
+			s.Pages[i].Outcome, s.Pages[i].Error = Failed, "its bundle did not report in time"
+			w.event(ctx, "bundle.timeout", "", fmt.Sprintf("bundle %s on %s to %s did not report by %s: paging alone", bundle, ch, person, due.Add(bundleGrace).UTC().Format(time.RFC3339)))
+			w.enqueue(Job{Kind: jobWithdraw, Person: person, Key: c.key})
+			return p.deliver(ctx, j, person, ch, claimed{})
 		}
 		o := p.outcomes[k]
 		s.Pages[i].At, s.Pages[i].ProviderID, s.Pages[i].Attempts, s.Pages[i].Retries = o.At, o.ProviderID, o.Attempts, o.Retries
@@ -509,19 +543,20 @@ func (p *paging) sync(ctx workflow.Context, j Job) {
 	if len(targets) == 0 {
 		return
 	}
-	err := workflow.ExecuteActivity(syncOptions(ctx, j.Action), a.SyncPages,
+	err := workflow.ExecuteActivity(syncOptions(ctx, j.Action, p.syncFor), a.SyncPages,
 		activities.SyncInput{IncidentID: s.ID, Ref: IncidentRef(s.ID, s.Run), Action: j.Action, Targets: targets}).Get(ctx, nil)
 	if err != nil && ctx.Err() == nil {
 		p.w.event(ctx, "sync.failed", "", fmt.Sprintf("could not %s on PagerDuty: %s", j.Action, rootMessage(err)))
 	}
 }
 
-func syncOptions(ctx workflow.Context, action string) workflow.Context {
+func syncOptions(ctx workflow.Context, action string, budget time.Duration) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
-		// Bounded: a pager that stays down must not be told forever; it
-		// runs beside the incident and never holds the next one back.
-		ScheduleToCloseTimeout: 10 * time.Minute,
+		// Bounded: a pager that stays down must not be told forever. It
+		// runs beside the incident, and after resolution in PostIncident,
+		// so it never holds the next incident back.
+		ScheduleToCloseTimeout: budget,
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: 5 * time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
 			NonRetryableErrorTypes: []string{activities.ErrPermanent, activities.ErrNoContact, activities.ErrChannelOff}},
 		Summary: action + " on pagers of record",
@@ -532,7 +567,7 @@ func syncOptions(ctx workflow.Context, action string) workflow.Context {
 // acknowledged, mitigated or resolved before the bundle went out.
 func (p *paging) withdraw(ctx workflow.Context, j Job) {
 	ref := IncidentRef(p.w.s.ID, p.w.s.Run)
-	err := workflow.SignalExternalWorkflow(ctx, PagerID(j.Person), "", WithdrawSignal, Withdraw{Ref: ref}).Get(ctx, nil)
+	err := workflow.SignalExternalWorkflow(ctx, PagerID(j.Person), "", WithdrawSignal, Withdraw{Ref: ref, Key: j.Key}).Get(ctx, nil)
 	if err != nil {
 		// The Pager already finished: nothing of this incident is pending there.
 		p.w.log.Info("bundle withdrawal not delivered", "incidentID", p.w.s.ID, "person", j.Person, "error", err)

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"time"
 
 	"go.temporal.io/sdk/workflow"
 )
@@ -33,6 +34,9 @@ type PostIncidentState struct {
 func PostIncident(ctx workflow.Context, in PostIncidentInput) (PostIncidentState, error) {
 	inc := &incident{log: workflow.GetLogger(ctx), root: ctx, s: in.Incident, syncs: map[int]workflow.CancelFunc{}}
 	inc.pg = newPaging(ctx, inc)
+	// Nothing waits on these: a PagerDuty outage of hours still ends with
+	// its alerts closed.
+	inc.pg.syncFor = 24 * time.Hour
 	st := PostIncidentState{Ref: IncidentRef(in.Incident.ID, in.Incident.Run), Phase: "closing pages", Timeline: []Event{}}
 	if err := workflow.SetQueryHandler(ctx, StateQuery, func() (PostIncidentState, error) { return st, nil }); err != nil {
 		return st, fmt.Errorf("register state query: %w", err)

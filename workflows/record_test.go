@@ -2,14 +2,15 @@ package workflows_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
@@ -36,15 +37,38 @@ people:
     contacts: [{pagerduty: 0123456789abcdef0123456789abcdef}, {sms: "+15550100003"}]
   - handle: frank
     contacts: [{email: frank@example.com}]
+  - handle: bea
+    contacts: [{sms: "+15550100009"}, {email: bea@example.com}]
+rotations:
+  - name: later
+    members: [carol]
+    shift: weekly
+    handoff_time: "09:00"
+    timezone: UTC
+    start: 2099-01-05
 teams:
   - name: pay
     policy: pay-policy
     members: [alice, carol]
+  - name: web
+    policy: web-policy
+    members: [bea, carol]
 services:
   - name: checkout
     team: pay
     tier: 1
+  - name: web
+    team: web
+    tier: 1
+    group_window: 1m
 escalation_policies:
+  - name: web-policy
+    levels:
+      - targets: [{rotation: later}]
+        delay: 1m
+      - targets: [{person: bea}]
+        delay: 2s
+    repeat: 0
   - name: pay-policy
     levels:
       - targets: [{person: alice}]
@@ -60,10 +84,14 @@ severities:
   SEV4: {channels: {1: [email], 2: [email], 3: [email]}, update_cadence: none}
 `
 
-type okNotifier struct{ fail map[string]bool }
+// okNotifier delivers everything but what fail names (person/channel).
+type okNotifier struct {
+	ch   catalog.Channel
+	fail map[string]bool
+}
 
 func (n okNotifier) Notify(_ context.Context, m activities.Message) (string, error) {
-	if n.fail[m.Person] {
+	if n.fail[m.Person+"/"+string(n.ch)] {
 		return "", &integrations.Error{Provider: "fake", Kind: integrations.Permanent, Status: 400, Code: "21211", Message: "invalid number"}
 	}
 	return "id-" + m.Person, nil
@@ -97,12 +125,13 @@ func TestRecordHistories(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := okNotifier{fail: map[string]bool{"alice": false}}
+	fail := map[string]bool{"bea/sms": true}
 	w := worker.New(c, workflows.TaskQueue, worker.Options{})
 	workflows.Register(w)
 	st := starter.New(c)
 	w.RegisterActivity(&activities.Activities{Catalog: activities.StaticCatalog{C: cat}, Templates: tmpl, Pagers: st,
-		Notifiers: map[catalog.Channel]activities.Notifier{catalog.SMS: n, catalog.Email: n, catalog.PagerDuty: n}})
+		Forwarder: st, Notifiers: map[catalog.Channel]activities.Notifier{catalog.SMS: okNotifier{catalog.SMS, fail},
+			catalog.Email: okNotifier{catalog.Email, fail}, catalog.PagerDuty: okNotifier{catalog.PagerDuty, fail}}})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -110,14 +139,16 @@ func TestRecordHistories(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
-	alert := func(key string, sev catalog.Severity, resolved bool) string {
-		r, err := st.Alert(ctx, workflows.Alert{Source: workflows.Monitoring, Service: "checkout", Severity: sev,
+	st.Groups = func(service string) bool { return service == "web" }
+	alertOn := func(service, key string, sev catalog.Severity, resolved bool) string {
+		r, err := st.Alert(ctx, workflows.Alert{Source: workflows.Monitoring, Service: service, Severity: sev,
 			Summary: key, DedupKey: key, Integration: "record", Resolved: resolved})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return r.IncidentID
 	}
+	alert := func(key string, sev catalog.Severity, resolved bool) string { return alertOn("checkout", key, sev, resolved) }
 	until := func(id string, ok func(workflows.IncidentState) bool) {
 		deadline := time.Now().Add(time.Minute)
 		for {
@@ -188,6 +219,29 @@ func TestRecordHistories(t *testing.T) {
 	}
 	save(t, c, a3, "bundled")
 	save(t, c, workflows.PagerID("alice"), "pager")
+
+	// A grouped service: level 1's rotation has not started (unreachable:
+	// escalates at once); bea's sms is refused for good (her email instead);
+	// a second alert groups in, a late one is forwarded.
+	g := alertOn("web", "web-1", catalog.SEV1, false)
+	alertOn("web", "web-2", catalog.SEV1, false)
+	until(g, func(s workflows.IncidentState) bool { return len(s.Keys) == 2 && slices.Contains(s.Paged, "bea") })
+	ok(t)(st.Resolve(ctx, g, "", workflows.PhaseRequest{By: "bea"}))
+	save(t, c, g, "grouped-unreachable-fallback-channel")
+
+	// Continue-as-new (the server suggests it at 80 events here): repeats
+	// fold in until the incident hands over to a new run.
+	id = alert("long", catalog.SEV3, false)
+	first, err := c.DescribeWorkflowExecution(ctx, id, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 60 {
+		alert("long", catalog.SEV3, false)
+	}
+	until(id, func(s workflows.IncidentState) bool { return s.AlertCount == 61 })
+	ok(t)(st.Resolve(ctx, id, "", workflows.PhaseRequest{By: "alice"}))
+	saveRun(t, c, id, first.GetWorkflowExecutionInfo().GetExecution().GetRunId(), "continue-as-new")
 }
 
 func ok(t *testing.T) func(workflows.PhaseResult, error) {
@@ -199,21 +253,27 @@ func ok(t *testing.T) func(workflows.PhaseResult, error) {
 	}
 }
 
-// save waits for the workflow's current run to close and writes the history
-// of every run of it.
+// save waits for the workflow's current run to close and writes its history.
 func save(t *testing.T, c client.Client, id, name string) {
+	t.Helper()
+	saveRun(t, c, id, "", name)
+}
+
+// saveRun waits for a run (the current one when run is "") to close and
+// writes its history.
+func saveRun(t *testing.T, c client.Client, id, run, name string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	run := c.GetWorkflow(ctx, id, "")
-	if err := run.Get(ctx, nil); err != nil {
-		var can *workflowContinued
-		if !errors.As(err, &can) {
+	if run == "" {
+		wr := c.GetWorkflow(ctx, id, "")
+		if err := wr.Get(ctx, nil); err != nil {
 			t.Logf("%s closed with %v", id, err)
 		}
+		run = wr.GetRunID()
 	}
 	var h historypb.History
-	it := c.GetWorkflowHistory(ctx, id, run.GetRunID(), false, 0)
+	it := c.GetWorkflowHistory(ctx, id, run, true, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	for it.HasNext() {
 		ev, err := it.Next()
 		if err != nil {
@@ -229,5 +289,3 @@ func save(t *testing.T, c client.Client, id, name string) {
 		t.Fatal(err)
 	}
 }
-
-type workflowContinued struct{ error }

@@ -160,6 +160,10 @@ type Escalation struct {
 	Deadline time.Time `json:"deadline"` // when this level escalates; after an acknowledgment, when the acknowledger is re-paged
 	Reached  bool      `json:"reached"`  // someone at this level got a page
 	Done     bool      `json:"done"`     // exhausted, or stopped by an acknowledgment
+	// Held: the source cleared while escalation was under way with nobody
+	// acknowledging; if the alert fires again, escalation resumes where it
+	// stood rather than starting over, so a flapping alert still climbs.
+	Held bool `json:"held,omitempty"`
 	// RepageLevel is the next level a re-page escalation pages.
 	RepageLevel int `json:"repageLevel,omitempty"`
 }
