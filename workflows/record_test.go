@@ -148,7 +148,9 @@ func TestRecordHistories(t *testing.T) {
 		}
 		return r.IncidentID
 	}
-	alert := func(key string, sev catalog.Severity, resolved bool) string { return alertOn("checkout", key, sev, resolved) }
+	alert := func(key string, sev catalog.Severity, resolved bool) string {
+		return alertOn("checkout", key, sev, resolved)
+	}
 	until := func(id string, ok func(workflows.IncidentState) bool) {
 		deadline := time.Now().Add(time.Minute)
 		for {
