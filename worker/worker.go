@@ -10,11 +10,11 @@ import (
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 
 	"github.com/sitrep-dev/sitrep/activities"
 	"github.com/sitrep-dev/sitrep/catalog"
 	"github.com/sitrep-dev/sitrep/integrations/acklink"
+	"github.com/sitrep-dev/sitrep/starter"
 	"github.com/sitrep-dev/sitrep/workflows"
 )
 
@@ -61,13 +61,16 @@ func New(tc client.Client, o Options) (*Worker, error) {
 		o.Notifiers = observeNotifiers(o.Notifiers, o.Metrics)
 	}
 	w := worker.New(tc, workflows.TaskQueue, opts)
-	w.RegisterWorkflowWithOptions(workflows.Incident, workflow.RegisterOptions{Name: "Incident"})
+	workflows.Register(w)
+	st := starter.New(tc)
 	w.RegisterActivity(&activities.Activities{
 		Catalog:   o.Catalog,
 		Notifiers: o.Notifiers,
 		Links:     o.Links,
 		Templates: o.Templates,
 		Observe:   o.Observe,
+		Pagers:    st,
+		Forwarder: st,
 	})
 	return &Worker{w: w, tc: tc, log: o.Logger}, nil
 }
