@@ -589,9 +589,8 @@ func TestEndToEndFlakyProviders(t *testing.T) {
 			<-time.After(200 * time.Millisecond)
 		}
 	}
-	// Retried pages say what went wrong on each earlier try. A bundle's
-	// outcome carries its attempts but not their failures: only pages that
-	// went alone are checked.
+	// Retried pages say what went wrong on each earlier try, alone or in a
+	// bundle (whose outcome carries its tries into each incident).
 	retried := 0
 	bobSMS := map[string]bool{} // the SMS messages sitrep sent bob: a page alone, or a bundle
 	for _, id := range ids {
