@@ -150,6 +150,10 @@ func (c *Client) Acknowledge(ctx context.Context, id, requestID string, req work
 // Escalate pages the next level of incident id now.
 func (c *Client) Escalate(ctx context.Context, id, requestID string, req workflows.EscalateRequest) (workflows.EscalateResult, error) {
 	var out workflows.EscalateResult
+	if workflows.IsBundleRef(id) {
+		return out, &RejectedError{Type: workflows.RejectInvalid,
+			Message: "a bundle is acknowledged whole but escalated incident by incident: reply 5 with an incident's code"}
+	}
 	id, req.Run = workflows.ParseIncidentRef(id)
 	return out, c.update(ctx, id, requestID, workflows.EscalateUpdate, req, &out)
 }

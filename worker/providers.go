@@ -17,6 +17,7 @@ import (
 	"github.com/sitrep-dev/sitrep/integrations/slack"
 	"github.com/sitrep-dev/sitrep/integrations/smtp"
 	"github.com/sitrep-dev/sitrep/integrations/twilio"
+	"github.com/sitrep-dev/sitrep/workflows"
 )
 
 // Providers builds a Notifier for every channel whose provider is configured
@@ -169,10 +170,15 @@ type chatNotifier struct{ c *slack.Client }
 func (n chatNotifier) Notify(ctx context.Context, m activities.Message) (string, error) {
 	// The text holds the alert's summary, which anyone with an alert key
 	// wrote: escaped, it cannot render as a link or a mention.
-	return n.c.PostMessage(ctx, m.To, slack.Message{Text: slack.EscapeText(m.Text), Incident: m.IncidentID, Buttons: []slack.Button{
+	buttons := []slack.Button{
 		{ActionID: "ack", Text: "Acknowledge", Value: m.Reference(), Style: "primary"},
 		{ActionID: "escalate", Text: "Escalate", Value: m.Reference(), Style: "danger"},
-	}})
+	}
+	if workflows.IsBundleRef(m.Reference()) {
+		// A bundle is acknowledged whole; each incident escalates on its own.
+		buttons = []slack.Button{{ActionID: "ack", Text: "Acknowledge all", Value: m.Reference(), Style: "primary"}}
+	}
+	return n.c.PostMessage(ctx, m.To, slack.Message{Text: slack.EscapeText(m.Text), Incident: m.IncidentID, Buttons: buttons})
 }
 
 type mattermostNotifier struct {
@@ -186,7 +192,12 @@ type mattermostNotifier struct {
 func (n mattermostNotifier) Notify(ctx context.Context, m activities.Message) (string, error) {
 	msg := mattermost.Message{Text: mattermost.EscapeMarkdown(m.Text), Incident: m.IncidentID} // as for Slack
 	if token, ok := strings.CutPrefix(m.AckURL, n.publicURL+"/ack/"); ok && n.publicURL != "" {
-		for _, b := range []struct{ action, label, style string }{{"ack", "Acknowledge", "primary"}, {"escalate", "Escalate", "danger"}} {
+		buttons := []struct{ action, label, style string }{{"ack", "Acknowledge", "primary"}, {"escalate", "Escalate", "danger"}}
+		if workflows.IsBundleRef(m.Reference()) {
+			buttons = buttons[:1]
+			buttons[0].label = "Acknowledge all"
+		}
+		for _, b := range buttons {
 			msg.Buttons = append(msg.Buttons, mattermost.Button{
 				ID: b.action, Text: b.label, Style: b.style, URL: n.publicURL + "/v1/mattermost/actions",
 				Context: map[string]string{"action": b.action, "incident": m.Reference(), "token": token},
