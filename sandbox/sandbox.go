@@ -224,7 +224,13 @@ func (s *Sandbox) do(ctx context.Context, id, do string) (string, error) {
 	var err error
 	switch kind {
 	case "sms":
-		resp, err = s.Twilio.SendInboundSMS(ctx, s.opts.IntakeURL+"/v1/twilio/sms", m.To, arg+" "+m.Incident)
+		// As a person would: a bundle says "reply 4 to acknowledge all",
+		// which a bare 4 does; a page alone gets its incident's code.
+		body := arg + " " + m.Incident
+		if strings.Contains(m.Text, "to acknowledge all") {
+			body = arg
+		}
+		resp, err = s.Twilio.SendInboundSMS(ctx, s.opts.IntakeURL+"/v1/twilio/sms", m.To, body)
 	case "voice":
 		if len(m.Links) == 0 {
 			return "", fmt.Errorf("the call has no keypress action")

@@ -21,7 +21,7 @@ import (
 	"github.com/sitrep-dev/sitrep/workflows"
 )
 
-const incident = "inc-checkout-0a1b2c3d"
+const incident = "inc-checkout-0a1b2c3d4e5f6071"
 
 // people is the directory the sandbox names people by.
 var people = map[string]string{
