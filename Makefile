@@ -16,9 +16,9 @@ SQLTOOL := $(BIN)/temporal-sql-tool
 UISERVER := $(BIN)/temporal-ui-server
 SERVERDIR := $(BIN)/temporal-server.d
 UIDIR := $(BIN)/temporal-ui.d
-# Debian packages the topology test runs: installed when missing (CI is a
-# fresh machine, as root).
-PROD_PACKAGES := postgresql prometheus chromium
+# puppeteer-core (tools/browser/package-lock.json) drives Debian's Chromium
+# for the report's browser test.
+BROWSER := $(BIN)/browser/node_modules/puppeteer-core/package.json
 
 .PHONY: help build dev test bench fuzz lint clean prod-deps prod-bin test-prod histories
 
@@ -48,11 +48,13 @@ lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go') 2>/dev/null); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-prod-deps: ## install PostgreSQL, Prometheus and Chromium from Debian when missing (needs root)
+prod-deps: ## install PostgreSQL, Prometheus, Chromium and Node.js from Debian when missing (needs root)
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v promtool >/dev/null || missing="$$missing prometheus"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v node >/dev/null || missing="$$missing nodejs"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
@@ -80,13 +82,18 @@ $(UIDIR)/config/docker.yaml: tools/ui/go.mod
 	rm -rf $(UIDIR) && mkdir -p $(UIDIR)/config && \
 	cp $$src/config/docker.yaml $(UIDIR)/config/ && chmod -R u+w $(UIDIR)
 
-prod-bin: build $(SERVER) $(SQLTOOL) $(UISERVER) $(SERVERDIR)/config/docker.yaml $(UIDIR)/config/docker.yaml ## build the Temporal server, SQL tool and UI server
+$(BROWSER): tools/browser/package.json tools/browser/package-lock.json
+	mkdir -p $(BIN)/browser && cp tools/browser/package.json tools/browser/package-lock.json $(BIN)/browser/
+	cd $(BIN)/browser && npm ci --ignore-scripts --no-audit --no-fund
+
+prod-bin: build $(SERVER) $(SQLTOOL) $(UISERVER) $(SERVERDIR)/config/docker.yaml $(UIDIR)/config/docker.yaml $(BROWSER) ## build the Temporal server, SQL tool and UI server; install puppeteer-core
 
 test-prod: prod-deps prod-bin ## run the production topology: PostgreSQL, Temporal server and UI, 2 workers, 2 intakes
-	$(GO) vet -tags prod ./deploy/...
+	$(GO) vet -tags prod ./deploy/... ./cmd/sitrep/
 	promtool check rules deploy/prometheus/sitrep-rules.yml
 	promtool test rules deploy/prometheus/sitrep-rules.test.yml
 	$(GO) test -tags prod -count=1 -timeout 30m -v -run . ./deploy/...
+	$(GO) test -tags prod -count=1 -timeout 5m -v -run '^TestReportInBrowser$$' ./cmd/sitrep/
 
 histories: $(TEMPORAL) ## re-record the replay histories (workflows/testdata) from the current code, one per scenario
 	rm -f workflows/testdata/*.json

@@ -529,7 +529,7 @@ MTTR median {{human .R.Total.MTTRMedian}}, p90 {{human .R.Total.MTTRP90}} · {{.
 <svg class="chart" id="mtta-mttr-trend" role="img" aria-label="MTTA and MTTR per week" width="{{.Trend.Width}}" height="{{.Trend.Height}}" viewBox="0 0 {{.Trend.Width}} {{.Trend.Height}}">
 <line class="axis" x1="48" y1="212" x2="{{.Trend.Width}}" y2="212"/>
 <text x="4" y="20">{{.Trend.YMax}}</text><text x="4" y="212">0</text>
-<text class="mtta" x="560" y="16">● MTTA</text><text class="mttr" x="630" y="16">● MTTR</text>
+<text class="mtta" x="60" y="230">● MTTA</text><text class="mttr" x="130" y="230">● MTTR</text>
 {{with .Trend.MTTALine}}<polyline class="mtta" points="{{.}}"/>{{end}}
 {{with .Trend.MTTRLine}}<polyline class="mttr" points="{{.}}"/>{{end}}
 {{range .Trend.MTTA}}<circle class="point mtta" cx="{{printf "%.1f" .X}}" cy="{{printf "%.1f" .Y}}" r="4" data-week="{{.Label}}" data-seconds="{{.Value}}"><title>MTTA week of {{.Label}}: {{.Value}} s</title></circle>
