@@ -129,8 +129,8 @@ func startOptions(id string, al workflows.Alert) client.StartWorkflowOptions {
 			workflows.ServiceAttr.ValueSet(al.Service), workflows.SeverityAttr.ValueSet(string(al.Severity)),
 			workflows.PhaseAttr.ValueSet(string(workflows.Triggered)), workflows.SourceAttr.ValueSet(string(al.Source))),
 		StaticSummary: truncate(fmt.Sprintf("%s %s: %s", al.Severity, al.Service, al.Summary), 200),
-		StaticDetails: fmt.Sprintf("**%s** incident on **%s**, from %s (%s)\n\n%s\n\nDedup key: `%s`",
-			al.Severity, al.Service, al.Source, orDash(al.Integration), al.Summary, al.DedupKey),
+		StaticDetails: fmt.Sprintf("**%s** incident on **%s**, from %s (%s)\n\n%s\n\nDedup key: %s",
+			al.Severity, workflows.MarkdownText(al.Service), al.Source, orDash(al.Integration), workflows.MarkdownText(al.Summary), workflows.MarkdownText(al.DedupKey)),
 	}
 }
 

@@ -228,3 +228,17 @@ func Register(r Registrar) {
 	r.RegisterWorkflowWithOptions(Pager, workflow.RegisterOptions{Name: "Pager"})
 	r.RegisterWorkflowWithOptions(PostIncident, workflow.RegisterOptions{Name: "PostIncident"})
 }
+
+// MarkdownText escapes text (an alert's summary, which anyone holding an
+// alert key wrote) for the Markdown the Temporal UI renders, so it shows as
+// written and never as a link or an image.
+func MarkdownText(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune("\\`*_{}[]()<>#+-.!|~", r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

@@ -505,7 +505,7 @@ func (w *incident) publish(ctx workflow.Context) {
 func (w *incident) details() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "**%s** · %s · %s · team %s\n\n", strings.ToUpper(string(w.s.Phase)), w.s.Severity, w.s.Service, w.s.Team)
-	fmt.Fprintf(&b, "%s\n\n", w.s.Summary)
+	fmt.Fprintf(&b, "%s\n\n", MarkdownText(w.s.Summary))
 	fmt.Fprintf(&b, "Alerts: %d (last %s)\n\n", w.s.AlertCount, w.s.LastSeen.UTC().Format(time.RFC3339))
 	switch {
 	case w.s.AcknowledgedBy != "":

@@ -159,3 +159,10 @@ func TestClearOpensNothing(t *testing.T) {
 	}
 	h.wantSent(nil)
 }
+
+// A summary shows in the Temporal UI as written, never as a link.
+func TestMarkdownTextEscapesLinks(t *testing.T) {
+	if got, want := MarkdownText("[Acknowledge](https://evil.example) *now*"), `\[Acknowledge\]\(https://evil\.example\) \*now\*`; got != want {
+		t.Fatalf("MarkdownText = %q, want %q", got, want)
+	}
+}
