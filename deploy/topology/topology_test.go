@@ -32,61 +32,53 @@ import (
 	"github.com/sitrep-dev/sitrep/workflows"
 )
 
-// topologyCatalog pages in seconds: alice, then bob, then carol; nobody
-// acknowledging tells frank. Level 1 waits long enough to kill a worker
-// while every incident sits in it.
-const topologyCatalog = `
-catch_all: ops
-people:
-  - handle: alice
-    contacts: [{sms: "+15550100001"}]
-  - handle: bob
-    contacts: [{sms: "+15550100002"}]
-  - handle: carol
-    contacts: [{sms: "+15550100003"}]
-  - handle: frank
-    contacts: [{email: frank@example.com}]
-rotations:
-  - name: primary
-    members: [alice]
+// topologyServices is how many services the catalog has. Each incident of
+// the test goes to a service of its own, paged by people of its own, so
+// sitrep's pager-fatigue bundling (one message per person and channel in a
+// window) never mixes two incidents' pages.
+const topologyServices = 24
+
+// topologyCatalog pages in seconds: for service svc-NN, alice-NN, then
+// bob-NN, then carol-NN by SMS; nobody acknowledging tells frank-NN by
+// email. Level 1 waits long enough to kill a worker while every incident
+// sits in it.
+func topologyCatalog() string {
+	var people, rotations, teams, services, policies strings.Builder
+	for n := range topologyServices {
+		for i, who := range []string{"alice", "bob", "carol"} {
+			fmt.Fprintf(&people, "  - handle: %s-%02d\n    contacts: [{sms: \"%s\"}]\n", who, n, phone(n, i+1))
+		}
+		fmt.Fprintf(&people, "  - handle: frank-%02d\n    contacts: [{email: frank-%02d@example.com}]\n", n, n)
+		fmt.Fprintf(&rotations, `  - name: rot-%02[1]d
+    members: [alice-%02[1]d]
     shift: weekly
     handoff_time: "09:00"
     timezone: UTC
     start: 2026-01-05
-teams:
-  - name: ops
-    rotation: primary
-    policy: ops-policy
-    members: [alice, bob, carol]
-services:
-  - name: checkout
-    team: ops
-    tier: 1
-escalation_policies:
-  - name: ops-policy
+`, n)
+		fmt.Fprintf(&teams, "  - name: team-%02[1]d\n    rotation: rot-%02[1]d\n    policy: pol-%02[1]d\n    members: [alice-%02[1]d, bob-%02[1]d, carol-%02[1]d]\n", n)
+		fmt.Fprintf(&services, "  - name: svc-%02[1]d\n    team: team-%02[1]d\n    tier: 1\n", n)
+		fmt.Fprintf(&policies, `  - name: pol-%02[1]d
     levels:
-      - targets: [{person: alice}]
-        delay: 15s
-      - targets: [{person: bob}]
+      - targets: [{person: alice-%02[1]d}]
+        delay: %[2]s
+      - targets: [{person: bob-%02[1]d}]
         delay: 5s
-      - targets: [{person: carol}]
+      - targets: [{person: carol-%02[1]d}]
         delay: 5s
     repeat: 0
-    fallback: frank
-severities:
-  SEV1:
-    channels: {1: [sms], 2: [sms], 3: [sms]}
-    update_cadence: 30m
-  SEV2:
-    channels: {1: [sms], 2: [sms], 3: [sms]}
-    update_cadence: 1h
-  SEV3:
-    channels: {1: [sms], 2: [sms], 3: [sms]}
-    update_cadence: 4h
-  SEV4:
-    channels: {1: [sms], 2: [sms], 3: [sms]}
-    update_cadence: none
-`
+    fallback: frank-%02[1]d
+`, n, level1Delay)
+	}
+	sev := "    channels: {1: [sms], 2: [sms], 3: [sms]}\n"
+	return "catch_all: team-00\npeople:\n" + people.String() + "rotations:\n" + rotations.String() + "teams:\n" + teams.String() +
+		"services:\n" + services.String() + "escalation_policies:\n" + policies.String() + "severities:\n" +
+		"  SEV1:\n" + sev + "    update_cadence: 30m\n  SEV2:\n" + sev + "    update_cadence: 1h\n" +
+		"  SEV3:\n" + sev + "    update_cadence: 4h\n  SEV4:\n" + sev + "    update_cadence: none\n"
+}
+
+// phone is person role (1 alice, 2 bob, 3 carol) of service n's number.
+func phone(n, role int) string { return fmt.Sprintf("+1555%02d%04d", n, role) }
 
 const intakeKey = "topology-test-generic-key"
 
@@ -111,6 +103,8 @@ type cluster struct {
 	intakes    []string // each intake's base URL
 	catalog    string
 	compose    composeFile
+	services   int            // services handed out so far
+	serviceOf  map[string]int // incident ID → its service
 }
 
 // composeFile is what the test reads of docker-compose.yml: it runs what
@@ -141,7 +135,7 @@ func readCompose(t *testing.T) composeFile {
 func TestProductionTopology(t *testing.T) {
 	bins := need(t, "bin/temporal-server", "bin/temporal-sql-tool", "bin/temporal-ui-server", "bin/temporal", "bin/sitrep",
 		"bin/temporal-server.d/config/docker.yaml", "bin/temporal-server.d/schema/postgresql/v12", "bin/temporal-ui.d/config/docker.yaml")
-	c := &cluster{t: t, dir: t.TempDir(), bin: map[string]string{}, compose: readCompose(t)}
+	c := &cluster{t: t, dir: t.TempDir(), bin: map[string]string{}, compose: readCompose(t), serviceOf: map[string]int{}}
 	for _, b := range bins {
 		c.bin[filepath.Base(b)] = b
 	}
@@ -305,7 +299,7 @@ func (c *cluster) startSandbox() {
 
 func (c *cluster) writeCatalog() {
 	c.catalog = filepath.Join(c.dir, "catalog.yaml")
-	if err := os.WriteFile(c.catalog, []byte(topologyCatalog), 0o600); err != nil {
+	if err := os.WriteFile(c.catalog, []byte(topologyCatalog()), 0o600); err != nil {
 		c.t.Fatal(err)
 	}
 }
@@ -363,8 +357,8 @@ func (c *cluster) dial() {
 
 // alert posts a generic alert to an intake and returns the status, the
 // Retry-After header and the incident ID when one was recorded.
-func (c *cluster) alert(intake, dedup, summary string) (status int, retryAfter, id string, err error) {
-	body, _ := json.Marshal(map[string]any{"service": "checkout", "severity": "SEV2", "summary": summary, "dedupKey": dedup})
+func (c *cluster) alert(intake string, service int, dedup, summary string) (status int, retryAfter, id string, err error) {
+	body, _ := json.Marshal(map[string]any{"service": fmt.Sprintf("svc-%02d", service), "severity": "SEV2", "summary": summary, "dedupKey": dedup})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, intake+"/v1/alerts", bytes.NewReader(body))
@@ -391,11 +385,24 @@ func (c *cluster) alert(intake, dedup, summary string) (status int, retryAfter, 
 	return resp.StatusCode, resp.Header.Get("Retry-After"), id, nil
 }
 
+// nextService hands out a service no incident has used yet.
+func (c *cluster) nextService() int {
+	n := c.services
+	c.services++
+	if n >= topologyServices {
+		c.t.Fatalf("more than %d incidents: raise topologyServices", topologyServices)
+	}
+	return n
+}
+
+// mustAlert opens an incident on a fresh service and returns its ID.
 func (c *cluster) mustAlert(intake, dedup string) string {
-	status, _, id, err := c.alert(intake, dedup, "checkout errors "+dedup)
+	n := c.nextService()
+	status, _, id, err := c.alert(intake, n, dedup, "errors "+dedup)
 	if err != nil || status != http.StatusOK || id == "" {
 		c.t.Fatalf("alert %s via %s: status %d id %q err %v", dedup, intake, status, id, err)
 	}
+	c.serviceOf[id] = n
 	return id
 }
 
@@ -410,16 +417,17 @@ func (c *cluster) smsTo(id string) []string {
 	return out
 }
 
-func who(phone string) string {
-	switch phone {
-	case "+15550100001":
+// who names the role behind a number: alice, bob or carol.
+func who(number string) string {
+	switch {
+	case strings.HasSuffix(number, "0001"):
 		return "alice"
-	case "+15550100002":
+	case strings.HasSuffix(number, "0002"):
 		return "bob"
-	case "+15550100003":
+	case strings.HasSuffix(number, "0003"):
 		return "carol"
 	}
-	return phone
+	return number
 }
 
 // pending is how many activities incident id has in flight.
@@ -556,13 +564,17 @@ func (c *cluster) scenarioServerStopped(killed int) {
 
 	c.server.stop(30 * time.Second)
 	stopped := time.Now()
-	type refused struct{ intake, dedup string }
+	type refused struct {
+		intake  string
+		service int
+		dedup   string
+	}
 	var rejected []refused
 	sawNotReady := false
 	for i := 0; time.Since(stopped) < 30*time.Second; i++ {
 		dedup := fmt.Sprintf("outage-%d", i)
-		intake := c.intakes[i%2]
-		status, retryAfter, _, err := c.alert(intake, dedup, "checkout errors during the outage "+dedup)
+		intake, service := c.intakes[i%2], c.nextService()
+		status, retryAfter, _, err := c.alert(intake, service, dedup, "errors during the outage "+dedup)
 		switch {
 		case err != nil:
 			t.Fatalf("intake %s during the outage: %v", intake, err)
@@ -571,7 +583,7 @@ func (c *cluster) scenarioServerStopped(killed int) {
 		case status != http.StatusServiceUnavailable || retryAfter == "":
 			t.Fatalf("intake %s answered %d Retry-After %q with Temporal down; want 503 and Retry-After", intake, status, retryAfter)
 		}
-		rejected = append(rejected, refused{intake, dedup})
+		rejected = append(rejected, refused{intake, service, dedup})
 		if ok, _ := httpOK("http://" + live + "/readyz"); !ok {
 			sawNotReady = true
 		}
@@ -591,7 +603,7 @@ func (c *cluster) scenarioServerStopped(killed int) {
 	for _, r := range rejected {
 		var id string
 		waitFor(t, "alert "+r.dedup+" recorded once the server is back", 120*time.Second, func() (bool, error) {
-			status, _, got, err := c.alert(r.intake, r.dedup, "checkout errors during the outage "+r.dedup)
+			status, _, got, err := c.alert(r.intake, r.service, r.dedup, "errors during the outage "+r.dedup)
 			id = got
 			return status == http.StatusOK && got != "", fmt.Errorf("status %d: %v", status, err)
 		})
@@ -649,6 +661,7 @@ func scrape(t *testing.T, addr string) map[string]float64 {
 				out[key] = m.GetGauge().GetValue()
 			case m.GetHistogram() != nil:
 				out[name+"_count{"+strings.Join(labels, ",")+"}"] = float64(m.GetHistogram().GetSampleCount())
+				out[name+"_sum{"+strings.Join(labels, ",")+"}"] = m.GetHistogram().GetSampleSum()
 			}
 		}
 	}
@@ -688,7 +701,7 @@ func (c *cluster) scenarioMetrics(killed int) {
 	acked := c.mustAlert(c.intakes[1], "metrics-acked")
 	waitFor(t, "alice paged", 30*time.Second, func() (bool, error) { return len(c.smsTo(acked)) == 1, nil })
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	_, err := c.st.Acknowledge(ctx, acked, "topology-ack", workflows.AckRequest{Person: "alice", Channel: "cli"})
+	_, err := c.st.Acknowledge(ctx, acked, "topology-ack", workflows.AckRequest{Person: fmt.Sprintf("alice-%02d", c.serviceOf[acked]), Channel: "cli"})
 	cancel()
 	if err != nil {
 		t.Fatal(err)
@@ -718,6 +731,8 @@ func (c *cluster) scenarioMetrics(killed int) {
 		{"sitrep_incident_events_total", []string{"kind=escalated"}, 1}, // nobody at level 1 reachable
 		{"sitrep_incident_events_total", []string{"kind=acknowledged"}, 1},
 		{"sitrep_incident_events_total", []string{"kind=resolved"}, 2},
+		// Each incident's first page handed to a provider: alice's (acked), bob's (refused).
+		{"sitrep_first_page_latency_seconds_count", nil, 2},
 	}
 	var after map[string]float64
 	waitFor(t, "metrics moved by the scenario", 30*time.Second, func() (bool, error) {
@@ -732,6 +747,13 @@ func (c *cluster) scenarioMetrics(killed int) {
 	for _, w := range want {
 		t.Logf("metric %s%v: %v (moved by %v)", w.name, w.with, sum(after, w.name, w.with...), w.delta)
 	}
+	// Alert to first page: well under the 15 s level-1 wait for alice's; bob's
+	// came after alice's SMS was refused, at once, not after the wait.
+	latency := sum(after, "sitrep_first_page_latency_seconds_sum") - sum(before, "sitrep_first_page_latency_seconds_sum")
+	if latency <= 0 || latency > 2*level1Delay.Seconds() {
+		t.Errorf("first-page latencies add up to %.2fs; want between 0 and %.0fs", latency, 2*level1Delay.Seconds())
+	}
+	t.Logf("metric sitrep_first_page_latency_seconds: 2 incidents, %.2fs in all", latency)
 	// The Temporal SDK's own metrics, through the same endpoint.
 	for _, name := range []string{"temporal_activity_schedule_to_start_latency_seconds_count", "temporal_workflow_task_schedule_to_start_latency_seconds_count",
 		"temporal_activity_execution_latency_seconds_count", "temporal_num_pollers", "temporal_worker_task_slots_available"} {
