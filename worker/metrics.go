@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -29,6 +30,9 @@ type Metrics struct {
 	events     *prometheus.CounterVec
 	provider   *prometheus.CounterVec
 	firstPaged *recent
+	// replayed counts timeline lines seen while replaying, and so not
+	// counted: the replay test's proof that the observer looked.
+	replayed atomic.Int64
 }
 
 // NewMetrics builds the worker's registry; version goes into sitrep_build_info.
@@ -38,7 +42,7 @@ func NewMetrics(version string) (*Metrics, error) {
 		sdk: newSDKMetrics(),
 		pages: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sitrep_pages_total",
-			Help: "Page deliveries tried, by channel, kind (page, repage, fallback) and outcome: delivered; retrying (a transient failure, tried again); failed (refused for good, the next channel is tried); cancelled.",
+			Help: "Page deliveries tried, by channel, kind (page, repage, fallback, bundle: one message for several incidents) and outcome: delivered; retrying (a transient failure, tried again); failed (refused for good, the next channel is tried); cancelled.",
 		}, []string{"channel", "kind", "outcome"}),
 		firstPage: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "sitrep_first_page_latency_seconds",

@@ -45,16 +45,24 @@ type activityObserver struct {
 	m *Metrics
 }
 
-// deliverActivity is the activity that pages, by its registered name.
-const deliverActivity = "Deliver"
+// The activities that page, by their registered names.
+const (
+	deliverActivity = "Deliver"
+	bundleActivity  = "DeliverBundle"
+)
 
 func (a *activityObserver) ExecuteActivity(ctx context.Context, in *interceptor.ExecuteActivityInput) (any, error) {
 	res, err := a.Next.ExecuteActivity(ctx, in)
-	if activity.GetInfo(ctx).ActivityType.Name != deliverActivity || len(in.Args) == 0 {
+	if len(in.Args) == 0 {
+		return res, err
+	}
+	name := activity.GetInfo(ctx).ActivityType.Name
+	if b, ok := in.Args[0].(activities.BundleInput); ok && name == bundleActivity {
+		a.m.pages.WithLabelValues(string(b.Channel), "bundle", pageOutcome(ctx, err)).Inc()
 		return res, err
 	}
 	d, ok := in.Args[0].(activities.DeliverInput)
-	if !ok {
+	if !ok || name != deliverActivity {
 		return res, err
 	}
 	a.m.pages.WithLabelValues(string(d.Channel), d.Kind, pageOutcome(ctx, err)).Inc()
@@ -179,7 +187,9 @@ func (w *workflowObserver) checkpoint(ctx workflow.Context) {
 	if len(tl) < w.seen {
 		w.seen = len(tl) // the record was trimmed
 	}
-	if !workflow.IsReplaying(ctx) {
+	if workflow.IsReplaying(ctx) {
+		w.m.replayed.Add(int64(len(tl) - w.seen))
+	} else {
 		for _, e := range tl[w.seen:] {
 			w.m.events.WithLabelValues(e.Kind).Inc()
 		}
