@@ -1104,3 +1104,107 @@ func TestEndToEndPageWaitsForWorker(t *testing.T) {
 	t.Logf("alice paged %s after the alert, on the channels meant; test wall time %s",
 		msgs[0].At.Sub(alerted).Round(time.Second), time.Since(began).Round(time.Second))
 }
+
+// TestEndToEndBundle: three incidents on checkout within a second page alice
+// once per channel at once, for the first; the other two wait out the
+// window and reach her as one bundle per channel, which each incident
+// records; one bare SMS reply "4" acknowledges the bundle's two.
+func TestEndToEndBundle(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	s, publicURL := intakeStack(t, strings.ReplaceAll(e2eCatalog, "delay: 3s", "delay: 30m"))
+	st := starter.New(s.Client)
+	var ids []string
+	for i := range 3 {
+		r, err := st.Alert(ctx, workflows.Alert{Source: workflows.Monitoring, Service: "checkout", Severity: catalog.SEV1,
+			Summary: "bundle " + strconv.Itoa(i), Integration: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, r.IncidentID)
+	}
+	// The first page to a quiet person goes out at once, on sms and chat.
+	msgs := waitInbox(t, s, "alice's first pages", func(m []inbox.Message) bool { return len(to(m, "alice")) == 2 })
+	first := msgs[0].Incident
+	if msgs[1].Incident != first || !slices.Contains(ids, first) || msgs[0].Channel == msgs[1].Channel {
+		t.Fatalf("first pages: %+v, want one incident's sms and chat", msgs)
+	}
+	bundled := slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return id == first })
+	// Nothing more until the window (a minute) has passed.
+	quietInbox(t, s, "within the bundling window", msgs[0].At.Add(55*time.Second), 2)
+	msgs = waitInboxFor(t, s, "the bundles", 90*time.Second, func(m []inbox.Message) bool { return len(m) >= 4 })
+	quietInbox(t, s, "after the bundles", time.Now().Add(2*time.Second), 4)
+	slices.SortFunc(msgs, func(a, b inbox.Message) int { return a.At.Compare(b.At) }) // the inbox lists newest first
+	var bundleSMS inbox.Message
+	for _, m := range msgs[2:] {
+		if m.Person != "alice" || !strings.Contains(m.Text, "2 more incidents on checkout") ||
+			!strings.Contains(m.Text, bundled[0]) || !strings.Contains(m.Text, bundled[1]) || strings.Contains(m.Text, first) {
+			t.Fatalf("bundle %+v, want alice told of %v only", m, bundled)
+		}
+		if m.Channel == "sms" {
+			bundleSMS = m
+		}
+	}
+	if bundleSMS.ID == "" || !strings.Contains(bundleSMS.Text, "Reply 4 to acknowledge all 2") {
+		t.Fatalf("bundles %+v: want an SMS that says how to acknowledge both", msgs[2:])
+	}
+	// Each incident records its page, delivered, in the bundle.
+	bundleOf := map[catalog.Channel]string{}
+	for _, id := range bundled {
+		state, err := st.Status(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(state.Pages) != 2 {
+			t.Fatalf("%s pages %+v, want alice's sms and chat", id, state.Pages)
+		}
+		for _, p := range state.Pages {
+			if p.Person != "alice" || p.Outcome != workflows.Delivered || p.Bundle == "" {
+				t.Fatalf("%s page %+v, want alice's, delivered in a bundle", id, p)
+			}
+			if b, ok := bundleOf[p.Channel]; ok && b != p.Bundle {
+				t.Fatalf("%s went in bundle %s on %s, the other in %s", id, p.Bundle, p.Channel, b)
+			}
+			bundleOf[p.Channel] = p.Bundle
+		}
+	}
+
+	// alice acknowledges the first incident by its code, then replies a
+	// bare "4": what still pages her came in one message, the bundle.
+	if _, err := st.Acknowledge(ctx, first, "", workflows.AckRequest{Person: "alice", Channel: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		ps, err := st.PagingFor(ctx, "alice")
+		if err == nil && len(ps) == 2 && ps[0].Message == ps[1].Message {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("visibility never showed the bundle paging alice alone: %+v %v", ps, err)
+		}
+		<-time.After(200 * time.Millisecond)
+	}
+	resp, err := s.Sandbox.Twilio.SendInboundSMS(ctx, publicURL+"/v1/twilio/sms", "+15550100001", "4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply, _ := io.ReadAll(resp.Body) // asserted below
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(reply), "Acknowledged") {
+		t.Fatalf("bare reply to the bundle: %d %s", resp.StatusCode, reply)
+	}
+	for _, id := range bundled {
+		state, err := st.Status(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if state.Phase != workflows.Acknowledged || state.AcknowledgedBy != "alice" {
+			t.Fatalf("%s after the reply to its bundle: %s by %q", id, state.Phase, state.AcknowledgedBy)
+		}
+	}
+	if n := len(readInbox(t, s)); n != 4 {
+		t.Fatalf("%d messages after the acknowledgments, want 4", n)
+	}
+}
