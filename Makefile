@@ -26,7 +26,7 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
 
 $(TEMPORAL): tools/go.mod tools/go.sum ## the pinned Temporal CLI (first build takes a few minutes)
-	cd tools && $(GO) build -o ../$(TEMPORAL) github.com/temporalio/cli/cmd/temporal
+	cd tools && $(GO) build -o $(abspath $(TEMPORAL)) github.com/temporalio/cli/cmd/temporal
 
 build: $(TEMPORAL) ## build sitrep and the pinned Temporal CLI
 	$(GO) build -o $(SITREP) ./cmd/sitrep
@@ -61,13 +61,13 @@ prod-deps: ## install PostgreSQL, Prometheus, Chromium and Node.js from Debian w
 	fi
 
 $(SERVER): tools/go.mod tools/go.sum
-	cd tools && $(GO) build -o ../$(SERVER) go.temporal.io/server/cmd/server
+	cd tools && $(GO) build -o $(abspath $(SERVER)) go.temporal.io/server/cmd/server
 
 $(SQLTOOL): tools/go.mod tools/go.sum
-	cd tools && $(GO) build -o ../$(SQLTOOL) go.temporal.io/server/cmd/tools/sql
+	cd tools && $(GO) build -o $(abspath $(SQLTOOL)) go.temporal.io/server/cmd/tools/sql
 
 $(UISERVER): tools/ui/go.mod tools/ui/go.sum
-	cd tools/ui && $(GO) build -o ../../$(UISERVER) github.com/temporalio/ui-server/v2/cmd/server
+	cd tools/ui && $(GO) build -o $(abspath $(UISERVER)) github.com/temporalio/ui-server/v2/cmd/server
 
 # The server's config template (what the temporalio/server image renders
 # from the same environment) and its PostgreSQL schema; the UI's template.
