@@ -27,7 +27,7 @@ import (
 func newCmdWorker(d *Deps) *cobra.Command {
 	var catalogPath, metricsAddr string
 	cmd := &cobra.Command{
-		Use:   "worker [--catalog PATH]",
+		Use:   "worker [--catalog PATH] [--metrics-addr ADDR]",
 		Short: "Run the worker: incidents page through the providers configured in the environment",
 		Long: `Run the worker. The catalog comes from --catalog or SITREP_CATALOG; providers
 from their environment variables (TWILIO_*, SENDGRID_*, SMTP_*, SLACK_*,
