@@ -611,9 +611,12 @@ func distinctStorm(b *testing.B, cat *catalog.Catalog, variant string) {
 		fmt.Printf("  %s %d", k, perChannel[k])
 	}
 	// What the incidents recorded of their pages, and why any went alone.
-	recorded, bundles, events := map[string]int{}, map[string]bool{}, map[string]int{}
+	recorded, bundles, events, failures := map[string]int{}, map[string]bool{}, map[string]int{}, map[string]int{}
 	for _, state := range states {
 		for _, p := range state.Pages {
+			if p.Error != "" {
+				failures[string(p.Channel)+": "+p.Error[:min(len(p.Error), 120)]]++
+			}
 			how := string(p.Outcome) + " alone"
 			if p.Bundle != "" {
 				how = string(p.Outcome) + " in a bundle"
@@ -634,6 +637,9 @@ func distinctStorm(b *testing.B, cat *catalog.Catalog, variant string) {
 	fmt.Printf("  (%d bundles)", len(bundles))
 	for _, k := range slices.Sorted(maps.Keys(events)) {
 		fmt.Printf("; timeline %s %d", k, events[k])
+	}
+	for _, k := range slices.Sorted(maps.Keys(failures)) {
+		fmt.Printf("\n  pages failed or cancelled %d× with %q", failures[k], k)
 	}
 	fmt.Printf("\n  messages per person per channel in one minute: max %d (target ≤ 2), within any 60 s: max %d\n", worst, f.sliding)
 	fmt.Printf("  distribution (messages in a minute: person-channel-minutes):")
