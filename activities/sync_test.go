@@ -130,6 +130,25 @@ func TestSyncPages(t *testing.T) {
 		}
 	})
 
+	t.Run("a target paged in a bundle is synced under the bundle's ref", func(t *testing.T) {
+		p := &fakeSyncer{}
+		a := syncActivities(t, map[catalog.Channel]activities.Notifier{catalog.PagerDuty: p})
+		bundled := pd("ben")
+		bundled.Ref = "pager-ben:run-7:3"
+		in := activities.SyncInput{IncidentID: "inc-web-0badcafe", Ref: "inc-web-0badcafe:run-2", Action: "acknowledge",
+			Targets: []activities.PageTarget{pd("ann"), bundled}}
+		if _, err := activityEnv(a).ExecuteActivity(a.SyncPages, in); err != nil {
+			t.Fatalf("SyncPages: %v", err)
+		}
+		var refs []string
+		for _, s := range p.synced() {
+			refs = append(refs, s.m.Person+" "+s.m.Reference())
+		}
+		if want := []string{"ann inc-web-0badcafe:run-2", "ben pager-ben:run-7:3"}; !slices.Equal(refs, want) {
+			t.Fatalf("synced %q, want %q", refs, want)
+		}
+	})
+
 	t.Run("channels whose provider cannot sync are skipped", func(t *testing.T) {
 		p := &fakeSyncer{}
 		sms := &fakeNotifier{id: "SM0001"} // pages, but cannot hear of an acknowledgment
