@@ -71,6 +71,9 @@ func (in *Intake) act(ctx context.Context, channel string, act action, id, reque
 			out.Person = person
 		}
 		res = actResult{Text: "Acknowledged as " + out.Person, Status: http.StatusOK, Outcome: ackAcknowledged}
+		if n := len(out.Incidents); n > 1 {
+			res.Text += fmt.Sprintf(": %d incidents", n)
+		}
 	case actEscalate:
 		var out workflows.EscalateResult
 		out, err = in.inc.Escalate(ctx, id, requestID, workflows.EscalateRequest{Person: person, Channel: channel})
