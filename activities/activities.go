@@ -214,14 +214,9 @@ type DeliverResult struct {
 // once; a transient one is retried, after the provider's Retry-After when it
 // gave one.
 func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (DeliverResult, error) {
-	n, ok := a.Notifiers[in.Channel]
-	if !ok {
-		return DeliverResult{}, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("no provider configured for channel %s", in.Channel), ErrChannelOff, nil)
-	}
-	to, err := a.Catalog.Current().Address(in.Person, in.Channel)
+	n, to, err := a.reach(in.Person, in.Channel)
 	if err != nil {
-		return DeliverResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrNoContact, nil)
+		return DeliverResult{}, err
 	}
 	m := Message{IncidentID: in.IncidentID, Ref: orID(in.Ref, in.IncidentID), Person: in.Person, To: to, Severity: in.Severity}
 	if a.Links != nil {
@@ -232,6 +227,21 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (DeliverResul
 		return DeliverResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrPermanent, err)
 	}
 	return a.send(ctx, n, m)
+}
+
+// reach finds the provider for ch and person's address on it; what is
+// missing is a non-retryable error, so the person's next channel is tried.
+func (a *Activities) reach(person string, ch catalog.Channel) (Notifier, string, error) {
+	n, ok := a.Notifiers[ch]
+	if !ok {
+		return nil, "", temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("no provider configured for channel %s", ch), ErrChannelOff, nil)
+	}
+	to, err := a.Catalog.Current().Address(person, ch)
+	if err != nil {
+		return nil, "", temporal.NewNonRetryableApplicationError(err.Error(), ErrNoContact, nil)
+	}
+	return n, to, nil
 }
 
 // tries is what a delivery's attempts pass on to the next through heartbeat

@@ -71,14 +71,9 @@ type BundleInput struct {
 // DeliverBundle renders and sends one bundled message. Retries and
 // classification are those of Deliver.
 func (a *Activities) DeliverBundle(ctx context.Context, in BundleInput) (DeliverResult, error) {
-	n, ok := a.Notifiers[in.Channel]
-	if !ok {
-		return DeliverResult{}, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("no provider configured for channel %s", in.Channel), ErrChannelOff, nil)
-	}
-	to, err := a.Catalog.Current().Address(in.Person, in.Channel)
+	n, to, err := a.reach(in.Person, in.Channel)
 	if err != nil {
-		return DeliverResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrNoContact, nil)
+		return DeliverResult{}, err
 	}
 	// A person paged twice for one incident within the window hears of it once.
 	seen := map[string]bool{}

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -19,8 +18,6 @@ import (
 // followed; a firing after the source cleared re-opens a mitigated incident;
 // and, when the service groups its alerts, new keys within the grouping
 // window fold in while later ones are forwarded to an incident of their own.
-
-var enumsAbandon = enumspb.PARENT_CLOSE_POLICY_ABANDON
 
 func record(al Alert) AlertRecord {
 	return AlertRecord{At: al.ReceivedAt, DedupKey: al.DedupKey, Severity: al.Severity, Summary: al.Summary,

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -381,7 +382,7 @@ func (w *incident) startPostIncident(ctx workflow.Context, syncs []Job) error {
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID:        id,
 		TaskQueue:         TaskQueue,
-		ParentClosePolicy: enumsAbandon,
+		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
 		StaticSummary:     truncate(fmt.Sprintf("after %s %s: %s", w.s.Severity, w.s.Service, w.s.Summary), 200),
 	})
 	in := PostIncidentInput{Incident: w.s, Syncs: syncs}
