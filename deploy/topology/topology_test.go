@@ -182,6 +182,7 @@ func TestProductionTopology(t *testing.T) {
 	step("metrics after a known scenario", s)
 
 	c.checkLogs()
+	c.checkReport()
 	s = time.Now()
 	c.checkUI(ui)
 	step("UI lists the incidents (headless chromium)", s)
@@ -608,6 +609,7 @@ func (c *cluster) scenarioServerStopped(killed int) {
 			return status == http.StatusOK && got != "", fmt.Errorf("status %d: %v", status, err)
 		})
 		ids = append(ids, id)
+		c.serviceOf[id] = r.service
 	}
 	t.Logf("every refused alert recorded %.1fs after the server came back", time.Since(back).Seconds())
 	for _, id := range ids {
@@ -766,6 +768,47 @@ func (c *cluster) scenarioMetrics(killed int) {
 	if v := sum(after, "sitrep_build_info", "component=worker"); v != 1 {
 		t.Errorf("sitrep_build_info{component=worker} = %v", v)
 	}
+}
+
+// checkReport runs `sitrep report` against the cluster: its figures are
+// those of the incidents' own records, found through PostgreSQL-backed
+// visibility.
+func (c *cluster) checkReport() {
+	t := c.t
+	var incidents, acked, unacked, resolved, escalations int
+	for id := range c.serviceOf {
+		st, err := c.status(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		incidents++
+		if st.AcknowledgedAt != nil {
+			acked++
+		}
+		if st.Unacknowledged && st.AcknowledgedAt == nil {
+			unacked++
+		}
+		if st.ResolvedAt != nil {
+			resolved++
+		}
+		escalations += count(kinds(st), "escalated")
+	}
+	out := run(t, c.sitrepEnv(), c.bin["sitrep"], "report", "--since", "1h", "-o", "json")
+	var r struct {
+		Total struct {
+			Incidents, Acknowledged, Unacknowledged, Resolved, Escalations int
+			Sources                                                        map[string]int
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("report: %v\n%s", err, out)
+	}
+	got := [5]int{r.Total.Incidents, r.Total.Acknowledged, r.Total.Unacknowledged, r.Total.Resolved, r.Total.Escalations}
+	want := [5]int{incidents, acked, unacked, resolved, escalations}
+	if got != want || r.Total.Sources["monitoring"] != incidents {
+		t.Fatalf("sitrep report: incidents, acked, unacked, resolved, escalations = %v; the incidents say %v (sources %v)", got, want, r.Total.Sources)
+	}
+	t.Logf("sitrep report on the cluster: %d incidents, %d acknowledged, %d never, %d resolved, %d escalations", got[0], got[1], got[2], got[3], got[4])
 }
 
 // checkLogs: every line the workers wrote is JSON, the SDK's included.
