@@ -3,6 +3,7 @@
 package deploy
 
 import (
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -131,6 +132,10 @@ func TestCompose(t *testing.T) {
 		if img := c.Services[name].Image; img != want && !(strings.HasSuffix(want, "-") && strings.HasPrefix(img, want)) {
 			t.Errorf("%s runs %s; want %s… to match the server the topology test builds", name, img, want)
 		}
+	}
+	// The server's membership takes an IP, never a host name.
+	if b, ok := c.Services["temporal"].Environment["TEMPORAL_BROADCAST_ADDRESS"]; ok && net.ParseIP(b) == nil {
+		t.Errorf("TEMPORAL_BROADCAST_ADDRESS %q is not an IP: the server refuses to start", b)
 	}
 	if raw, err := os.ReadFile(filepath.Join(root, ".dockerignore")); err != nil {
 		t.Error("no .dockerignore: secrets and binaries would go to the build context")

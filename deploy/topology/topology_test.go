@@ -222,7 +222,7 @@ func (c *cluster) startServer() {
 	}
 	for k, v := range map[string]string{
 		"DB_PORT": strconv.Itoa(c.pg.port), "POSTGRES_PORT": strconv.Itoa(c.pg.port), "POSTGRES_SEEDS": "127.0.0.1",
-		"POSTGRES_PWD": c.pg.password, "BIND_ON_IP": "127.0.0.1", "TEMPORAL_BROADCAST_ADDRESS": "127.0.0.1",
+		"POSTGRES_PWD": c.pg.password, "BIND_ON_IP": "127.0.0.1",
 		"FRONTEND_GRPC_PORT": strconv.Itoa(c.frontend),
 	} {
 		if _, ok := env[k]; !ok && k != "FRONTEND_GRPC_PORT" {
