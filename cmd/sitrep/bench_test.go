@@ -612,6 +612,7 @@ func distinctStorm(b *testing.B, cat *catalog.Catalog, variant string) {
 	}
 	// What the incidents recorded of their pages, and why any went alone.
 	recorded, bundles, events, failures := map[string]int{}, map[string]bool{}, map[string]int{}, map[string]int{}
+	sample := map[string]string{} // one timeline text of each kind
 	for _, state := range states {
 		for _, p := range state.Pages {
 			if p.Error != "" {
@@ -627,6 +628,9 @@ func distinctStorm(b *testing.B, cat *catalog.Catalog, variant string) {
 		for _, e := range state.Timeline {
 			if strings.HasPrefix(e.Kind, "bundle.") || strings.HasPrefix(e.Kind, "page.") {
 				events[e.Kind]++
+				if _, ok := sample[e.Kind]; !ok {
+					sample[e.Kind] = e.Text
+				}
 			}
 		}
 	}
@@ -637,6 +641,9 @@ func distinctStorm(b *testing.B, cat *catalog.Catalog, variant string) {
 	fmt.Printf("  (%d bundles)", len(bundles))
 	for _, k := range slices.Sorted(maps.Keys(events)) {
 		fmt.Printf("; timeline %s %d", k, events[k])
+	}
+	for _, k := range slices.Sorted(maps.Keys(sample)) {
+		fmt.Printf("\n  timeline %s, e.g. %q", k, sample[k][:min(len(sample[k]), 200)])
 	}
 	for _, k := range slices.Sorted(maps.Keys(failures)) {
 		fmt.Printf("\n  pages failed or cancelled %d× with %q", failures[k], k)
