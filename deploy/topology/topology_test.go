@@ -36,7 +36,7 @@ import (
 // the test goes to a service of its own, paged by people of its own, so
 // sitrep's pager-fatigue bundling (one message per person and channel in a
 // window) never mixes two incidents' pages.
-const topologyServices = 24
+const topologyServices = 40
 
 // topologyCatalog pages in seconds: for service svc-NN, alice-NN, then
 // bob-NN, then carol-NN by SMS; nobody acknowledging tells frank-NN by
@@ -570,27 +570,43 @@ func (c *cluster) scenarioServerStopped(killed int) {
 		service int
 		dedup   string
 	}
-	var rejected []refused
+	// An alert every 2 s through the outage, each in its own request: each
+	// waits out the intake's own Temporal timeout before its answer.
+	type answer struct {
+		refused
+		status     int
+		retryAfter string
+		err        error
+	}
+	answers := make(chan answer, 64)
+	sent := 0
 	sawNotReady := false
 	for i := 0; time.Since(stopped) < 30*time.Second; i++ {
-		dedup := fmt.Sprintf("outage-%d", i)
-		intake, service := c.intakes[i%2], c.nextService()
-		status, retryAfter, _, err := c.alert(intake, service, dedup, "errors during the outage "+dedup)
-		switch {
-		case err != nil:
-			t.Fatalf("intake %s during the outage: %v", intake, err)
-		case status/100 == 2:
-			t.Fatalf("intake %s answered %d for %s with Temporal down: an alert it cannot have recorded", intake, status, dedup)
-		case status != http.StatusServiceUnavailable || retryAfter == "":
-			t.Fatalf("intake %s answered %d Retry-After %q with Temporal down; want 503 and Retry-After", intake, status, retryAfter)
-		}
-		rejected = append(rejected, refused{intake, service, dedup})
+		r := refused{c.intakes[i%2], c.nextService(), fmt.Sprintf("outage-%d", i)}
+		sent++
+		go func() {
+			status, retryAfter, _, err := c.alert(r.intake, r.service, r.dedup, "errors during the outage "+r.dedup)
+			answers <- answer{r, status, retryAfter, err}
+		}()
 		if ok, _ := httpOK("http://" + live + "/readyz"); !ok {
 			sawNotReady = true
 		}
-		time.Sleep(time.Second) // an alert a second through the outage
+		time.Sleep(2 * time.Second)
 	}
-	if len(rejected) < 4 { // each refusal waits out the intake's own Temporal timeout
+	var rejected []refused
+	for range sent {
+		a := <-answers
+		switch {
+		case a.err != nil:
+			t.Fatalf("intake %s during the outage: %v", a.intake, a.err)
+		case a.status/100 == 2:
+			t.Fatalf("intake %s answered %d for %s with Temporal down: an alert it cannot have recorded", a.intake, a.status, a.dedup)
+		case a.status != http.StatusServiceUnavailable || a.retryAfter == "":
+			t.Fatalf("intake %s answered %d Retry-After %q with Temporal down; want 503 and Retry-After", a.intake, a.status, a.retryAfter)
+		}
+		rejected = append(rejected, a.refused)
+	}
+	if len(rejected) < 10 {
 		t.Fatalf("only %d alerts tried during the 30 s outage", len(rejected))
 	}
 	if !sawNotReady {
