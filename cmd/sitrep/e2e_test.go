@@ -1108,12 +1108,33 @@ func TestEndToEndPageWaitsForWorker(t *testing.T) {
 // TestEndToEndBundle: three incidents on checkout within a second page alice
 // once per channel at once, for the first; the other two wait out the
 // window and reach her as one bundle per channel, which each incident
-// records; one bare SMS reply "4" acknowledges the bundle's two.
+// records; one answer to a bundle acknowledges both: a bare SMS reply "4",
+// key 4 on the call, the chat button, the link.
 func TestEndToEndBundle(t *testing.T) {
 	t.Parallel()
+	catYAML := strings.NewReplacer(
+		"delay: 3s", "delay: 30m",
+		`contacts: [{sms: "+15550100001"}, {chat: U0001}, {email: alice@example.com}]`,
+		`contacts: [{sms: "+15550100001"}, {voice: "+15550100001"}, {chat: U0001}, {email: alice@example.com}]`,
+		"channels: {1: [sms, chat]", "channels: {1: [sms, voice, chat]",
+	).Replace(e2eCatalog)
+	for _, tt := range []struct{ via, channel, do string }{
+		{"sms", "sms", "bare reply"},
+		{"voice", "voice", "voice:4"},
+		{"slack", "chat", "slack:ack"},
+		{"link", "sms", "link"},
+	} {
+		t.Run(tt.via, func(t *testing.T) {
+			t.Parallel()
+			testBundle(t, catYAML, tt.via, tt.channel, tt.do)
+		})
+	}
+}
+
+func testBundle(t *testing.T, catYAML, via, channel, do string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	s, publicURL := intakeStack(t, strings.ReplaceAll(e2eCatalog, "delay: 3s", "delay: 30m"))
+	s, publicURL := intakeStack(t, catYAML)
 	st := starter.New(s.Client)
 	var ids []string
 	for i := range 3 {
@@ -1124,30 +1145,33 @@ func TestEndToEndBundle(t *testing.T) {
 		}
 		ids = append(ids, r.IncidentID)
 	}
-	// The first page to a quiet person goes out at once, on sms and chat.
-	msgs := waitInbox(t, s, "alice's first pages", func(m []inbox.Message) bool { return len(to(m, "alice")) == 2 })
+	// The first page to a quiet person goes out at once, on each channel.
+	msgs := waitInbox(t, s, "alice's first pages", func(m []inbox.Message) bool { return len(to(m, "alice")) == 3 })
 	first := msgs[0].Incident
-	if msgs[1].Incident != first || !slices.Contains(ids, first) || msgs[0].Channel == msgs[1].Channel {
-		t.Fatalf("first pages: %+v, want one incident's sms and chat", msgs)
+	for _, m := range msgs {
+		if m.Incident != first || !slices.Contains(ids, first) {
+			t.Fatalf("first pages: %+v, want one incident's sms, call and chat", msgs)
+		}
 	}
 	bundled := slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return id == first })
 	// Nothing more until the window (a minute) has passed.
-	quietInbox(t, s, "within the bundling window", msgs[0].At.Add(55*time.Second), 2)
-	msgs = waitInboxFor(t, s, "the bundles", 90*time.Second, func(m []inbox.Message) bool { return len(m) >= 4 })
-	quietInbox(t, s, "after the bundles", time.Now().Add(2*time.Second), 4)
+	quietInbox(t, s, "within the bundling window", msgs[0].At.Add(55*time.Second), 3)
+	msgs = waitInboxFor(t, s, "the bundles", 90*time.Second, func(m []inbox.Message) bool { return len(m) >= 6 })
+	quietInbox(t, s, "after the bundles", time.Now().Add(2*time.Second), 6)
 	slices.SortFunc(msgs, func(a, b inbox.Message) int { return a.At.Compare(b.At) }) // the inbox lists newest first
-	var bundleSMS inbox.Message
-	for _, m := range msgs[2:] {
-		if m.Person != "alice" || !strings.Contains(m.Text, "2 more incidents on checkout") ||
-			!strings.Contains(m.Text, bundled[0]) || !strings.Contains(m.Text, bundled[1]) || strings.Contains(m.Text, first) {
+	var answer inbox.Message                                                          // the bundle answered
+	for _, m := range msgs[3:] {
+		// A call says how many; the text names each incident.
+		named := m.Channel == "voice" || strings.Contains(m.Text, bundled[0]) && strings.Contains(m.Text, bundled[1])
+		if m.Person != "alice" || !strings.Contains(m.Text, "2 more incidents on checkout") || !named || strings.Contains(m.Text, first) {
 			t.Fatalf("bundle %+v, want alice told of %v only", m, bundled)
 		}
-		if m.Channel == "sms" {
-			bundleSMS = m
+		if m.Channel == channel {
+			answer = m
 		}
 	}
-	if bundleSMS.ID == "" || !strings.Contains(bundleSMS.Text, "Reply 4 to acknowledge all 2") {
-		t.Fatalf("bundles %+v: want an SMS that says how to acknowledge both", msgs[2:])
+	if answer.ID == "" {
+		t.Fatalf("no bundle on %s: %+v", channel, msgs[3:])
 	}
 	// Each incident records its page, delivered, in the bundle.
 	bundleOf := map[catalog.Channel]string{}
@@ -1156,8 +1180,8 @@ func TestEndToEndBundle(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(state.Pages) != 2 {
-			t.Fatalf("%s pages %+v, want alice's sms and chat", id, state.Pages)
+		if len(state.Pages) != 3 {
+			t.Fatalf("%s pages %+v, want alice's sms, call and chat", id, state.Pages)
 		}
 		for _, p := range state.Pages {
 			if p.Person != "alice" || p.Outcome != workflows.Delivered || p.Bundle == "" {
@@ -1170,30 +1194,65 @@ func TestEndToEndBundle(t *testing.T) {
 		}
 	}
 
-	// alice acknowledges the first incident by its code, then replies a
-	// bare "4": what still pages her came in one message, the bundle.
+	// alice acknowledges the first incident by its code, then answers the bundle.
 	if _, err := st.Acknowledge(ctx, first, "", workflows.AckRequest{Person: "alice", Channel: "test"}); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		ps, err := st.PagingFor(ctx, "alice")
-		if err == nil && len(ps) == 2 && ps[0].Message == ps[1].Message {
-			break
+	switch do {
+	case "bare reply":
+		if !strings.Contains(answer.Text, "Reply 4 to acknowledge all 2") {
+			t.Fatalf("the bundle SMS does not say how to acknowledge both: %q", answer.Text)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("visibility never showed the bundle paging alice alone: %+v %v", ps, err)
+		// What still pages her came in one message, the bundle: visibility
+		// shows it a moment after the acknowledgment.
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			ps, err := st.PagingFor(ctx, "alice")
+			if err == nil && len(ps) == 2 && ps[0].Message == ps[1].Message {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("visibility never showed the bundle paging alice alone: %+v %v", ps, err)
+			}
+			<-time.After(200 * time.Millisecond)
 		}
-		<-time.After(200 * time.Millisecond)
-	}
-	resp, err := s.Sandbox.Twilio.SendInboundSMS(ctx, publicURL+"/v1/twilio/sms", "+15550100001", "4")
-	if err != nil {
-		t.Fatal(err)
-	}
-	reply, _ := io.ReadAll(resp.Body) // asserted below
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(reply), "Acknowledged") {
-		t.Fatalf("bare reply to the bundle: %d %s", resp.StatusCode, reply)
+		resp, err := s.Sandbox.Twilio.SendInboundSMS(ctx, publicURL+"/v1/twilio/sms", "+15550100001", "4")
+		if err != nil {
+			t.Fatal(err)
+		}
+		reply, _ := io.ReadAll(resp.Body) // asserted below
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(reply), "Acknowledged") {
+			t.Fatalf("bare reply to the bundle: %d %s", resp.StatusCode, reply)
+		}
+	case "link":
+		link := ""
+		for _, l := range answer.Links {
+			if strings.Contains(l.URL, "/ack/") {
+				link = l.URL
+			}
+		}
+		if link == "" || !strings.Contains(answer.Text, "Acknowledge all: "+link) {
+			t.Fatalf("no acknowledge-all link in the bundle: %+v", answer)
+		}
+		resp, err := http.PostForm(link, url.Values{"action": {"ack"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("POST of the bundle's link: %d", resp.StatusCode)
+		}
+	default:
+		client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := client.PostForm(s.SandboxURL+"/sandbox/act", url.Values{"id": {answer.ID}, "do": {do}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if loc := resp.Header.Get("Location"); !strings.Contains(loc, "intake+answered+20") {
+			t.Fatalf("the intake did not take the answer to the bundle: %s", loc)
+		}
 	}
 	for _, id := range bundled {
 		state, err := st.Status(ctx, id)
@@ -1201,10 +1260,10 @@ func TestEndToEndBundle(t *testing.T) {
 			t.Fatal(err)
 		}
 		if state.Phase != workflows.Acknowledged || state.AcknowledgedBy != "alice" {
-			t.Fatalf("%s after the reply to its bundle: %s by %q", id, state.Phase, state.AcknowledgedBy)
+			t.Fatalf("%s after the answer to its bundle via %s: %s by %q", id, via, state.Phase, state.AcknowledgedBy)
 		}
 	}
-	if n := len(readInbox(t, s)); n != 4 {
-		t.Fatalf("%d messages after the acknowledgments, want 4", n)
+	if n := len(readInbox(t, s)); n != 6 {
+		t.Fatalf("%d messages after the acknowledgments, want 6", n)
 	}
 }
