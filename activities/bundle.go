@@ -38,11 +38,10 @@ type BundleItem struct {
 	Kind       string
 }
 
-// ClaimResult maps each channel that must wait to the bundle the page joins;
-// a channel not in it may carry the page now.
+// ClaimResult says who sends the page: the caller, now, on every channel
+// (the person was quiet); or, when Queued, the person's Pager, in a bundle.
 type ClaimResult struct {
-	Bundles map[catalog.Channel]string
-	Due     time.Time // when the last of those bundles goes out
+	Queued bool
 }
 
 // Claim asks the person's Pager which channels may carry a page now. It runs

@@ -67,11 +67,29 @@ type bundleData struct {
 	AckURL   string
 	Severity string
 	Services string
+	// Shown are the items the message lists, at most bundleShown, each
+	// summary cut short; More is how many it leaves out. An SMS stays within
+	// Twilio's 1,600 characters however large the bundle.
+	Shown []BundleItem
+	More  int
 }
+
+// bundleShown is how many incidents a bundled message lists by name.
+const bundleShown = 5
 
 // Bundle renders a bundled message's subject and text.
 func (t *Templates) Bundle(in BundleInput, ackURL string) (subject, text string, err error) {
 	d := bundleData{BundleInput: in, AckURL: ackURL, Severity: string(worst(in.Items))}
+	for i, it := range in.Items {
+		if i == bundleShown {
+			d.More = len(in.Items) - bundleShown
+			break
+		}
+		if r := []rune(it.Summary); len(r) > 80 {
+			it.Summary = string(r[:79]) + "…"
+		}
+		d.Shown = append(d.Shown, it)
+	}
 	var svcs []string
 	for _, it := range in.Items {
 		if !slices.Contains(svcs, it.Service) {

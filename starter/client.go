@@ -43,6 +43,7 @@ type Client struct {
 	// Groups, when set, says which services group their alerts into one
 	// open incident (catalog: group_window); their alerts go to GroupID.
 	Groups func(service string) bool
+	probed probed
 }
 
 // New wraps a connected Temporal client.
@@ -98,13 +99,21 @@ func (c *Client) Alert(ctx context.Context, al workflows.Alert) (Receipt, error)
 		}
 		return Receipt{}, wrap("fold alert", err)
 	}
-	// Which run was open before says whether this alert opened a new one.
-	// Two senders racing to open the same incident may both be told so; the
-	// incident holds each alert once all the same.
-	before := c.running(ctx, id)
-	run, err := c.tc.SignalWithStartWorkflow(ctx, id, workflows.AlertSignal, al, startOptions(id, al), workflows.Incident, workflows.IncidentInput{})
+	// The server says whether it started a run (StartedInterceptor); with
+	// no interceptor on the connection, which run was open before says it.
+	before := ""
+	if !c.probed.Load() {
+		before = c.running(ctx, id)
+	}
+	probe := &startedProbe{}
+	run, err := c.tc.SignalWithStartWorkflow(context.WithValue(ctx, startedKey{}, probe), id, workflows.AlertSignal, al,
+		startOptions(id, al), workflows.Incident, workflows.IncidentInput{})
 	if err != nil {
 		return Receipt{}, wrap("record alert", err)
+	}
+	if probe.seen {
+		c.probed.Store(true)
+		return Receipt{IncidentID: id, Opened: probe.started}, nil
 	}
 	return Receipt{IncidentID: id, Opened: run.GetRunID() != before}, nil
 }

@@ -21,11 +21,10 @@ import (
 
 var _ activities.Pagers = (*Client)(nil)
 
-// Claim asks person's Pager which channels may carry a page now (see
-// workflows.Pager). A person with no Pager running is quiet: starting one is
-// the claim, one round trip that waits for no workflow task, and every
-// channel sends now. Otherwise the running Pager answers the claim as an
-// update, keyed by the item so a retried claim gets the same answer.
+// Claim hands a page to person's Pager (see workflows.Pager). A person with
+// no Pager running is quiet: starting one is the claim, one round trip that
+// waits for no workflow task, and the caller sends the page now. Otherwise
+// the page goes to the running Pager as a signal, to be bundled.
 func (c *Client) Claim(ctx context.Context, in activities.ClaimInput) (activities.ClaimResult, error) {
 	id := workflows.PagerID(in.Person)
 	for range 3 {
@@ -43,15 +42,14 @@ func (c *Client) Claim(ctx context.Context, in activities.ClaimInput) (activitie
 		if !errors.As(err, &started) {
 			return activities.ClaimResult{}, wrap("claim", err)
 		}
-		var out activities.ClaimResult
-		err = c.update(ctx, id, "claim/"+in.Item.Key, workflows.ClaimUpdate, in, &out)
+		err = c.tc.SignalWorkflow(ctx, id, "", workflows.ClaimSignal, in)
 		if err == nil {
-			return out, nil
+			return activities.ClaimResult{Queued: true}, nil
 		}
-		if !errors.Is(err, ErrNotFound) {
-			return activities.ClaimResult{}, err
+		if !isNotFound(err) {
+			return activities.ClaimResult{}, wrap("claim", err)
 		}
-		// The Pager finished between the start and the update: try again.
+		// The Pager finished between the start and the signal: try again.
 	}
 	return activities.ClaimResult{}, fmt.Errorf("claim %s: the pager kept closing under us", in.Person)
 }

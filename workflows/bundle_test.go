@@ -51,69 +51,105 @@ func TestPagerBundlesWithinTheWindow(t *testing.T) {
 			told = append(told, arg.(BundleOutcome))
 			return nil
 		})
-	results := map[string]activities.ClaimResult{}
-	claim := func(at time.Duration, name string, in activities.ClaimInput) {
-		env.RegisterDelayedCallback(func() {
-			env.UpdateWorkflow(ClaimUpdate, name, &testsuite.TestUpdateCallback{
-				OnReject: func(err error) { t.Errorf("claim %s refused: %v", name, err) }, OnAccept: func() {},
-				OnComplete: func(r any, err error) { results[name] = r.(activities.ClaimResult) },
-			}, in)
-		}, at)
+	claim := func(at time.Duration, in activities.ClaimInput) {
+		env.RegisterDelayedCallback(func() { env.SignalWorkflow(ClaimSignal, in) }, at)
 	}
-	claim(10*time.Second, "b", claimOf("inc-b:r", catalog.SMS))
-	claim(20*time.Second, "c", claimOf("inc-c:r", catalog.SMS, catalog.Chat))
-	claim(25*time.Second, "b-again", claimOf("inc-b:r", catalog.SMS)) // a retried claim
+	first := claimOf("inc-a:r", catalog.SMS, catalog.Chat)
+	claim(5*time.Second, first) // the starting claim handed over again by a retry
+	claim(10*time.Second, claimOf("inc-b:r", catalog.SMS))
+	claim(20*time.Second, claimOf("inc-c:r", catalog.SMS, catalog.Chat))
+	claim(25*time.Second, claimOf("inc-b:r", catalog.SMS)) // a retried claim
 	env.RegisterDelayedCallback(func() { env.SignalWorkflow(WithdrawSignal, Withdraw{Ref: "inc-c:r"}) }, 30*time.Second)
-	env.ExecuteWorkflow(Pager, PagerInput{First: claimOf("inc-a:r", catalog.SMS, catalog.Chat)})
+	env.ExecuteWorkflow(Pager, PagerInput{First: first})
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatal(err)
 	}
 	if got := env.Now().Sub(start); got != 2*time.Minute {
 		t.Fatalf("pager ended after %s, want 2m (the bundle at 1m opens the next window)", got)
 	}
-	b, c, again := results["b"], results["c"], results["b-again"]
-	if b.Bundles[catalog.SMS] == "" || c.Bundles[catalog.SMS] != b.Bundles[catalog.SMS] || c.Bundles[catalog.Chat] == "" ||
-		again.Bundles[catalog.SMS] != b.Bundles[catalog.SMS] {
-		t.Fatalf("claims: b %v, c %v, b again %v", b.Bundles, c.Bundles, again.Bundles)
-	}
 	mu.Lock()
 	defer mu.Unlock()
-	// One message: sms at 1m holding b only (c withdrawn); chat's bundle
-	// emptied and sent nothing.
+	// One message: sms at 1m holding b once (c withdrawn, a sent at once);
+	// chat's bundle emptied and sent nothing.
 	if len(sentBundles) != 1 || sentAt[0] != time.Minute || sentBundles[0].Channel != catalog.SMS ||
 		len(sentBundles[0].Items) != 1 || sentBundles[0].Items[0].Ref != "inc-b:r" {
 		t.Fatalf("bundles sent: %+v at %v", sentBundles, sentAt)
 	}
-	if len(told) != 1 || told[0].Ref != "inc-b:r" || !told[0].Delivered || told[0].Bundle != b.Bundles[catalog.SMS] {
+	if len(told) != 1 || told[0].Ref != "inc-b:r" || told[0].Key != "inc-b:r/alice" || !told[0].Delivered || told[0].Bundle == "" {
 		t.Fatalf("incidents told: %+v", told)
 	}
 }
 
-// fakePagers bundles every claim for alice's sms into one bundle.
-type fakePagers struct{}
+// A page handed to a running Pager after its channel's window has passed
+// goes out at once, in a bundle of its own, and opens the next window.
+func TestPagerSendsAtOnceWhenTheWindowHasPassed(t *testing.T) {
+	var ts testsuite.WorkflowTestSuite
+	ts.SetLogger(quiet)
+	env := ts.NewTestWorkflowEnvironment()
+	env.SetStartTime(start)
+	Register(env)
+	env.RegisterActivity(&activities.Activities{})
+	var sentAt []time.Duration
+	env.OnActivity("DeliverBundle", mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.BundleInput) (activities.DeliverResult, error) {
+		sentAt = append(sentAt, env.Now().Sub(start))
+		return activities.DeliverResult{ProviderID: "b1", Attempts: 1}, nil
+	})
+	env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, "", BundleSignal, mock.Anything).Return(nil)
+	// The chat window (opened at 0) keeps the Pager running; sms's passes at 1m.
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(ClaimSignal, claimOf("inc-chat:r", catalog.Chat)) }, 30*time.Second)
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(ClaimSignal, claimOf("inc-late:r", catalog.SMS)) }, 65*time.Second)
+	env.ExecuteWorkflow(Pager, PagerInput{First: claimOf("inc-a:r", catalog.SMS, catalog.Chat)})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	if len(sentAt) != 2 || sentAt[0] != time.Minute || sentAt[1] != 65*time.Second {
+		t.Fatalf("bundles sent at %v, want chat's at 1m and the late sms at once, at 65s", sentAt)
+	}
+}
 
-func (fakePagers) Claim(_ context.Context, in activities.ClaimInput) (activities.ClaimResult, error) {
+// fakePagers queues every claim for alice with her Pager, and keeps the
+// claims' keys, which the Pager's outcomes name.
+type fakePagers struct {
+	mu   *sync.Mutex
+	keys *[]string
+}
+
+func newFakePagers() fakePagers { return fakePagers{mu: &sync.Mutex{}, keys: &[]string{}} }
+
+func (f fakePagers) Claim(_ context.Context, in activities.ClaimInput) (activities.ClaimResult, error) {
 	if in.Person != "alice" {
 		return activities.ClaimResult{}, nil
 	}
-	return activities.ClaimResult{Bundles: map[catalog.Channel]string{catalog.SMS: "pager-alice:run:1"}}, nil
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	*f.keys = append(*f.keys, in.Item.Key)
+	return activities.ClaimResult{Queued: true}, nil
+}
+
+func (f fakePagers) key(i int) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return (*f.keys)[i]
 }
 
 // An incident whose page went into a bundle records it as bundled, then as
 // delivered in that bundle when the Pager says so; the escalation counts
 // it as reached.
 func TestBundledPageIsRecordedWithItsBundle(t *testing.T) {
-	h := newHarnessWith(t, nil, nil, fakePagers{})
+	pagers := newFakePagers()
+	h := newHarnessWith(t, nil, nil, pagers)
 	var during IncidentState
 	h.at(30*time.Second, func() { during = h.state() })
 	h.at(1*m, func() {
-		h.env.SignalWorkflow(BundleSignal, BundleOutcome{Ref: "default-test-workflow-id:default-test-run-id", Bundle: "pager-alice:run:1",
-			Person: "alice", Channel: catalog.SMS, Delivered: true, ProviderID: "SM9", Attempts: 1, At: start.Add(1 * m)})
+		for _, ch := range []catalog.Channel{catalog.SMS, catalog.Chat} {
+			h.env.SignalWorkflow(BundleSignal, BundleOutcome{Ref: "default-test-workflow-id:default-test-run-id", Key: pagers.key(0),
+				Bundle: "pager-alice:run:1", Person: "alice", Channel: ch, Delivered: true, ProviderID: "SM9", Attempts: 1, At: start.Add(1 * m)})
+		}
 	})
 	h.at(2*m, func() { h.ack("alice") })
 	h.at(3*m, func() { h.phase(ResolveUpdate) })
 	st := h.run(alert("bundled"))
-	h.wantSent([]sent{{"alice", catalog.Chat, 0}}) // chat went alone; sms went in the Pager's bundle
+	h.wantSent(nil) // both went in the Pager's bundle, not by the incident
 	var sms *PageEntry
 	for i, p := range st.Pages {
 		if p.Channel == catalog.SMS {
@@ -131,7 +167,7 @@ func TestBundledPageIsRecordedWithItsBundle(t *testing.T) {
 // Acknowledged before its bundle went out: the page is cancelled and the
 // incident withdrawn from the Pager's bundle.
 func TestAckWithdrawsFromThePendingBundle(t *testing.T) {
-	h := newHarnessWith(t, nil, nil, fakePagers{})
+	h := newHarnessWith(t, nil, nil, newFakePagers())
 	var withdrawn []string
 	h.env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, "", WithdrawSignal, mock.Anything).Return(
 		func(_, id, _, _ string, arg any) error {

@@ -289,10 +289,14 @@ const (
 	jobForward    = "forward"     // an alert outside the grouping window opens its own incident
 )
 
-// enqueue queues a job for dispatch.
+// enqueue queues a job for dispatch; a withdrawal already queued is not
+// queued twice (a claim's channels all withdraw it).
 func (w *incident) enqueue(j Job) {
-	w.queue = append(w.queue, j)
 	w.wake = true
+	if j.Kind == jobWithdraw && slices.ContainsFunc(w.queue, func(q Job) bool { return q.Kind == jobWithdraw && q.Key == j.Key && q.Person == j.Person }) {
+		return
+	}
+	w.queue = append(w.queue, j)
 }
 
 // dispatch starts every queued job. It is the one place that sends.

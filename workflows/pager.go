@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/sitrep-dev/sitrep/activities"
@@ -19,15 +18,18 @@ import (
 // person's windows live in a Pager workflow (ID PagerID(person)), which runs
 // while a window is open. Its ID is the lock that keeps the quiet path fast:
 // a page to a person with no Pager running starts one and goes out at once
-// (a start is one round trip, and waits for no workflow task); a page to a
-// person whose Pager runs asks it (ClaimUpdate) and is sent now or bundled.
-// When a channel's window passes, the Pager sends the bundle, tells each
-// incident in it how it went (BundleSignal), and opens the next window.
+// (a start is one round trip, and waits for no workflow task). A page to a
+// person whose Pager runs is handed to it (ClaimSignal): a signal, so a storm
+// of a thousand incidents paging one person never waits on the Pager, as an
+// update would. The Pager puts it in the channel's pending bundle, or, when
+// the window has passed, in a bundle of its own that goes at once. When a
+// bundle is due, the Pager sends it, tells each incident in it how it went
+// (BundleSignal), and opens the next window.
 
 // Names the Pager workflow answers to.
 const (
-	// ClaimUpdate asks a running Pager which channels may carry a page now.
-	ClaimUpdate = "claim"
+	// ClaimSignal hands a page to a running Pager.
+	ClaimSignal = "claim"
 	// WithdrawSignal takes an incident out of the pending bundles: it was
 	// acknowledged, mitigated or resolved before they went out.
 	WithdrawSignal = "withdraw"
@@ -64,10 +66,10 @@ type PagerState struct {
 	Window   time.Duration   `json:"window"`
 	Channels []ChannelWindow `json:"channels"`
 	Bundles  []Bundle        `json:"bundles"`
-	// Claims remembers recent answers by the claim's key, so a retried
-	// claim gets the same answer.
-	Claims []ClaimRecord `json:"claims"`
-	Seq    int           `json:"seq"`
+	// First is the key of the claim that started this Pager and went out at
+	// once: the same claim handed over again, by a retry, is not bundled.
+	First string `json:"first,omitempty"`
+	Seq   int    `json:"seq"`
 }
 
 // ChannelWindow is one channel's window: no message before Until, except the
@@ -88,12 +90,6 @@ type Bundle struct {
 	Outcome string                  `json:"outcome,omitempty"` // delivered, failed, empty (every item withdrawn)
 }
 
-// ClaimRecord is an answered claim.
-type ClaimRecord struct {
-	Key    string                 `json:"key"`
-	Result activities.ClaimResult `json:"result"`
-}
-
 // Withdraw takes one claimed page (Key) out of a Pager's pending bundles;
 // with no Key, every page of the incident (Ref).
 type Withdraw struct {
@@ -104,6 +100,7 @@ type Withdraw struct {
 // BundleOutcome tells an incident how the bundle holding its page went out.
 type BundleOutcome struct {
 	Ref        string          `json:"ref"` // the incident's
+	Key        string          `json:"key"` // the claim that put the page in the bundle
 	Bundle     string          `json:"bundle"`
 	Person     string          `json:"person"`
 	Channel    catalog.Channel `json:"channel"`
@@ -121,8 +118,11 @@ func Pager(ctx workflow.Context, in PagerInput) error {
 	if in.State != nil {
 		p.s = *in.State
 	} else {
-		p.s = PagerState{Person: in.First.Person, Window: in.First.Window, Channels: []ChannelWindow{}, Bundles: []Bundle{}}
-		p.claim(ctx, in.First)
+		p.s = PagerState{Person: in.First.Person, Window: in.First.Window, Channels: []ChannelWindow{}, Bundles: []Bundle{}, First: in.First.Item.Key}
+		now := workflow.Now(ctx)
+		for _, ch := range in.First.Channels {
+			p.window(ch).Until = now.Add(p.s.Window) // sent at once by the incident
+		}
 	}
 	if err := p.register(ctx); err != nil {
 		return err
@@ -133,14 +133,18 @@ func Pager(ctx workflow.Context, in PagerInput) error {
 type pager struct {
 	s        PagerState
 	root     workflow.Context
+	claims   workflow.ReceiveChannel
 	withdraw workflow.ReceiveChannel
 	wake     bool
 	sending  int
 }
 
 func (p *pager) register(ctx workflow.Context) error {
+	p.claims = workflow.GetSignalChannelWithOptions(ctx, ClaimSignal, workflow.SignalChannelOptions{
+		Description: "A page for this person: bundled, or sent at once when the channel's window has passed.",
+	})
 	p.withdraw = workflow.GetSignalChannelWithOptions(ctx, WithdrawSignal, workflow.SignalChannelOptions{
-		Description: "Take an incident out of the pending bundles.",
+		Description: "Take an incident's page out of the pending bundles.",
 	})
 	if err := workflow.SetQueryHandlerWithOptions(ctx, BundleQuery, func(ref string) (Bundle, error) {
 		for _, b := range p.s.Bundles {
@@ -155,61 +159,38 @@ func (p *pager) register(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, StateQuery, func() (PagerState, error) { return p.s, nil }); err != nil {
 		return fmt.Errorf("register state query: %w", err)
 	}
-	return workflow.SetUpdateHandlerWithOptions(ctx, ClaimUpdate, func(ctx workflow.Context, in activities.ClaimInput) (activities.ClaimResult, error) {
-		return p.claim(ctx, in), nil
-	}, workflow.UpdateHandlerOptions{
-		Validator: func(in activities.ClaimInput) error {
-			if in.Person != p.s.Person || len(in.Channels) == 0 {
-				return temporal.NewApplicationError("claim: wrong person or no channels", RejectInvalid)
-			}
-			return nil
-		},
-		Description: "Which of these channels may carry a page now; the others are bundled.",
-	})
+	return nil
 }
 
-// claim answers which channels may carry a message now, bundling the others.
-func (p *pager) claim(ctx workflow.Context, in activities.ClaimInput) activities.ClaimResult {
-	for _, c := range p.s.Claims {
-		if c.Key == in.Item.Key {
-			return c.Result
-		}
+// claim puts a page in each of its channels' pending bundle; a channel whose
+// window has passed gets a bundle of its own, due at once, which opens the
+// next window.
+func (p *pager) claim(ctx workflow.Context, in activities.ClaimInput) {
+	if in.Item.Key == p.s.First {
+		return // went out at once when it started this Pager
 	}
 	now := workflow.Now(ctx)
 	if in.Window > 0 {
 		p.s.Window = in.Window
 	}
-	res := activities.ClaimResult{}
 	for _, ch := range in.Channels {
 		cw := p.window(ch)
-		if !now.Before(cw.Until) {
-			cw.Until = now.Add(p.s.Window)
-			continue
-		}
 		if cw.Pending == "" {
 			p.s.Seq++
+			due := cw.Until
+			if now.After(due) {
+				due = now
+			}
 			ref := PagerID(p.s.Person) + ":" + workflow.GetInfo(ctx).WorkflowExecution.RunID + ":" + strconv.Itoa(p.s.Seq)
-			p.s.Bundles = append(p.s.Bundles, Bundle{Ref: ref, Channel: ch, Due: cw.Until, Items: []activities.BundleItem{}})
+			p.s.Bundles = append(p.s.Bundles, Bundle{Ref: ref, Channel: ch, Due: due, Items: []activities.BundleItem{}})
 			cw.Pending = ref
 		}
 		b := p.bundle(cw.Pending)
 		if !slices.ContainsFunc(b.Items, func(it activities.BundleItem) bool { return it.Key == in.Item.Key }) {
 			b.Items = append(b.Items, in.Item)
 		}
-		if res.Bundles == nil {
-			res.Bundles = map[catalog.Channel]string{}
-		}
-		res.Bundles[ch] = cw.Pending
-		if b.Due.After(res.Due) {
-			res.Due = b.Due
-		}
-	}
-	p.s.Claims = append(p.s.Claims, ClaimRecord{Key: in.Item.Key, Result: res})
-	if n := len(p.s.Claims) - 500; n > 0 {
-		p.s.Claims = slices.Clone(p.s.Claims[n:])
 	}
 	p.wake = true
-	return res
 }
 
 func (p *pager) window(ch catalog.Channel) *ChannelWindow {
@@ -256,12 +237,10 @@ func (p *pager) next() (time.Time, bool) {
 
 func (p *pager) run(ctx workflow.Context) error {
 	for {
-		// Withdrawals are taken here, never by a coroutine of their own, so
-		// one that arrives as the Pager finishes or continues is not lost.
-		var wd Withdraw
-		for p.withdraw.ReceiveAsync(&wd) {
-			p.take(wd)
-		}
+		// Claims and withdrawals are taken here, never by a coroutine of
+		// their own, so none that arrives as the Pager finishes or continues
+		// is lost.
+		p.drain(ctx)
 		now := workflow.Now(ctx)
 		for i := range p.s.Channels {
 			cw := &p.s.Channels[i]
@@ -277,10 +256,7 @@ func (p *pager) run(ctx workflow.Context) error {
 			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 				return err
 			}
-			var wd Withdraw
-			for p.withdraw.ReceiveAsync(&wd) {
-				p.take(wd)
-			}
+			p.drain(ctx)
 			if at, pending := p.next(); pending || workflow.Now(ctx).Before(at) {
 				continue // a claim came in while finishing
 			}
@@ -290,15 +266,13 @@ func (p *pager) run(ctx workflow.Context) error {
 			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 				return err
 			}
-			for p.withdraw.ReceiveAsync(&wd) {
-				p.take(wd)
-			}
+			p.drain(ctx)
 			st := p.s
 			st.Bundles = slices.DeleteFunc(slices.Clone(st.Bundles), func(b Bundle) bool { return b.SentAt != nil })
 			return workflow.NewContinueAsNewError(ctx, Pager, PagerInput{State: &st})
 		}
 		p.wake = false
-		ready := func() bool { return p.wake || p.withdraw.Len() > 0 }
+		ready := func() bool { return p.wake || p.withdraw.Len() > 0 || p.claims.Len() > 0 }
 		wait := at.Sub(now)
 		if wait <= 0 {
 			// Nothing is due: a bundle is still sending; its end wakes us.
@@ -313,6 +287,22 @@ func (p *pager) run(ctx workflow.Context) error {
 		cancel()
 		if err != nil {
 			return err
+		}
+	}
+}
+
+// drain takes every claim and withdrawal delivered so far, in order.
+func (p *pager) drain(ctx workflow.Context) {
+	for {
+		var in activities.ClaimInput
+		var wd Withdraw
+		switch {
+		case p.claims.ReceiveAsync(&in):
+			p.claim(ctx, in)
+		case p.withdraw.ReceiveAsync(&wd):
+			p.take(wd)
+		default:
+			return
 		}
 	}
 }
@@ -353,7 +343,7 @@ func (p *pager) send(ctx workflow.Context, ref string) {
 			o.Delivered, o.ProviderID, o.Attempts, o.Retries, b.Outcome = true, res.ProviderID, res.Attempts, res.Failures, "delivered"
 		}
 		for _, it := range items {
-			o.Ref = it.Ref
+			o.Ref, o.Key = it.Ref, it.Key
 			if err := workflow.SignalExternalWorkflow(ctx, it.IncidentID, "", BundleSignal, o).Get(ctx, nil); err != nil {
 				// The incident has closed since: nothing there waits for it.
 				workflow.GetLogger(ctx).Info("bundle outcome not delivered", "incidentID", it.IncidentID, "error", err)

@@ -66,7 +66,7 @@ func (p *paging) listen(ctx workflow.Context) {
 			if _, run := ParseIncidentRef(o.Ref); run != "" && run != p.w.s.Run {
 				continue // for an earlier incident with this ID
 			}
-			p.outcomes[o.Bundle+"/"+string(o.Channel)] = o
+			p.outcomes[o.Key+"/"+string(o.Channel)] = o
 			p.w.wake = true
 		}
 	})
@@ -402,15 +402,19 @@ func (p *paging) claim(ctx workflow.Context, j Job, person string, chs []catalog
 		}
 		return claimed{}
 	}
-	return claimed{bundles: res.Bundles, key: key, due: res.Due}
+	if !res.Queued {
+		return claimed{}
+	}
+	return claimed{queued: true, key: key, due: workflow.Now(ctx).Add(s.Plan.BundleWindow)}
 }
 
-// claimed is what a claim answered: the bundle each waiting channel joined,
-// the claim's key (what a withdrawal names) and when the bundles are due.
+// claimed is what a claim came to: sent now by the incident, or queued with
+// the person's Pager under the claim's key (what its outcome and a
+// withdrawal name), due within one bundle window.
 type claimed struct {
-	bundles map[catalog.Channel]string
-	key     string
-	due     time.Time
+	queued bool
+	key    string
+	due    time.Time
 }
 
 func pageKind(j Job) string {
@@ -426,7 +430,6 @@ func pageKind(j Job) string {
 // deliver sends one page, or waits for the bundle it went into, and records
 // its outcome; false means try another channel.
 func (p *paging) deliver(ctx workflow.Context, j Job, person string, ch catalog.Channel, c claimed) bool {
-	bundle := c.bundles[ch]
 	w := p.w
 	s := &w.s
 	kind := pageKind(j)
@@ -435,25 +438,21 @@ func (p *paging) deliver(ctx workflow.Context, j Job, person string, ch catalog.
 		level = j.Level + 1
 	}
 	e := PageEntry{Person: person, Channel: ch, Level: level, Round: j.Round + 1, Pass: j.Pass, Kind: kind, At: workflow.Now(ctx)}
-	if ch == catalog.PagerDuty {
+	if ch == catalog.PagerDuty && !c.queued {
 		// A page to PagerDuty, even one cancelled in flight, may have opened
 		// an alert there: it is closed when the incident resolves.
-		p.addPagerTarget(person, bundle)
+		p.addPagerTarget(person, "")
 	}
-	if bundle != "" {
-		e.Outcome, e.Bundle = Bundled, bundle
+	if c.queued {
+		e.Outcome = Bundled
 		s.Pages = append(s.Pages, e)
 		i := len(s.Pages) - 1
-		k := bundle + "/" + string(ch)
+		k := c.key + "/" + string(ch)
 		// The Pager reports by the bundle's due time, or a few minutes later
 		// while its provider retries. Past that the page is not left to a
 		// bundle that may never go: it goes alone.
-		due := c.due
-		if due.IsZero() {
-			due = workflow.Now(ctx).Add(s.Plan.BundleWindow)
-		}
-		wait := due.Add(bundleGrace).Sub(workflow.Now(ctx))
-		ok, err := w.await(ctx, wait, "bundle "+bundle+" on "+string(ch), func() bool { _, ok := p.outcomes[k]; return ok })
+		due := c.due.Add(bundleGrace)
+		ok, err := w.await(ctx, due.Sub(workflow.Now(ctx)), "bundled "+string(ch)+" to "+person, func() bool { _, ok := p.outcomes[k]; return ok })
 		if err != nil {
 			s.Pages[i].Outcome, s.Pages[i].Error = Cancelled, "paging stopped"
 			w.enqueue(Job{Kind: jobWithdraw, Person: person, Key: c.key})
@@ -461,19 +460,23 @@ func (p *paging) deliver(ctx workflow.Context, j Job, person string, ch catalog.
 		}
 		if !ok {
 			s.Pages[i].Outcome, s.Pages[i].Error = Failed, "its bundle did not report in time"
-			w.event(ctx, "bundle.timeout", "", fmt.Sprintf("bundle %s on %s to %s did not report by %s: paging alone", bundle, ch, person, due.Add(bundleGrace).UTC().Format(time.RFC3339)))
+			w.event(ctx, "bundle.timeout", "", fmt.Sprintf("the bundle on %s to %s did not report by %s: paging alone", ch, person, due.UTC().Format(time.RFC3339)))
 			w.enqueue(Job{Kind: jobWithdraw, Person: person, Key: c.key})
 			return p.deliver(ctx, j, person, ch, claimed{})
 		}
 		o := p.outcomes[k]
+		s.Pages[i].Bundle = o.Bundle
 		s.Pages[i].At, s.Pages[i].ProviderID, s.Pages[i].Attempts, s.Pages[i].Retries = o.At, o.ProviderID, o.Attempts, o.Retries
 		if o.Delivered {
 			s.Pages[i].Outcome = Delivered
+			if ch == catalog.PagerDuty {
+				p.addPagerTarget(person, o.Bundle) // the bundle's alert, open there now
+			}
 			p.reached(j, person)
 			return true
 		}
 		s.Pages[i].Outcome, s.Pages[i].Error = Failed, o.Error
-		w.event(ctx, "page.failed", "", fmt.Sprintf("bundle on %s to %s failed: %s", ch, person, o.Error))
+		w.event(ctx, "page.failed", "", fmt.Sprintf("bundle %s on %s to %s failed: %s", o.Bundle, ch, person, o.Error))
 		return false
 	}
 	in := activities.DeliverInput{

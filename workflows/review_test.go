@@ -22,7 +22,7 @@ import (
 func TestResolveWithdrawsBundledPages(t *testing.T) {
 	for _, upd := range []string{ResolveUpdate, MitigateUpdate} {
 		t.Run(upd, func(t *testing.T) {
-			h := newHarnessWith(t, nil, nil, fakePagers{})
+			h := newHarnessWith(t, nil, nil, newFakePagers())
 			var withdrawn []Withdraw
 			h.env.OnSignalExternalWorkflow(mock.Anything, "pager-alice", "", WithdrawSignal, mock.Anything).Return(
 				func(_, _, _, _ string, arg any) error { withdrawn = append(withdrawn, arg.(Withdraw)); return nil })
@@ -57,10 +57,7 @@ func TestWithdrawTakesOutOnlyItsPage(t *testing.T) {
 	pass0, pass1 := claimOf("inc-x:r", catalog.SMS), claimOf("inc-x:r", catalog.SMS)
 	pass0.Item.Key, pass1.Item.Key = "inc-x:r/alice/pass0", "inc-x:r/alice/pass1"
 	for i, c := range []activities.ClaimInput{pass0, pass1} {
-		env.RegisterDelayedCallback(func() {
-			env.UpdateWorkflow(ClaimUpdate, c.Item.Key, &testsuite.TestUpdateCallback{OnReject: func(err error) { t.Error(err) },
-				OnAccept: func() {}, OnComplete: func(any, error) {}}, c)
-		}, time.Duration(10+10*i)*time.Second)
+		env.RegisterDelayedCallback(func() { env.SignalWorkflow(ClaimSignal, c) }, time.Duration(10+10*i)*time.Second)
 	}
 	env.RegisterDelayedCallback(func() { env.SignalWorkflow(WithdrawSignal, Withdraw{Ref: "inc-x:r", Key: pass0.Item.Key}) }, 21*time.Second)
 	env.ExecuteWorkflow(Pager, PagerInput{First: claimOf("inc-first:r", catalog.SMS)})
@@ -75,15 +72,15 @@ func TestWithdrawTakesOutOnlyItsPage(t *testing.T) {
 // A page waiting in a bundle that never reports goes out alone once the
 // bundle is well overdue: it is never left waiting for ever.
 func TestSilentBundleFallsBackToPagingAlone(t *testing.T) {
-	h := newHarnessWith(t, nil, nil, fakePagers{})
+	h := newHarnessWith(t, nil, nil, newFakePagers())
 	h.env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, "", WithdrawSignal, mock.Anything).Return(nil)
 	h.at(20*m, func() { h.ack("carol") })
 	h.at(21*m, func() { h.phase(ResolveUpdate) })
 	st := h.run(alert("silent bundle"))
-	// sms waited for its bundle (due at 1m) plus the grace, then went alone.
+	// alice's pages waited for their bundle (due within 1m) plus the grace,
+	// then went alone; carol (no Pager here) was paged at once at level 2.
 	late := bundleGrace + m
-	h.wantSent([]sent{{"alice", catalog.Chat, 0}, {"carol", catalog.SMS, 5 * m}, {"alice", catalog.Chat, 15 * m},
-		{"alice", catalog.SMS, late}})
+	h.wantSent([]sent{{"carol", catalog.SMS, 5 * m}, {"alice", catalog.Chat, late}, {"alice", catalog.SMS, late}})
 	if !strings.Contains(strings.Join(kinds(st), " "), "bundle.timeout") {
 		t.Fatalf("timeline: %v", kinds(st))
 	}

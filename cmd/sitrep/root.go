@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
+	"google.golang.org/grpc"
 
 	"github.com/sitrep-dev/sitrep/starter"
 	"github.com/sitrep-dev/sitrep/worker"
@@ -63,6 +64,7 @@ func newDeps() *Deps {
 		if codec != nil {
 			opts.DataConverter, opts.FailureConverter = codec.DataConverter()
 		}
+		opts.ConnectionOptions.DialOptions = append(opts.ConnectionOptions.DialOptions, grpc.WithChainUnaryInterceptor(starter.StartedInterceptor))
 		c, err := client.DialContext(ctx, opts)
 		if err != nil {
 			return nil, fmt.Errorf("connect to temporal at %s: %w: %v", orDefault(opts.HostPort, client.DefaultHostPort), starter.ErrUnavailable, err)

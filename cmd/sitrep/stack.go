@@ -17,11 +17,13 @@ import (
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"google.golang.org/grpc"
 
 	"github.com/sitrep-dev/sitrep/activities"
 	"github.com/sitrep-dev/sitrep/catalog"
 	"github.com/sitrep-dev/sitrep/integrations/acklink"
 	"github.com/sitrep-dev/sitrep/sandbox"
+	"github.com/sitrep-dev/sitrep/starter"
 	"github.com/sitrep-dev/sitrep/worker"
 	"github.com/sitrep-dev/sitrep/workflows"
 )
@@ -74,7 +76,8 @@ func startDevServer(ctx context.Context, o stackOptions, logger log.Logger) (*te
 	if out == nil {
 		out = io.Discard
 	}
-	copts := &client.Options{HostPort: o.HostPort, Namespace: "default", Logger: logger}
+	copts := &client.Options{HostPort: o.HostPort, Namespace: "default", Logger: logger,
+		ConnectionOptions: client.ConnectionOptions{DialOptions: []grpc.DialOption{grpc.WithChainUnaryInterceptor(starter.StartedInterceptor)}}}
 	if o.Codec != nil {
 		copts.DataConverter, copts.FailureConverter = o.Codec.DataConverter()
 	}
