@@ -342,11 +342,20 @@ func (p *pager) send(ctx workflow.Context, ref string) {
 		} else {
 			o.Delivered, o.ProviderID, o.Attempts, o.Retries, b.Outcome = true, res.ProviderID, res.Attempts, res.Failures, "delivered"
 		}
-		for _, it := range items {
-			o.Ref, o.Key = it.Ref, it.Key
-			if err := workflow.SignalExternalWorkflow(ctx, it.IncidentID, "", BundleSignal, o).Get(ctx, nil); err != nil {
-				// The incident has closed since: nothing there waits for it.
-				workflow.GetLogger(ctx).Info("bundle outcome not delivered", "incidentID", it.IncidentID, "error", err)
+		// The incidents are told a batch at a time: a storm's bundle holds
+		// hundreds, and Temporal allows 2,000 signals in flight per workflow
+		// (five channels' bundles may be telling at once).
+		for batch := range slices.Chunk(items, 200) {
+			sent := make([]workflow.Future, len(batch))
+			for i, it := range batch {
+				o.Ref, o.Key = it.Ref, it.Key
+				sent[i] = workflow.SignalExternalWorkflow(ctx, it.IncidentID, "", BundleSignal, o)
+			}
+			for i, f := range sent {
+				if err := f.Get(ctx, nil); err != nil {
+					// The incident has closed since: nothing there waits for it.
+					workflow.GetLogger(ctx).Info("bundle outcome not delivered", "incidentID", batch[i].IncidentID, "error", err)
+				}
 			}
 		}
 	})
