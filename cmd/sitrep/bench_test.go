@@ -361,22 +361,32 @@ func BenchmarkAlertStorm(b *testing.B) {
 			}
 			<-time.After(200 * time.Millisecond)
 		}
-		alerts := 0
-		for _, r := range rows {
-			state, err := st.Status(ctx, r.ID)
-			if err != nil {
-				b.Fatal(err)
+		// A status that times out while the incidents work through the
+		// storm's signals is asked again.
+		counted := map[string]int{}
+		stormEnd := time.Now()
+		deadline = time.Now().Add(3 * time.Minute)
+		for {
+			for _, r := range rows {
+				if state, err := st.Status(ctx, r.ID); err == nil {
+					counted[r.ID] = state.AlertCount
+				}
 			}
-			alerts += state.AlertCount
+			if sum(counted) >= total || time.Now().After(deadline) {
+				break
+			}
+			<-time.After(time.Second)
 		}
+		alerts := sum(counted)
+		countedAfter := time.Since(stormEnd)
 		if len(rows) != keys || alerts != total {
 			b.Fatalf("storm made %d incidents holding %d alerts; want %d holding %d", len(rows), alerts, keys, total)
 		}
 		ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 		intakeRate, bareRate := float64(total)/intakeWall.Seconds(), float64(total)/bareWall.Seconds()
 		fmt.Printf("\nalert storm: %d alerts over %d dedup keys, %d concurrent senders, dev server (SQLite WAL):\n", total, keys, senders)
-		fmt.Printf("  intake (HTTP, generic JSON)  %7.0f req/s   p50 %6.1f ms   p99 %6.1f ms   → %d incidents, %d alerts counted\n",
-			intakeRate, ms(pct(intake, .5)), ms(pct(intake, .99)), len(rows), alerts)
+		fmt.Printf("  intake (HTTP, generic JSON)  %7.0f req/s   p50 %6.1f ms   p99 %6.1f ms   → %d incidents, %d alerts counted (%s after the storm)\n",
+			intakeRate, ms(pct(intake, .5)), ms(pct(intake, .99)), len(rows), alerts, countedAfter.Round(100*time.Millisecond))
 		fmt.Printf("  bare SignalWithStart loop    %7.0f req/s   p50 %6.1f ms   p99 %6.1f ms\n", bareRate, ms(pct(bare, .5)), ms(pct(bare, .99)))
 		fmt.Printf("  throughput ratio intake/bare %.2f   (target ≥ 0.8)\n", intakeRate/bareRate)
 		b.ReportMetric(intakeRate, "intake-req/s")
