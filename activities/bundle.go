@@ -23,6 +23,7 @@ type ClaimInput struct {
 	Person   string
 	Channels []catalog.Channel
 	Window   time.Duration
+	At       time.Time // when the incident asked: a window opened by this page starts then
 	Item     BundleItem
 }
 

@@ -119,9 +119,15 @@ func Pager(ctx workflow.Context, in PagerInput) error {
 		p.s = *in.State
 	} else {
 		p.s = PagerState{Person: in.First.Person, Window: in.First.Window, Channels: []ChannelWindow{}, Bundles: []Bundle{}, First: in.First.Item.Key}
-		now := workflow.Now(ctx)
+		// The incident sent this page at once: the windows opened then. A
+		// Pager starts with its first workflow task held back by one window
+		// (StartDelay), so a quiet person's Pager costs one task, at its end.
+		opened := in.First.At
+		if opened.IsZero() {
+			opened = workflow.Now(ctx)
+		}
 		for _, ch := range in.First.Channels {
-			p.window(ch).Until = now.Add(p.s.Window) // sent at once by the incident
+			p.window(ch).Until = opened.Add(p.s.Window)
 		}
 	}
 	if err := p.register(ctx); err != nil {

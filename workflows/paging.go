@@ -385,7 +385,7 @@ func (p *paging) claim(ctx workflow.Context, j Job, person string, chs []catalog
 	}
 	p.claims++
 	key := fmt.Sprintf("%s/%s/%d/%d/%d/%s/%d", IncidentRef(s.ID, s.Run), person, j.Pass, j.Round, j.Level, pageKind(j), p.claims)
-	in := activities.ClaimInput{Person: person, Channels: chs, Window: s.Plan.BundleWindow, Item: activities.BundleItem{
+	in := activities.ClaimInput{Person: person, Channels: chs, Window: s.Plan.BundleWindow, At: workflow.Now(ctx), Item: activities.BundleItem{
 		Key: key,
 		Ref: IncidentRef(s.ID, s.Run), IncidentID: s.ID, Service: s.Service, Severity: s.Severity, Summary: s.Summary, Kind: pageKind(j),
 	}}
