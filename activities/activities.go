@@ -318,7 +318,12 @@ type SyncInput struct {
 // acknowledged or resolved. Channels whose provider cannot hear it are
 // skipped. Repeating it is harmless: the provider's own dedup key is the
 // incident ID.
+//
+// One target's failure does not keep the others from being told: every
+// target is tried; then a transient failure retries the whole (the others
+// are told again, harmlessly), and a permanent one fails it for good.
 func (a *Activities) SyncPages(ctx context.Context, in SyncInput) error {
+	var transient, permanent error
 	for _, t := range in.Targets {
 		s, ok := a.Notifiers[t.Channel].(Syncer)
 		if !ok {
@@ -331,7 +336,22 @@ func (a *Activities) SyncPages(ctx context.Context, in SyncInput) error {
 			continue
 		}
 		if err := s.Sync(ctx, in.Action, Message{IncidentID: in.IncidentID, Ref: orID(t.Ref, orID(in.Ref, in.IncidentID)), Person: t.Person, To: to}); err != nil {
-			return classify(err, nil)
+			err = classify(err, nil)
+			if isNonRetryable(err) {
+				permanent = cmpOr(permanent, err)
+			} else {
+				transient = cmpOr(transient, err)
+			}
+		}
+	}
+	return cmpOr(transient, permanent)
+}
+
+// cmpOr is the first error that is not nil.
+func cmpOr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
 		}
 	}
 	return nil

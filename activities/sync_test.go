@@ -193,6 +193,20 @@ func TestSyncPages(t *testing.T) {
 		}
 	})
 
+	t.Run("one refusal does not keep the others from being told", func(t *testing.T) {
+		refused := &integrations.Error{Provider: "pagerduty", Kind: integrations.Permanent, Status: 400, Message: "invalid routing key"}
+		p := &fakeSyncer{errs: map[string]error{annKey: refused}}
+		a := syncActivities(t, map[catalog.Channel]activities.Notifier{catalog.PagerDuty: p})
+		in := activities.SyncInput{IncidentID: "inc-web-0badcafe", Action: "resolve", Targets: []activities.PageTarget{pd("ann"), pd("ben")}}
+		_, err := activityEnv(a).ExecuteActivity(a.SyncPages, in)
+		if err == nil || appError(t, err).Type() != activities.ErrPermanent {
+			t.Fatalf("SyncPages: %v, want ann's permanent refusal", err)
+		}
+		if got, want := p.told(), []string{"ann " + annKey, "ben " + benKey}; !slices.Equal(got, want) {
+			t.Fatalf("told %v, want %v", got, want)
+		}
+	})
+
 	errTests := []struct {
 		name         string
 		err          error
