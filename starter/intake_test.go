@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -308,7 +309,9 @@ func TestOperations(t *testing.T) {
 	m := w.Body.String()
 	assert.Contains(t, m, `sitrep_intake_alerts_total{integration="alertmanager",outcome="opened",source="monitoring"} 2`)
 	assert.Contains(t, m, `sitrep_intake_alerts_total{integration="alertmanager",outcome="unauthorized",source="unknown"} 1`)
-	assert.Contains(t, m, `sitrep_intake_request_duration_seconds_count{route="POST /v1/alerts/alertmanager"} 2`)
+	assert.Contains(t, m, `sitrep_intake_request_duration_seconds_count{code="200",route="POST /v1/alerts/alertmanager"} 1`)
+	assert.Contains(t, m, `sitrep_intake_request_duration_seconds_count{code="401",route="POST /v1/alerts/alertmanager"} 1`)
+	assert.Contains(t, m, `sitrep_build_info{component="intake",goversion="`+runtime.Version()+`"`)
 	assert.Contains(t, m, "go_goroutines")
 
 	other, _ := newTestIntake(t)

@@ -3,6 +3,9 @@ package starter
 import (
 	"fmt"
 	"net/http"
+	"runtime"
+	"runtime/debug"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -28,15 +31,20 @@ func newMetrics() (*metrics, error) {
 		}, []string{"source", "integration", "outcome"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "sitrep_intake_request_duration_seconds",
-			Help:    "How long the intake took to answer, by route.",
+			Help:    "How long the intake took to answer, by route and HTTP status code.",
 			Buckets: prometheus.DefBuckets,
-		}, []string{"route"}),
+		}, []string{"route", "code"}),
 		acks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sitrep_acks_total",
 			Help: "Acknowledgments and escalations received, by channel and outcome (acknowledged, escalated, rejected, not_found, unavailable, unknown_person, bad_signature, expired, invalid, ignored, forbidden).",
 		}, []string{"channel", "outcome"}),
 	}
-	for _, c := range []prometheus.Collector{m.alerts, m.duration, m.acks,
+	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "sitrep_build_info",
+		Help: "Always 1: the sitrep build answering, by component, module version and Go version.",
+	}, []string{"component", "version", "goversion"})
+	build.WithLabelValues("intake", buildVersion(), runtime.Version()).Set(1)
+	for _, c := range []prometheus.Collector{m.alerts, m.duration, m.acks, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		if err := m.reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register metrics: %w", err)
@@ -54,14 +62,44 @@ func (m *metrics) ack(channel, outcome string) {
 }
 
 // instrument times h under route, the pattern it is registered with, never
-// the raw path, which may hold a token.
+// the raw path, which may hold a token, and the status code it answered.
 func (m *metrics) instrument(route string, h http.Handler) http.Handler {
-	obs := m.duration.WithLabelValues(route)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		h.ServeHTTP(w, r)
-		obs.Observe(time.Since(start).Seconds())
+		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		h.ServeHTTP(sw, r)
+		m.duration.WithLabelValues(route, strconv.Itoa(sw.code)).Observe(time.Since(start).Seconds())
 	})
+}
+
+// statusWriter remembers the status code a handler answered with.
+type statusWriter struct {
+	http.ResponseWriter
+	code  int
+	wrote bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.code, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the writer underneath.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// buildVersion is the module version sitrep was built as; "(devel)" from a checkout.
+func buildVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "unknown"
 }
 
 func (m *metrics) handler() http.Handler {

@@ -36,7 +36,10 @@ account.
 With --metrics-addr, /metrics and /readyz move off the public listener to
 that one, which should be reachable only from inside. The codec endpoint
 (--codec-addr) asks for SITREP_CODEC_TOKEN as a bearer token; without a token
-it serves only on a loopback address.`,
+it serves only on a loopback address.
+
+Logs are JSON lines on stderr, the Temporal SDK's included;
+SITREP_LOG_LEVEL sets the level (debug, info, warn, error; default info).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			wcfg, err := worker.LoadConfig(d.Getenv)
@@ -71,12 +74,20 @@ it serves only on a loopback address.`,
 					return usagef("--codec-addr %s can be reached from other machines: set SITREP_CODEC_TOKEN, or listen on a loopback address such as 127.0.0.1:8081", codecAddr)
 				}
 			}
-			tc, err := d.Dial(cmd.Context())
+			logger, err := jsonLogger(d)
+			if err != nil {
+				return err
+			}
+			conn, err := d.Dial(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer conn.Close()
+			tc, err := loggedClient(cmd.Context(), d, conn, logger, nil)
 			if err != nil {
 				return err
 			}
 			defer tc.Close()
-			logger := slog.New(slog.NewJSONHandler(d.Err, nil))
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return fmt.Errorf("intake: listen on %s: %w", addr, err)

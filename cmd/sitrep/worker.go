@@ -79,7 +79,7 @@ SITREP_LOG_LEVEL sets the level (debug, info, warn, error; default info).`,
 				return err
 			}
 			defer conn.Close()
-			tc, err := workerClient(cmd.Context(), d, conn, logger, opts.Metrics)
+			tc, err := loggedClient(cmd.Context(), d, conn, logger, opts.Metrics)
 			if err != nil {
 				return err
 			}
@@ -104,10 +104,10 @@ func jsonLogger(d *Deps) (*slog.Logger, error) {
 	return slog.New(slog.NewJSONHandler(d.Err, &slog.HandlerOptions{Level: level})), nil
 }
 
-// workerClient is the worker's Temporal client on conn's connection, with
-// the SDK's logs going through logger (JSON, like the worker's own) and its
-// metrics into m.
-func workerClient(ctx context.Context, d *Deps, conn client.Client, logger *slog.Logger, m *worker.Metrics) (client.Client, error) {
+// loggedClient is a Temporal client on conn's connection, with the SDK's logs
+// going through logger (JSON, like the worker's and the intake's own) and its
+// metrics into m, when m is not nil.
+func loggedClient(ctx context.Context, d *Deps, conn client.Client, logger *slog.Logger, m *worker.Metrics) (client.Client, error) {
 	opts, err := envconfig.LoadClientOptions(envconfig.LoadClientOptionsRequest{EnvLookup: envLookup{d}})
 	if err != nil {
 		return nil, fmt.Errorf("temporal config: %w", err)
