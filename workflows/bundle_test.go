@@ -18,6 +18,17 @@ func item(ref string) activities.BundleItem {
 	return activities.BundleItem{Key: ref + "/alice", Ref: ref, IncidentID: id, Service: "checkout", Severity: catalog.SEV1, Summary: "s " + id, Kind: "page"}
 }
 
+// newPagerEnv is a test environment for a Pager on its own, at start.
+func newPagerEnv() *testsuite.TestWorkflowEnvironment {
+	var ts testsuite.WorkflowTestSuite
+	ts.SetLogger(quiet)
+	env := ts.NewTestWorkflowEnvironment()
+	env.SetStartTime(start)
+	Register(env)
+	env.RegisterActivity(&activities.Activities{})
+	return env
+}
+
 func claimOf(ref string, chs ...catalog.Channel) activities.ClaimInput {
 	return activities.ClaimInput{Person: "alice", Channels: chs, Window: time.Minute, Item: item(ref)}
 }
@@ -27,12 +38,7 @@ func claimOf(ref string, chs ...catalog.Channel) activities.ClaimInput {
 // incident leaves its bundle; a bundle left empty sends nothing; each
 // incident hears how its bundle went; the Pager ends when its windows pass.
 func TestPagerBundlesWithinTheWindow(t *testing.T) {
-	var ts testsuite.WorkflowTestSuite
-	ts.SetLogger(quiet)
-	env := ts.NewTestWorkflowEnvironment()
-	env.SetStartTime(start)
-	Register(env)
-	env.RegisterActivity(&activities.Activities{})
+	env := newPagerEnv()
 	var mu sync.Mutex
 	var sentBundles []activities.BundleInput
 	var sentAt []time.Duration
@@ -83,12 +89,7 @@ func TestPagerBundlesWithinTheWindow(t *testing.T) {
 // A page handed to a running Pager after its channel's window has passed
 // goes out at once, in a bundle of its own, and opens the next window.
 func TestPagerSendsAtOnceWhenTheWindowHasPassed(t *testing.T) {
-	var ts testsuite.WorkflowTestSuite
-	ts.SetLogger(quiet)
-	env := ts.NewTestWorkflowEnvironment()
-	env.SetStartTime(start)
-	Register(env)
-	env.RegisterActivity(&activities.Activities{})
+	env := newPagerEnv()
 	var sentAt []time.Duration
 	env.OnActivity("DeliverBundle", mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.BundleInput) (activities.DeliverResult, error) {
 		sentAt = append(sentAt, env.Now().Sub(start))

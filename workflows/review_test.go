@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/mock"
-	"go.temporal.io/sdk/testsuite"
 
 	"github.com/sitrep-dev/sitrep/activities"
 	"github.com/sitrep-dev/sitrep/catalog"
@@ -42,12 +41,7 @@ func TestResolveWithdrawsBundledPages(t *testing.T) {
 // incident, claimed into the same bundle before the withdrawal arrives,
 // still goes out.
 func TestWithdrawTakesOutOnlyItsPage(t *testing.T) {
-	var ts testsuite.WorkflowTestSuite
-	ts.SetLogger(quiet)
-	env := ts.NewTestWorkflowEnvironment()
-	env.SetStartTime(start)
-	Register(env)
-	env.RegisterActivity(&activities.Activities{})
+	env := newPagerEnv()
 	var sent []activities.BundleInput
 	env.OnActivity("DeliverBundle", mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.BundleInput) (activities.DeliverResult, error) {
 		sent = append(sent, in)
