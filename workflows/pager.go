@@ -2,6 +2,8 @@ package workflows
 
 import (
 	"fmt"
+	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -43,6 +45,21 @@ func PagerID(person string) string { return "pager-" + person }
 
 // IsBundleRef: ref names a bundle, not an incident.
 func IsBundleRef(ref string) bool { return strings.HasPrefix(ref, "pager-") }
+
+// bundleRefPattern matches what a Pager names its bundles by.
+var bundleRefPattern = regexp.MustCompile(`\bpager-[A-Za-z0-9._-]+:[0-9a-f-]{36}:[0-9]+\b`)
+
+// FindRef returns the first incident ID in text, or else the first bundle
+// ref (also when URL-escaped, as in a call's keypad link), or "".
+func FindRef(text string) string {
+	if id := FindIncidentID(text); id != "" {
+		return id
+	}
+	if u, err := url.QueryUnescape(text); err == nil {
+		text = u
+	}
+	return bundleRefPattern.FindString(text)
+}
 
 // ParseBundleRef splits a bundle ref into the Pager's workflow and run IDs.
 func ParseBundleRef(ref string) (workflowID, runID string, ok bool) {

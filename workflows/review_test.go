@@ -3,6 +3,7 @@ package workflows
 import (
 	"context"
 	"encoding/json"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -155,5 +156,21 @@ func TestClearOpensNothing(t *testing.T) {
 func TestMarkdownTextEscapesLinks(t *testing.T) {
 	if got, want := MarkdownText("[Acknowledge](https://evil.example) *now*"), `\[Acknowledge\]\(https://evil\.example\) \*now\*`; got != want {
 		t.Fatalf("MarkdownText = %q, want %q", got, want)
+	}
+}
+
+// The sandbox finds what a message is about: an incident it names, or the
+// bundle a call's keypad link or a PagerDuty dedup key carries.
+func TestFindRef(t *testing.T) {
+	ref := "pager-carol:01a23069-50ac-7e76-888b-4074a8719f99:4"
+	for _, tt := range []struct{ text, want string }{
+		{"sitrep SEV1 inc-checkout-6003a31f3d31c8f8 (level 1): down", "inc-checkout-6003a31f3d31c8f8"},
+		{"3 more incidents http://x/v1/twilio/voice?incident=" + url.QueryEscape(ref) + "&person=carol", ref},
+		{ref, ref},
+		{"nothing here", ""},
+	} {
+		if got := FindRef(tt.text); got != tt.want {
+			t.Errorf("FindRef(%q) = %q, want %q", tt.text, got, tt.want)
+		}
 	}
 }
