@@ -292,21 +292,7 @@ func BenchmarkAlertStorm(b *testing.B) {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	publicURL := "http://" + ln.Addr().String()
-	s, err := startStack(ctx, stackOptions{TemporalBin: temporalBin(b), Catalog: cat, DBFile: filepath.Join(b.TempDir(), "temporal.db"), PublicURL: publicURL})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Stop()
-	stop, err := s.startIntake(ctx, cat, nil, ln, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer stop()
+	s, publicURL := benchIntakeStack(b, cat)
 	bw := worker.New(s.Client, "baseline", sitrepworker.Tuning())
 	bw.RegisterWorkflowWithOptions(BaselineSignals, workflow.RegisterOptions{Name: "BaselineSignals"})
 	if err := bw.Start(); err != nil {
@@ -476,21 +462,8 @@ func BenchmarkDistinctAlertStorm(b *testing.B) {
 func distinctStorm(b *testing.B, cat *catalog.Catalog, variant string) {
 	const total, rate, dur = 1000, 100, 10 * time.Second
 	ctx := context.Background()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	publicURL := "http://" + ln.Addr().String()
-	s, err := startStack(ctx, stackOptions{TemporalBin: temporalBin(b), Catalog: cat, DBFile: filepath.Join(b.TempDir(), "temporal.db"), PublicURL: publicURL})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Stop()
-	stop, err := s.startIntake(ctx, cat, nil, ln, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer stop()
+	s, publicURL := benchIntakeStack(b, cat)
+	var err error
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	key := devKeys[starter.IntegrationGeneric]
 	run := fmt.Sprint(time.Now().UnixNano())
@@ -692,4 +665,27 @@ func distinctStorm(b *testing.B, cat *catalog.Catalog, variant string) {
 	b.ReportMetric(float64(worst), "max-msgs/person/channel/min")
 	b.ReportMetric(float64(len(rows)), "incidents")
 	b.ReportMetric(ms(pct(lat, .99)), "intake-p99-ms")
+}
+
+// benchIntakeStack runs the stack and its intake on free ports for a
+// benchmark, stopped when it ends; it returns the intake's URL.
+func benchIntakeStack(b *testing.B, cat *catalog.Catalog) (*stack, string) {
+	b.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	publicURL := "http://" + ln.Addr().String()
+	s, err := startStack(context.Background(), stackOptions{TemporalBin: temporalBin(b), Catalog: cat,
+		DBFile: filepath.Join(b.TempDir(), "temporal.db"), PublicURL: publicURL})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(s.Stop)
+	stop, err := s.startIntake(context.Background(), cat, nil, ln, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(stop)
+	return s, publicURL
 }
