@@ -25,15 +25,15 @@ type file struct {
 // examples/catalog.yaml documents them), the values of closed sets, and the
 // shapes of checked strings.
 var (
-	topFields       = []string{"catch_all", "bundle_window", "people", "rotations", "teams", "services", "escalation_policies", "severities", "stakeholder_groups", "comms"}
-	personFields    = []string{"handle", "name", "timezone", "contacts"}
-	rotationFields  = []string{"name", "members", "shift", "handoff_day", "handoff_time", "timezone", "start", "overrides"}
-	overrideFields  = []string{"person", "start", "end"}
-	teamFields      = []string{"name", "rotation", "comms_rotation", "policy", "members", "managers", "product_managers", "project_managers"}
-	serviceFields   = []string{"name", "team", "tier", "policy", "group_window", "stakeholder_groups", "status_page_components"}
-	policyFields    = []string{"name", "levels", "repeat", "fallback", "handoff"}
-	levelFields     = []string{"targets", "delay"}
-	severityFields  = []string{"channels", "update_cadence", "repage_after_ack", "repage_escalate_after", "auto_resolve_after",
+	topFields      = []string{"catch_all", "bundle_window", "people", "rotations", "teams", "services", "escalation_policies", "severities", "stakeholder_groups", "comms"}
+	personFields   = []string{"handle", "name", "timezone", "contacts"}
+	rotationFields = []string{"name", "members", "shift", "handoff_day", "handoff_time", "timezone", "start", "overrides"}
+	overrideFields = []string{"person", "start", "end"}
+	teamFields     = []string{"name", "rotation", "comms_rotation", "policy", "members", "managers", "product_managers", "project_managers"}
+	serviceFields  = []string{"name", "team", "tier", "policy", "group_window", "stakeholder_groups", "status_page_components"}
+	policyFields   = []string{"name", "levels", "repeat", "fallback", "handoff"}
+	levelFields    = []string{"targets", "delay"}
+	severityFields = []string{"channels", "update_cadence", "repage_after_ack", "repage_escalate_after", "auto_resolve_after",
 		"notice", "war_room", "internal_only", "no_news_after"}
 	commsFields     = []string{"war_room_name", "remind_before", "role_unfilled_after", "roles"}
 	roleFields      = []string{"name", "title", "stakeholder_groups"}
