@@ -149,6 +149,10 @@ var (
 // Unset while no update is due.
 var NextUpdateAttr = temporal.NewSearchAttributeKeyTime("SitrepNextUpdate")
 
+// RoomAttr is the war room's chat channel ID: how a slash command typed in
+// the room finds its incident.
+var RoomAttr = temporal.NewSearchAttributeKeyKeyword("SitrepRoom")
+
 // PagedAttr lists the handles of everyone paged: "incidents that paged
 // alice", and how an SMS reply without a code finds its incident.
 var PagedAttr = temporal.NewSearchAttributeKeyKeywordList("SitrepPaged")
@@ -158,6 +162,7 @@ var PagedAttr = temporal.NewSearchAttributeKeyKeywordList("SitrepPaged")
 var SearchAttributes = []temporal.SearchAttributeUpdate{
 	ServiceAttr.ValueSet(""), SeverityAttr.ValueSet(""), PhaseAttr.ValueSet(""), SourceAttr.ValueSet(""),
 	TeamAttr.ValueSet(""), PagedAttr.ValueSet(nil), NextUpdateAttr.ValueSet(time.Time{}),
+	RoomAttr.ValueSet(""),
 }
 
 // Source is where an alert came from.
