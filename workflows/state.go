@@ -217,6 +217,10 @@ type Event struct {
 type ResponseState struct {
 	Roles   []RoleHolder `json:"roles"`
 	WarRoom *WarRoom     `json:"warRoom,omitempty"`
+	// RoomFailed says why there is no war room, when opening it failed.
+	RoomFailed string `json:"roomFailed,omitempty"`
+	// RolesReminded: the commander was reminded of roles left unfilled.
+	RolesReminded bool `json:"rolesReminded,omitempty"`
 }
 
 // RoleHolder is who holds one role, since when, and who gave it to them.
@@ -274,6 +278,8 @@ type UpdateRecord struct {
 	Status   StakeholderStatus `json:"status"`
 	Audience Audience          `json:"audience"`
 	Message  string            `json:"message,omitempty"`
+	// Next is when it said the next update comes; nil when it promised none.
+	Next *time.Time `json:"nextUpdate,omitempty"`
 	// Sent and Failed name each destination: "status page", "email support", "war room".
 	Sent   []string `json:"sent"`
 	Failed []string `json:"failed,omitempty"`
