@@ -116,7 +116,9 @@ type statusPage struct{}
 func (statusPage) Open(context.Context, string, activities.StatusPost) (string, string, error) {
 	return "", "", errors.New("mocked")
 }
-func (statusPage) Update(context.Context, string, activities.StatusPost) error { return errors.New("mocked") }
+func (statusPage) Update(context.Context, string, activities.StatusPost) error {
+	return errors.New("mocked")
+}
 
 // said is one thing the comms activities were asked to send, in virtual
 // time since the incident opened.
@@ -240,7 +242,9 @@ func times(ss []said) []time.Duration {
 func TestCadenceOverASixHourSEV1(t *testing.T) {
 	h := newCommsHarness(t)
 	h.at(3*m, func() { h.ack("alice") })
-	h.at(20*m, func() { h.update(UpdateRequest{By: "carol", Status: StatusIdentified, Message: "Card payments fail for 5% of customers."}) })
+	h.at(20*m, func() {
+		h.update(UpdateRequest{By: "carol", Status: StatusIdentified, Message: "Card payments fail for 5% of customers."})
+	})
 	h.at(49*m, func() { h.update(UpdateRequest{By: "carol", Message: "A fix is being rolled out."}) })
 	const end = 358 * m
 	h.at(end, func() { h.phase(ResolveUpdate) })
@@ -437,7 +441,9 @@ func TestSubRoleSpeaksToItsOwnAudience(t *testing.T) {
 	h := newCommsHarness(t)
 	h.at(1*m, func() { h.ack("alice") })
 	h.at(10*m, func() { h.role(RoleRequest{Role: "partner-comms", Person: "dave", By: "alice"}) })
-	h.at(37*m, func() { h.update(UpdateRequest{By: "dave", Role: "partner-comms", Message: "Partners: card payments degraded."}) })
+	h.at(37*m, func() {
+		h.update(UpdateRequest{By: "dave", Role: "partner-comms", Message: "Partners: card payments degraded."})
+	})
 	h.at(44*m, func() { h.phase(ResolveUpdate) })
 	h.run(alert("checkout error rate"))
 	var dave []time.Duration
