@@ -89,6 +89,31 @@ func (c *comms) acknowledged(ctx workflow.Context) {
 	c.w.rs.joined(ctx)
 }
 
+// raised applies the raised severity's comms policy: a notice or war room
+// it wants now that the old one did not, and a shorter cadence from now.
+func (c *comms) raised(ctx workflow.Context) {
+	s := &c.w.s
+	p := s.Plan.Comms
+	acked := s.AcknowledgedBy != ""
+	if p.Notice == catalog.WhenOpen || (p.Notice == catalog.WhenAck && acked) {
+		c.initial(ctx)
+	}
+	if p.WarRoom == catalog.WhenOpen || (p.WarRoom == catalog.WhenAck && acked) {
+		c.w.rs.requestRoom(ctx)
+	}
+	now := workflow.Now(ctx)
+	for i := range s.Cadences {
+		if due := now.Add(p.Cadence); p.Cadence > 0 && s.Cadences[i].Due.After(due) {
+			s.Cadences[i] = Cadence{Role: s.Cadences[i].Role, Due: due}
+		}
+	}
+	if s.NoticeAt != nil && len(s.Cadences) == 0 {
+		c.startClocks(now)
+	}
+	c.syncDue()
+	c.w.rs.refresh()
+}
+
 // initial sends the first notice: investigating, and when the next update comes.
 func (c *comms) initial(ctx workflow.Context) {
 	s := &c.w.s
@@ -118,7 +143,7 @@ func (c *comms) startClocks(now time.Time) {
 	s := &c.w.s
 	s.Cadences = nil
 	s.NextUpdateDue = nil
-	if s.Plan.Comms.Cadence <= 0 || s.NoticeAt == nil {
+	if s.Plan.Comms.Cadence <= 0 || s.NoticeAt == nil || s.Phase == Mitigated || s.Phase == Resolved {
 		return
 	}
 	s.Cadences = append(s.Cadences, Cadence{Role: catalog.RoleComms, Due: now.Add(s.Plan.Comms.Cadence)})

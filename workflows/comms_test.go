@@ -537,3 +537,31 @@ func TestMitigateTellsAndStopsTheClock(t *testing.T) {
 		t.Errorf("stakeholder status %q, want resolved", st.Status)
 	}
 }
+
+// TestSeverityRaiseTightensComms: a SEV2 (notice at the ack, hourly
+// updates) raised to SEV1 mid-incident gets SEV1's 30-minute cadence from
+// the raise on.
+func TestSeverityRaiseTightensComms(t *testing.T) {
+	h := newCommsHarness(t)
+	al := alert("checkout error rate")
+	al.Severity = catalog.SEV2
+	h.at(2*m, func() { h.ack("alice") })
+	h.at(10*m, func() {
+		louder := alert("checkout error rate")
+		louder.ReceivedAt = start.Add(10 * m)
+		h.env.SignalWorkflow(AlertSignal, louder)
+	})
+	h.at(45*m, func() { h.phase(ResolveUpdate) })
+	h.run(al)
+	var due []time.Duration
+	for _, r := range h.of("remind") {
+		if r.kind == string(activities.ReminderDue) {
+			due = append(due, r.after)
+		}
+	}
+	// The notice at the ack (2m) promised the next update at 1h02m; the
+	// raise at 10m brings it to 40m, so carol is reminded at 35m.
+	if want := []time.Duration{35 * m}; !slices.Equal(due, want) {
+		t.Errorf("reminders at %v, want %v", due, want)
+	}
+}

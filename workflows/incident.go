@@ -287,6 +287,9 @@ func (w *incident) rechannel(ctx workflow.Context) {
 	}
 	p := &w.s.Plan
 	p.Channels, p.RepageAfterAck, p.RepageEscalateAfter, p.AutoResolveAfter = r.Channels, r.RepageAfterAck, r.RepageEscalateAfter, r.AutoResolveAfter
+	c := &p.Comms
+	c.Cadence, c.NoNewsAfter, c.Notice, c.WarRoom, c.InternalOnly = r.Comms.Cadence, r.Comms.NoNewsAfter, r.Comms.Notice, r.Comms.WarRoom, r.Comms.InternalOnly
+	w.cm.raised(ctx)
 }
 
 // Job is one thing the incident must send: the outbox's unit. Handlers and
@@ -516,8 +519,8 @@ func (w *incident) shouldContinueAsNew(ctx workflow.Context) bool {
 
 // Records longer than these keep their head and tail at continue-as-new.
 const (
-	keepPages, keepEvents, keepAlerts = 200, 300, 300
-	keepHead                          = 50
+	keepPages, keepEvents, keepAlerts, keepUpdates = 200, 300, 300, 200
+	keepHead                                       = 50
 )
 
 // continueAsNew hands the incident to a new run, once handlers have finished;
@@ -555,8 +558,11 @@ func (w *incident) continueAsNew(ctx workflow.Context) (done bool, err error) {
 	el.Events += n
 	st.Alerts, n = headTail(st.Alerts, keepAlerts)
 	el.Alerts += n
-	if el.Pages+el.Events+el.Alerts > 0 {
-		if n := el.Pages + el.Events + el.Alerts; n > 0 && !slices.Contains(el.Runs, workflow.GetInfo(ctx).WorkflowExecution.RunID) {
+	// Safe: nothing queued or in flight refers to an update by its index.
+	st.Updates, n = headTail(st.Updates, keepUpdates)
+	el.Updates += n
+	if el.Pages+el.Events+el.Alerts+el.Updates > 0 {
+		if n := el.Pages + el.Events + el.Alerts + el.Updates; n > 0 && !slices.Contains(el.Runs, workflow.GetInfo(ctx).WorkflowExecution.RunID) {
 			el.Runs = append(el.Runs, workflow.GetInfo(ctx).WorkflowExecution.RunID)
 		}
 		st.Elided = &el

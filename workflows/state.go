@@ -122,10 +122,12 @@ type PagerTarget struct {
 // Elided counts what of the record continue-as-new let go, and names the
 // runs whose state still holds it.
 type Elided struct {
-	Pages  int      `json:"pages"`
-	Events int      `json:"events"`
-	Alerts int      `json:"alerts"`
-	Runs   []string `json:"runs"`
+	Pages  int `json:"pages"`
+	Events int `json:"events"`
+	Alerts int `json:"alerts"`
+	// Updates are stakeholder updates let go (a long incident's "no news").
+	Updates int      `json:"updates,omitempty"`
+	Runs    []string `json:"runs"`
 }
 
 // Plan is how this incident pages, as routing found it when the incident
