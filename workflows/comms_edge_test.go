@@ -152,7 +152,9 @@ func TestReopenTellsStakeholdersItIsBack(t *testing.T) {
 func TestUpdateByStrangerRefused(t *testing.T) {
 	h := newCommsHarness(t)
 	var got error
-	h.at(2*m, func() { h.rejected(PostUpdateUpdate, UpdateRequest{By: "mallory", Message: "all fixed, go home"}, &got) })
+	h.at(2*m, func() {
+		h.rejected(PostUpdateUpdate, UpdateRequest{By: "mallory", Message: "all fixed, go home"}, &got)
+	})
 	h.at(5*m, func() { h.phase(ResolveUpdate) })
 	st := h.run(alert("checkout error rate"))
 	if got == nil || !strings.Contains(got.Error(), "mallory not in the catalog") {
