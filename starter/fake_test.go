@@ -35,6 +35,15 @@ type fakeIncidents struct {
 	readyErr  error
 	listed    []Listed
 	listErr   error
+	rooms     map[string]string // chat channel ID → the incident it is the war room of
+	commands  []cmdCall
+	rejectErr error // Mitigate, PostUpdate and AssignRole are refused with it
+}
+
+// cmdCall is one update a command asked for: what reached the starter.
+type cmdCall struct {
+	Kind, ID, RequestID string
+	Req                 any
 }
 
 // call is one recorded update.
@@ -43,7 +52,7 @@ type call struct {
 }
 
 func newFake() *fakeIncidents {
-	return &fakeIncidents{open: map[string]bool{}, states: map[string]workflows.IncidentState{}, seen: map[string]any{}}
+	return &fakeIncidents{open: map[string]bool{}, states: map[string]workflows.IncidentState{}, seen: map[string]any{}, rooms: map[string]string{}}
 }
 
 func (f *fakeIncidents) Alert(_ context.Context, al workflows.Alert) (Receipt, error) {
@@ -112,7 +121,7 @@ func (f *fakeIncidents) Escalate(_ context.Context, id, requestID string, req wo
 	return res, nil
 }
 
-func (f *fakeIncidents) Resolve(_ context.Context, id, _ string, req workflows.PhaseRequest) (workflows.PhaseResult, error) {
+func (f *fakeIncidents) Resolve(_ context.Context, id, requestID string, req workflows.PhaseRequest) (workflows.PhaseResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.updateErr != nil {
@@ -125,7 +134,92 @@ func (f *fakeIncidents) Resolve(_ context.Context, id, _ string, req workflows.P
 	st.Phase = workflows.Resolved
 	f.states[id] = st
 	f.resolves = append(f.resolves, call{ID: id, Person: req.By, Kind: "resolve"})
-	return workflows.PhaseResult{Phase: workflows.Resolved}, nil
+	f.commands = append(f.commands, cmdCall{"resolve", id, requestID, req})
+	return workflows.PhaseResult{Phase: workflows.Resolved, At: testNow}, nil
+}
+
+// command records an update a command asked for, answering like Temporal:
+// not found, refused, or done once per request ID.
+func (f *fakeIncidents) command(kind, id, requestID string, req any) (first any, err error) {
+	if r, ok := f.seen[requestID]; ok && requestID != "" {
+		return r, nil
+	}
+	if f.updateErr != nil {
+		return nil, f.updateErr
+	}
+	if _, ok := f.states[id]; !ok {
+		return nil, fmt.Errorf("%s %s: %w (it may be resolved already)", kind, id, ErrNotFound)
+	}
+	if f.rejectErr != nil {
+		return nil, f.rejectErr
+	}
+	f.commands = append(f.commands, cmdCall{kind, id, requestID, req})
+	return nil, nil
+}
+
+func (f *fakeIncidents) Mitigate(_ context.Context, id, requestID string, req workflows.PhaseRequest) (workflows.PhaseResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if r, err := f.command("mitigate", id, requestID, req); r != nil || err != nil {
+		res, _ := r.(workflows.PhaseResult)
+		return res, err
+	}
+	res := workflows.PhaseResult{Phase: workflows.Mitigated, At: testNow}
+	f.seen[requestID] = res
+	return res, nil
+}
+
+func (f *fakeIncidents) PostUpdate(_ context.Context, id, requestID string, req workflows.UpdateRequest) (workflows.UpdateResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := ValidateUpdate(req); err != nil {
+		return workflows.UpdateResult{}, err
+	}
+	if r, err := f.command("post-update", id, requestID, req); r != nil || err != nil {
+		res, _ := r.(workflows.UpdateResult)
+		return res, err
+	}
+	next := testNow.Add(30 * time.Minute)
+	res := workflows.UpdateResult{At: testNow, Status: req.Status, NextDue: &next}
+	if res.Status == "" {
+		res.Status = workflows.StatusInvestigating
+	}
+	f.seen[requestID] = res
+	return res, nil
+}
+
+func (f *fakeIncidents) AssignRole(_ context.Context, id, requestID string, req workflows.RoleRequest) (workflows.RoleResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := ValidateRole(req); err != nil {
+		return workflows.RoleResult{}, err
+	}
+	if r, err := f.command("assign-role", id, requestID, req); r != nil || err != nil {
+		res, _ := r.(workflows.RoleResult)
+		return res, err
+	}
+	res := workflows.RoleResult{Role: req.Role, Person: req.Person, Previous: "alice", At: testNow}
+	f.seen[requestID] = res
+	return res, nil
+}
+
+func (f *fakeIncidents) FindByRoom(_ context.Context, channelID string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.listErr != nil {
+		return "", f.listErr
+	}
+	id, ok := f.rooms[channelID]
+	if !ok {
+		return "", fmt.Errorf("room %s: %w: no open incident has this channel as its war room", channelID, ErrNotFound)
+	}
+	return id, nil
+}
+
+func (f *fakeIncidents) commandsMade() []cmdCall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]cmdCall(nil), f.commands...)
 }
 
 func (f *fakeIncidents) Status(_ context.Context, id string) (workflows.IncidentState, error) {

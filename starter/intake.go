@@ -137,9 +137,14 @@ type Incidents interface {
 	Alert(ctx context.Context, al workflows.Alert) (Receipt, error)
 	Acknowledge(ctx context.Context, id, requestID string, req workflows.AckRequest) (workflows.AckResult, error)
 	Escalate(ctx context.Context, id, requestID string, req workflows.EscalateRequest) (workflows.EscalateResult, error)
+	Mitigate(ctx context.Context, id, requestID string, req workflows.PhaseRequest) (workflows.PhaseResult, error)
 	Resolve(ctx context.Context, id, requestID string, req workflows.PhaseRequest) (workflows.PhaseResult, error)
+	PostUpdate(ctx context.Context, id, requestID string, req workflows.UpdateRequest) (workflows.UpdateResult, error)
+	AssignRole(ctx context.Context, id, requestID string, req workflows.RoleRequest) (workflows.RoleResult, error)
 	Status(ctx context.Context, id string) (workflows.IncidentState, error)
 	List(ctx context.Context, f ListFilter) ([]Listed, error)
+	// FindByRoom finds the open incident whose war room is a chat channel.
+	FindByRoom(ctx context.Context, channelID string) (string, error)
 	// Ready reports whether Temporal answers.
 	Ready(ctx context.Context) error
 }
