@@ -311,6 +311,9 @@ const (
 	pdSecret           = "pd-webhook-secret-0123456789"
 	pdSecretRotated    = "pd-webhook-secret-rotated-9876"
 	publicURL          = "https://sitrep.example.com"
+
+	mmCommandToken        = "xbt6dmfa4pgbzdqr8ka6ztwsqe"
+	mmCommandTokenRotated = "9gqyf1ucwprdzmr7wpyw5s1e4h"
 )
 
 var testNow = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
@@ -338,6 +341,7 @@ func testConfig(t *testing.T) IntakeConfig {
 		TwilioAuthTokens:        []string{twilioToken, twilioTokenRotated},
 		SlackSigningSecrets:     []string{slackSecret, slackSecretRotated},
 		PagerDutyWebhookSecrets: []string{pdSecret, pdSecretRotated},
+		MattermostCommandTokens: []string{mmCommandToken, mmCommandTokenRotated},
 		PagerDutyServices:       []string{pdService},
 		PagerDutyUsers:          map[string]string{"PLH1HKV": "alice"},
 	}

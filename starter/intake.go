@@ -75,6 +75,22 @@
 // PagerDuty webhook must be about a listed PagerDuty service and at most an
 // hour old, and its signed event ID is its request ID.
 //
+// # Commands from the war room
+//
+//	POST /v1/slack/commands       Slack slash command (/sitrep …), signed with the Slack signing secret
+//	POST /v1/mattermost/commands  Mattermost slash command, with the command's token
+//
+// The text is "[INCIDENT] VERB ARGS": update [--status S] [--audience A]
+// [--role R] MESSAGE, role ROLE PERSON (or @me), mitigate [NOTE], resolve
+// [NOTE], status, help. Without an incident ID the incident is the open one
+// whose war room the channel is. The person is the catalog handle whose chat
+// contact is the user who typed it. Each goes through the starter call the
+// CLI makes, validated alike, with the command's trigger ID as the request
+// ID, and is answered at once with an ephemeral message saying what happened
+// or what was wrong; a result the incident has not given within Slack's 3
+// seconds follows at the command's response_url. A bad signature, a
+// timestamp outside 5 minutes or a wrong token is a 401.
+//
 // # Operations
 //
 //	GET /healthz  200 while serving
@@ -102,6 +118,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.temporal.io/api/serviceerror"
 
 	"github.com/sitrep-dev/sitrep/catalog"
@@ -247,6 +264,11 @@ type IntakeConfig struct {
 	// SlackSigningSecrets verify Slack's requests, any one of them, so the
 	// signing secret can be rotated; none disables /v1/slack.
 	SlackSigningSecrets []string
+	// MattermostCommandTokens verify Mattermost's slash commands, any one of
+	// them (the token Mattermost shows for the /sitrep command), so that one
+	// can be regenerated without a refused command; none disables
+	// /v1/mattermost/commands.
+	MattermostCommandTokens []string
 	// PagerDutyWebhookSecrets verify PagerDuty v3 webhooks, any one of them,
 	// so a secret can be rotated; none disables /v1/pagerduty/webhook.
 	PagerDutyWebhookSecrets []string
@@ -293,6 +315,11 @@ type Intake struct {
 	alertLimit  *limiter
 	now         func() time.Time
 	newKey      func() string // a dedup key for a PagerDuty trigger without one
+	commands    *prometheus.CounterVec
+	// replyWithin is how long a slash command waits for its incident before
+	// answering "working on it"; replies posts the result later.
+	replyWithin time.Duration
+	replies     *http.Client
 }
 
 type hashedKey struct {
@@ -327,13 +354,21 @@ func NewIntake(cfg IntakeConfig, incidents Incidents, logger *slog.Logger) (*Int
 	if err != nil {
 		return nil, err
 	}
+	commands, err := newCommandMetric(m.reg)
+	if err != nil {
+		return nil, err
+	}
 	in := &Intake{
 		cfg: cfg, inc: incidents, log: logger,
-		keys:    map[string][]hashedKey{},
-		metrics: m,
-		pages:   pages,
-		now:     time.Now,
-		newKey:  newDedupKey,
+		keys:     map[string][]hashedKey{},
+		metrics:  m,
+		commands: commands,
+		pages:    pages,
+		now:      time.Now,
+		newKey:   newDedupKey,
+		// Slack waits 3 seconds for an answer.
+		replyWithin: defaultReplyWithin,
+		replies:     &http.Client{Timeout: callTimeout},
 		formats: &formats{
 			serviceLabel: cfg.ServiceLabel, severityLabel: cfg.SeverityLabel,
 			dedupLabels: cfg.DedupLabels, severities: map[string]catalog.Severity{},
@@ -445,14 +480,15 @@ func (c IntakeConfig) validate(incidents Incidents) error {
 			errs = append(errs, errors.New("recentPages: needed to answer SMS replies"))
 		}
 	}
-	for name, list := range map[string][]string{"twilioAuthTokens": c.TwilioAuthTokens, "slackSigningSecrets": c.SlackSigningSecrets, "pagerDutyWebhookSecrets": c.PagerDutyWebhookSecrets} {
+	for name, list := range map[string][]string{"twilioAuthTokens": c.TwilioAuthTokens, "slackSigningSecrets": c.SlackSigningSecrets,
+		"pagerDutyWebhookSecrets": c.PagerDutyWebhookSecrets, "mattermostCommandTokens": c.MattermostCommandTokens} {
 		for i, v := range list {
 			if strings.TrimSpace(v) == "" {
 				errs = append(errs, fmt.Errorf("%s[%d]: empty", name, i))
 			}
 		}
 	}
-	if c.People == nil && (len(c.TwilioAuthTokens) > 0 || len(c.SlackSigningSecrets) > 0 || c.AckLinks != nil) {
+	if c.People == nil && (len(c.TwilioAuthTokens) > 0 || len(c.SlackSigningSecrets) > 0 || len(c.MattermostCommandTokens) > 0 || c.AckLinks != nil) {
 		errs = append(errs, errors.New("people: needed to map SMS and chat replies to people"))
 	}
 	return errors.Join(errs...)
@@ -503,6 +539,10 @@ func (in *Intake) routes() (http.Handler, error) {
 	}
 	if len(in.cfg.SlackSigningSecrets) > 0 {
 		handle("POST /v1/slack/actions", http.HandlerFunc(in.slackHandler))
+		handle("POST /v1/slack/commands", http.HandlerFunc(in.slackCommandHandler))
+	}
+	if len(in.cfg.MattermostCommandTokens) > 0 {
+		handle("POST /v1/mattermost/commands", http.HandlerFunc(in.mattermostCommandHandler))
 	}
 	if len(in.cfg.PagerDutyWebhookSecrets) > 0 {
 		handle("POST /v1/pagerduty/webhook", http.HandlerFunc(in.pagerDutyWebhookHandler))
