@@ -584,8 +584,8 @@ func statusText(st workflows.IncidentState, now time.Time) string {
 	}
 	if st.NextUpdateDue != nil {
 		fmt.Fprintf(&b, "\nNext update due at %s", clock(*st.NextUpdateDue))
-		if late := now.Sub(*st.NextUpdateDue); late > 0 {
-			fmt.Fprintf(&b, ", OVERDUE by %s", late.Round(time.Minute))
+		if late := Overdue(*st.NextUpdateDue, now); late != "" {
+			b.WriteString(", " + late)
 		}
 	}
 	if len(st.Roles) > 0 {
@@ -618,4 +618,27 @@ func newCommandMetric(reg *prometheus.Registry) (*prometheus.CounterVec, error) 
 		return nil, fmt.Errorf("register metrics: %w", err)
 	}
 	return c, nil
+}
+
+// Overdue says how late an update due at due is at now, "OVERDUE by 12m",
+// or "" while it is not.
+func Overdue(due, now time.Time) string {
+	if late := now.Sub(due); late > 0 {
+		return "OVERDUE by " + shortDuration(late)
+	}
+	return ""
+}
+
+// shortDuration is d to the minute (to the second under a minute), without
+// the zero units time.Duration prints: "12m", "1h5m", "40s".
+func shortDuration(d time.Duration) string {
+	if d < time.Minute {
+		return d.Round(time.Second).String()
+	}
+	s := d.Round(time.Minute).String()
+	s = strings.TrimSuffix(s, "0s")
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

@@ -257,7 +257,7 @@ func TestSlackCommandStatus(t *testing.T) {
 	code, text := slash(t, in, "status", "U0CA5", warRoom, "S1")
 	require.Equal(t, http.StatusOK, code)
 	assert.Equal(t, "inc-payments-1a2b3c4d: SEV1 payments, ACKNOWLEDGED\nCheckout error rate above 5%\n"+
-		"Stakeholders told: identified\nNext update due at 09:53 UTC, OVERDUE by 7m0s\nRoles: commander bob, comms carol\n"+
+		"Stakeholders told: identified\nNext update due at 09:53 UTC, OVERDUE by 7m\nRoles: commander bob, comms carol\n"+
 		"Bridge: https://meet.example.com/inc-payments", text)
 	assert.Empty(t, fake.commandsMade(), "status changes nothing")
 }
@@ -501,4 +501,16 @@ func TestCommandTokensNeverLogged(t *testing.T) {
 	ri.send(t, post("/v1/mattermost/commands", mattermostSlash("status", "mm-alice", mmWarRoom, "N2", "almost"+mmCommandToken), "Content-Type", formType))
 	require.Contains(t, ri.logs.String(), "mattermost command refused")
 	assert.NotContains(t, ri.logs.String(), mmCommandToken)
+}
+
+func TestOverdue(t *testing.T) {
+	assert.Empty(t, Overdue(testNow, testNow), "due now is not late")
+	assert.Equal(t, "OVERDUE by 12m", Overdue(testNow.Add(-12*time.Minute-20*time.Second), testNow))
+	for d, want := range map[time.Duration]string{
+		40 * time.Second: "40s", 12*time.Minute + 20*time.Second: "12m", time.Hour + 5*time.Minute: "1h5m", 2 * time.Hour: "2h",
+	} {
+		if got := shortDuration(d); got != want {
+			t.Errorf("shortDuration(%s) = %q, want %q", d, got, want)
+		}
+	}
 }
