@@ -140,6 +140,12 @@ func (c *chatCommand) updateOptions(sc *scanner) error {
 		if err != nil {
 			return fmt.Errorf("update: %w", err)
 		}
+		// Chat clients on phones and Macs turn "--" into a dash.
+		for _, dash := range []string{"—", "–"} {
+			if rest, ok := strings.CutPrefix(word, dash); ok {
+				word = "--" + rest
+			}
+		}
 		if word == "--" {
 			return nil
 		}

@@ -33,6 +33,7 @@ func TestParseChatCommand(t *testing.T) {
 		{"update --status “identified” “Smart quotes, from a phone”", chatCommand{Verb: "update", Status: "identified", Text: "Smart quotes, from a phone"}, ""},
 		{`update "a" and "b"`, chatCommand{Verb: "update", Text: `"a" and "b"`}, ""},
 		{"update -- --status is not an option here", chatCommand{Verb: "update", Text: "--status is not an option here"}, ""},
+		{"update —status identified –audience internal — Found it", chatCommand{Verb: "update", Status: "identified", Audience: "internal", Text: "Found it"}, ""},
 		{"update no options at all", chatCommand{Verb: "update", Text: "no options at all"}, ""},
 		{"role commander bob", chatCommand{Verb: "role", Role: "commander", Person: "bob"}, ""},
 		{"role comms @me", chatCommand{Verb: "role", Role: "comms", Person: "@me"}, ""},
