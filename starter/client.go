@@ -420,6 +420,12 @@ func isChannelID(s string) bool {
 // Audiences lists the audiences an update may be for.
 var Audiences = []workflows.Audience{workflows.AudienceInternal, workflows.AudienceExternal, workflows.AudienceBoth}
 
+// updateStatuses are the statuses an update may set: resolved comes with
+// the final notice, from Resolve.
+var updateStatuses = slices.DeleteFunc(slices.Clone(workflows.Statuses), func(s workflows.StakeholderStatus) bool {
+	return s == workflows.StatusResolved
+})
+
 // ValidateUpdate checks what can be checked of an update without the
 // incident, naming each problem; the error wraps ErrInvalid. The CLI, the
 // slash commands and PostUpdate all call it, so each refuses alike.
@@ -428,8 +434,11 @@ func ValidateUpdate(req workflows.UpdateRequest) error {
 	if strings.TrimSpace(req.Message) == "" {
 		problems = append(problems, `message: empty: say what stakeholders should know ("no new information yet, next update at 10:30" is an update too)`)
 	}
-	if req.Status != "" && !slices.Contains(workflows.Statuses, req.Status) {
-		problems = append(problems, fmt.Sprintf("status: %q is not one of %s", req.Status, joinAny(workflows.Statuses)))
+	switch {
+	case req.Status == workflows.StatusResolved:
+		problems = append(problems, "status: resolved is what `sitrep resolve` sends, with the final notice")
+	case req.Status != "" && !slices.Contains(workflows.Statuses, req.Status):
+		problems = append(problems, fmt.Sprintf("status: %q is not one of %s", req.Status, joinAny(updateStatuses)))
 	}
 	if req.Audience != "" && !slices.Contains(Audiences, req.Audience) {
 		problems = append(problems, fmt.Sprintf("audience: %q is not one of %s", req.Audience, joinAny(Audiences)))
@@ -449,6 +458,9 @@ func ValidateRole(req workflows.RoleRequest) error {
 	}
 	if strings.TrimSpace(req.Person) == "" {
 		problems = append(problems, "person: empty: the catalog handle of who takes the role")
+	}
+	if strings.TrimSpace(req.By) == "" {
+		problems = append(problems, "by: empty: the catalog handle of who assigns it")
 	}
 	return invalidRequest(problems)
 }

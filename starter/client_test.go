@@ -141,7 +141,7 @@ func TestClientCommsOnDevServer(t *testing.T) {
 
 	_, err = c.PostUpdate(ctx, "inc-nothing-00000000000000bb", "cli-6", req)
 	assert.ErrorIs(t, err, ErrNotFound)
-	_, err = c.AssignRole(ctx, "inc-nothing-00000000000000bb", "cli-7", workflows.RoleRequest{Role: "comms", Person: "bob"})
+	_, err = c.AssignRole(ctx, "inc-nothing-00000000000000bb", "cli-7", workflows.RoleRequest{Role: "comms", Person: "bob", By: "alice"})
 	assert.ErrorIs(t, err, ErrNotFound)
 
 	// Visibility follows the start by a moment: poll, with a deadline.

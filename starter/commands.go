@@ -51,7 +51,7 @@ var verbs = []string{verbUpdate, verbRole, verbMitigate, verbResolve, verbStatus
 
 // usage is each verb's usage line, after the command's own name.
 var usage = map[string]string{
-	verbUpdate:   "update [--status investigating|identified|monitoring|resolved] [--audience internal|external|both] [--role ROLE] MESSAGE",
+	verbUpdate:   "update [--status investigating|identified|monitoring] [--audience internal|external|both] [--role ROLE] MESSAGE",
 	verbRole:     "role ROLE PERSON (or @me)",
 	verbMitigate: "mitigate [NOTE]",
 	verbResolve:  "resolve [NOTE]",

@@ -182,7 +182,7 @@ func TestSlackCommands(t *testing.T) {
 		{
 			name: "unknown room", text: "update --status identified x", user: "U0CA5", channel: general,
 			want: "This channel is not the war room of an open incident. Run the command in the incident's room, or name the incident first: " +
-				"/sitrep inc-… update [--status investigating|identified|monitoring|resolved] [--audience internal|external|both] [--role ROLE] MESSAGE",
+				"/sitrep inc-… update [--status investigating|identified|monitoring] [--audience internal|external|both] [--role ROLE] MESSAGE",
 		},
 		{
 			name: "an incident that is not there", text: "inc-gone-00000000 mitigate", user: "U0CA5", channel: general,
@@ -190,18 +190,23 @@ func TestSlackCommands(t *testing.T) {
 		},
 		{
 			name: "bad status", text: "update --status fixed It works", user: "U0CA5", channel: warRoom,
-			want: `Not posted: status: "fixed" is not one of investigating, identified, monitoring, resolved.` +
-				"\nUsage: /sitrep update [--status investigating|identified|monitoring|resolved] [--audience internal|external|both] [--role ROLE] MESSAGE",
+			want: `Not posted: status: "fixed" is not one of investigating, identified, monitoring.` +
+				"\nUsage: /sitrep update [--status investigating|identified|monitoring] [--audience internal|external|both] [--role ROLE] MESSAGE",
+		},
+		{
+			name: "resolved is resolve's", text: "update --status resolved All good", user: "U0CA5", channel: warRoom,
+			want: "Not posted: status: resolved is what `sitrep resolve` sends, with the final notice." +
+				"\nUsage: /sitrep update [--status investigating|identified|monitoring] [--audience internal|external|both] [--role ROLE] MESSAGE",
 		},
 		{
 			name: "bad audience", text: "update --audience everyone It works", user: "U0CA5", channel: warRoom,
 			want: `Not posted: audience: "everyone" is not one of internal, external, both.` +
-				"\nUsage: /sitrep update [--status investigating|identified|monitoring|resolved] [--audience internal|external|both] [--role ROLE] MESSAGE",
+				"\nUsage: /sitrep update [--status investigating|identified|monitoring] [--audience internal|external|both] [--role ROLE] MESSAGE",
 		},
 		{
 			name: "no message", text: "update --status identified", user: "U0CA5", channel: warRoom,
 			want: "update: no message: say what stakeholders should know." +
-				"\nUsage: /sitrep update [--status investigating|identified|monitoring|resolved] [--audience internal|external|both] [--role ROLE] MESSAGE",
+				"\nUsage: /sitrep update [--status investigating|identified|monitoring] [--audience internal|external|both] [--role ROLE] MESSAGE",
 		},
 		{
 			name: "role without a person", text: "role commander", user: "U0CA5", channel: warRoom,
@@ -360,7 +365,7 @@ func TestMattermostCommands(t *testing.T) {
 	_, text = mm(mattermostSlash("role commander", "mm-alice", mmWarRoom, "MM3", mmCommandToken))
 	assert.Equal(t, `role: name the role and the person.`+"\nUsage: /sitrep role ROLE PERSON (or @me)", text)
 	_, text = mm(mattermostSlash("update --status x y", "mm-alice", mmWarRoom, "MM4", mmCommandToken))
-	assert.Contains(t, text, `\[--status investigating|identified|monitoring|resolved\]`, "escaped for Mattermost's Markdown")
+	assert.Contains(t, text, `\[--status investigating|identified|monitoring\]`, "escaped for Mattermost's Markdown")
 	_, text = mm(mattermostSlash("status", "mm-eve", mmWarRoom, "MM5", mmCommandToken))
 	assert.Equal(t, "sitrep does not know your Mattermost account (user ID mm-eve), so it cannot act for you: add it to your person in the catalog as a chat contact.", text)
 	_, text = mm(mattermostSlash("mitigate", "mm-alice", "town-square", "MM6", mmCommandToken))

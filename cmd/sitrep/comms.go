@@ -30,8 +30,9 @@ func newCmdUpdate(d *Deps, runF func(*UpdateOptions) error) *cobra.Command {
 		Long: `Post a stakeholder update. It goes to the status page, to the stakeholder
 lists of its audience and to the war room, and restarts the update clock.
 
-The status only moves forward: investigating, identified, monitoring,
-resolved; leave it out to keep the current one. "No new information yet" is
+The status only moves forward: investigating, identified, monitoring
+(resolved comes with the final notice, from ` + "`sitrep resolve`" + `); leave it
+out to keep the current one. "No new information yet" is
 an update too: stakeholders were promised one on the cadence.`,
 		Example: `  sitrep update inc-checkout-0a1b2c3d --status identified \
     --message "A bad deploy of the payment gateway; rolling back" --as carol
@@ -53,7 +54,7 @@ an update too: stakeholders were promised one on the cadence.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Request.Message, "message", "", "what stakeholders should know")
-	f.StringVar((*string)(&o.Request.Status), "status", "", "investigating, identified, monitoring or resolved (default: unchanged)")
+	f.StringVar((*string)(&o.Request.Status), "status", "", "investigating, identified or monitoring (default: unchanged); resolve sends resolved")
 	f.StringVar((*string)(&o.Request.Audience), "audience", "", "internal, external or both (default both)")
 	f.StringVar(&o.Request.Role, "role", "", "post for a sub-role's own audience (e.g. partner-comms) instead of the comms lead's")
 	f.StringVar(&o.Request.By, "as", "", "your catalog handle")
