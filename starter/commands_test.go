@@ -3,6 +3,7 @@ package starter
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -519,4 +521,30 @@ func TestOverdue(t *testing.T) {
 			t.Errorf("shortDuration(%s) = %q, want %q", d, got, want)
 		}
 	}
+}
+
+func FuzzChatCommand(f *testing.F) {
+	for _, s := range []string{"update --status identified DB failover", `update --role "partner comms" "quoted message"`, "role comms <@U0BOB|bob>",
+		"inc-payments-1a2b3c4d mitigate rolled back", "update —status “identified” ‘x’", "update --status=", `"`, "update -- --", "role ‘a’ “b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		c, err := parseChatCommand(text)
+		if err != nil {
+			var syn *syntaxError
+			if !errors.As(err, &syn) || usage[syn.verb] == "" {
+				t.Fatalf("%q: error %v names no usage line", text, err)
+			}
+			return
+		}
+		if !slices.Contains(verbs, c.Verb) {
+			t.Fatalf("%q: verb %q", text, c.Verb)
+		}
+		if c.Verb == verbUpdate && strings.TrimSpace(c.Text) == "" {
+			t.Fatalf("%q: an update with no message", text)
+		}
+		if c.Verb == verbRole && (c.Role == "" || c.Person == "") {
+			t.Fatalf("%q: a role with no role or person: %+v", text, c)
+		}
+	})
 }
