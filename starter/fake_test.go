@@ -157,50 +157,39 @@ func (f *fakeIncidents) command(kind, id, requestID string, req any) (first any,
 	return nil, nil
 }
 
-func (f *fakeIncidents) Mitigate(_ context.Context, id, requestID string, req workflows.PhaseRequest) (workflows.PhaseResult, error) {
+// commandAnswer answers one command as Temporal and the client would:
+// invalid, not found, refused, the first answer to its request ID, or res.
+func commandAnswer[R any](f *fakeIncidents, kind, id, requestID string, req any, invalid error, res R) (R, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if r, err := f.command("mitigate", id, requestID, req); r != nil || err != nil {
-		res, _ := r.(workflows.PhaseResult)
-		return res, err
+	var zero R
+	if invalid != nil {
+		return zero, invalid
 	}
-	res := workflows.PhaseResult{Phase: workflows.Mitigated, At: testNow}
+	if first, err := f.command(kind, id, requestID, req); first != nil || err != nil {
+		r, _ := first.(R)
+		return r, err
+	}
 	f.seen[requestID] = res
 	return res, nil
 }
 
+func (f *fakeIncidents) Mitigate(_ context.Context, id, requestID string, req workflows.PhaseRequest) (workflows.PhaseResult, error) {
+	return commandAnswer(f, "mitigate", id, requestID, req, nil, workflows.PhaseResult{Phase: workflows.Mitigated, At: testNow})
+}
+
 func (f *fakeIncidents) PostUpdate(_ context.Context, id, requestID string, req workflows.UpdateRequest) (workflows.UpdateResult, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := ValidateUpdate(req); err != nil {
-		return workflows.UpdateResult{}, err
-	}
-	if r, err := f.command("post-update", id, requestID, req); r != nil || err != nil {
-		res, _ := r.(workflows.UpdateResult)
-		return res, err
-	}
 	next := testNow.Add(30 * time.Minute)
 	res := workflows.UpdateResult{At: testNow, Status: req.Status, NextDue: &next}
 	if res.Status == "" {
 		res.Status = workflows.StatusInvestigating
 	}
-	f.seen[requestID] = res
-	return res, nil
+	return commandAnswer(f, "post-update", id, requestID, req, ValidateUpdate(req), res)
 }
 
 func (f *fakeIncidents) AssignRole(_ context.Context, id, requestID string, req workflows.RoleRequest) (workflows.RoleResult, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := ValidateRole(req); err != nil {
-		return workflows.RoleResult{}, err
-	}
-	if r, err := f.command("assign-role", id, requestID, req); r != nil || err != nil {
-		res, _ := r.(workflows.RoleResult)
-		return res, err
-	}
-	res := workflows.RoleResult{Role: req.Role, Person: req.Person, Previous: "alice", At: testNow}
-	f.seen[requestID] = res
-	return res, nil
+	return commandAnswer(f, "assign-role", id, requestID, req, ValidateRole(req),
+		workflows.RoleResult{Role: req.Role, Person: req.Person, Previous: "alice", At: testNow})
 }
 
 func (f *fakeIncidents) FindByRoom(_ context.Context, channelID string) (string, error) {
