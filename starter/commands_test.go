@@ -388,6 +388,12 @@ func TestMattermostCommands(t *testing.T) {
 		})
 	}
 
+	t.Run("a short token is refused at start", func(t *testing.T) {
+		cfg := testConfig(t)
+		cfg.MattermostCommandTokens = []string{mmCommandToken, "sitrep"}
+		_, err := NewIntake(cfg, newFake(), nil)
+		assert.ErrorContains(t, err, "mattermostCommandTokens[1]: shorter than 16 characters")
+	})
 	t.Run("off without a token", func(t *testing.T) {
 		in, _ := commandIntake(t, func(c *IntakeConfig) { c.MattermostCommandTokens = nil })
 		w := do(in, "POST", "/v1/mattermost/commands", mattermostSlash("status", "mm-alice", mmWarRoom, "MM11", mmCommandToken), "Content-Type", formType)

@@ -488,6 +488,11 @@ func (c IntakeConfig) validate(incidents Incidents) error {
 			}
 		}
 	}
+	for i, t := range c.MattermostCommandTokens {
+		if t = strings.TrimSpace(t); t != "" && len(t) < 16 {
+			errs = append(errs, fmt.Errorf("mattermostCommandTokens[%d]: shorter than 16 characters; use the token Mattermost made for the command", i))
+		}
+	}
 	if c.People == nil && (len(c.TwilioAuthTokens) > 0 || len(c.SlackSigningSecrets) > 0 || len(c.MattermostCommandTokens) > 0 || c.AckLinks != nil) {
 		errs = append(errs, errors.New("people: needed to map SMS and chat replies to people"))
 	}
