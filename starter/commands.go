@@ -337,7 +337,7 @@ func (in *Intake) commandTokenMatches(token string) bool {
 // answered by then is answered "working on it", and its result goes to
 // the command's response_url when it comes.
 func (in *Intake) slashCommand(w http.ResponseWriter, r *http.Request, sr slashRequest) {
-	name := strings.TrimSpace(sr.command)
+	name := truncateRunes(strings.TrimSpace(sr.command), 32)
 	if name == "" {
 		name = "/sitrep"
 	}
