@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sitrep-dev/sitrep/catalog"
 	"github.com/sitrep-dev/sitrep/starter"
 	"github.com/sitrep-dev/sitrep/workflows"
 )
@@ -192,6 +193,16 @@ func printResponse(w io.Writer, st workflows.IncidentState, now time.Time) {
 	if due := st.NextUpdateDue; due != nil {
 		fmt.Fprintf(w, "  next update due %s", ts(*due))
 		if late := starter.Overdue(*due, now); late != "" {
+			fmt.Fprint(w, ", "+late)
+		}
+		fmt.Fprintln(w)
+	}
+	for _, c := range st.Cadences {
+		if c.Role == "" || c.Role == catalog.RoleComms || c.Due.IsZero() {
+			continue // the comms lead's clock is NextUpdateDue
+		}
+		fmt.Fprintf(w, "  %s update due %s", c.Role, ts(c.Due))
+		if late := starter.Overdue(c.Due, now); late != "" {
 			fmt.Fprint(w, ", "+late)
 		}
 		fmt.Fprintln(w)

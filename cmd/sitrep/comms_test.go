@@ -196,6 +196,7 @@ func commsState() workflows.IncidentState {
 		{Role: "comms", Title: "Communications lead", Person: "carol", Since: first.Add(4 * time.Minute), By: "bob"},
 	}
 	st.Status, st.NextUpdateDue = workflows.StatusIdentified, &due
+	st.Cadences = []workflows.Cadence{{Role: "comms", Due: due}, {Role: "partner-comms", Due: testNow.Add(20 * time.Minute)}}
 	st.StatusPage = &workflows.StatusPageRef{ID: "p31zjtct2jer", URL: "https://stspg.io/p31zjtct2jer"}
 	for i := range 7 {
 		u := workflows.UpdateRecord{At: first.Add(time.Duration(i) * 10 * time.Minute), Kind: "update", By: "carol", Status: workflows.StatusInvestigating,
@@ -225,7 +226,8 @@ func TestCLIStatusComms(t *testing.T) {
 			"  war room inc-20260302-checkout-error-rate (slack) https://example.slack.com/archives/C0WAR\n" +
 			"  bridge https://meet.example.com/inc-checkout\n" +
 			"  stakeholders told: identified (status page https://stspg.io/p31zjtct2jer)\n" +
-			"  next update due 2026-03-02 09:52:05Z, OVERDUE by 12m\n",
+			"  next update due 2026-03-02 09:52:05Z, OVERDUE by 12m\n" +
+			"  partner-comms update due 2026-03-02 10:24:05Z\n",
 		"\nRoles\n  commander:  bob    since 2026-03-02 09:03:00Z\n  comms:      carol  since 2026-03-02 09:04:00Z (by bob)\n",
 		"\nStakeholder updates (the last 5 of 7)\n",
 	} {
