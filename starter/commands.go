@@ -344,11 +344,13 @@ func (in *Intake) slashCommand(w http.ResponseWriter, r *http.Request, sr slashR
 	answer := func(text string) {
 		writeJSON(w, http.StatusOK, slashAnswer{ResponseType: "ephemeral", Text: sr.escape(text)})
 	}
-	// Over the limit, the person is told in the chat: an HTTP error would
-	// show only as "the command failed".
-	if ok, wait, which := in.alertLimit.allow(in.clientAddress(r), in.now()); !ok {
+	// Every command comes from the chat platform's addresses, so the
+	// per-address limit counts per chat user, whom the signature or token
+	// vouches for. Over the limit, the person is told in the chat: an HTTP
+	// error would show only as "the command failed".
+	if ok, wait, which := in.alertLimit.allow(sr.platform+":"+sr.userID, in.now()); !ok {
 		in.commandMetric(sr.platform, "", outcomeRateLimited)
-		in.log.Warn("request rate limited", "integration", sr.platform, "route", r.Pattern, "clientAddress", in.clientAddress(r), "limit", which)
+		in.log.Warn("request rate limited", "integration", sr.platform, "route", r.Pattern, "chatUser", truncateRunes(sr.userID, 40), "limit", which)
 		w.Header().Set("Retry-After", retryAfterSeconds(wait))
 		answer(fmt.Sprintf("Too many commands right now; try again in %s seconds.", retryAfterSeconds(wait)))
 		return

@@ -476,6 +476,23 @@ func TestSlashCommandsRateLimitedAndMetered(t *testing.T) {
 	resp, _ = ri.send(t, post("/v1/slack/commands", body, h...))
 	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 
+	t.Run("per chat user, not per Slack address", func(t *testing.T) {
+		ri := startIntake(t, func(c *IntakeConfig) { c.AlertRate = RateLimit{PerAddress: Rate{N: 1, Per: time.Minute}} })
+		ri.fake.addIncident(incPayments)
+		ri.fake.rooms[warRoom] = incPayments
+		for i, tt := range []struct{ user, want string }{
+			{"U0CA5", "inc-payments-1a2b3c4d is mitigated (10:00 UTC)."},
+			{"U0CA5", "Too many commands right now; try again in 60 seconds."},
+			{"U0BOB", "inc-payments-1a2b3c4d is mitigated (10:00 UTC)."},
+		} {
+			body, h := slackSlash("mitigate", tt.user, warRoom, "P"+strconv.Itoa(i), testNow, slackSecret)
+			_, b := ri.send(t, post("/v1/slack/commands", body, h...))
+			var a slashAnswer
+			require.NoError(t, json.Unmarshal([]byte(b), &a), b)
+			assert.Equal(t, tt.want, a.Text, "command %d from %s", i, tt.user)
+		}
+	})
+
 	_, metrics := ri.send(t, attackRequest{method: http.MethodGet, path: "/metrics"})
 	for _, line := range []string{
 		`sitrep_commands_total{command="update",outcome="done",platform="slack"} 1`,

@@ -89,7 +89,8 @@
 // ID, and is answered at once with an ephemeral message saying what happened
 // or what was wrong; a result the incident has not given within Slack's 3
 // seconds follows at the command's response_url. A bad signature, a
-// timestamp outside 5 minutes or a wrong token is a 401.
+// timestamp outside 5 minutes or a wrong token is a 401. Commands count
+// toward AlertRate, its per-address part per chat user.
 //
 // # Operations
 //
