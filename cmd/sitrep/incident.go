@@ -328,7 +328,7 @@ func newCmdStatus(d *Deps, runF func(*StatusOptions) error) *cobra.Command {
 	o := &StatusOptions{}
 	cmd := &cobra.Command{
 		Use:   "status INCIDENT",
-		Short: "Show an incident: phase, who was paged when, who acknowledged, timeline",
+		Short: "Show an incident: phase, who was paged when, who acknowledged, war room, roles, stakeholder updates, timeline",
 		Args:  exactlyOneIncident,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Incident = args[0]
@@ -346,7 +346,7 @@ func newCmdStatus(d *Deps, runF func(*StatusOptions) error) *cobra.Command {
 				if o.Output.json() {
 					return writeJSON(d.Out, st)
 				}
-				printStatus(d.Out, st)
+				printStatus(d.Out, st, d.Now())
 				return nil
 			})
 		},
@@ -356,7 +356,7 @@ func newCmdStatus(d *Deps, runF func(*StatusOptions) error) *cobra.Command {
 	return cmd
 }
 
-func printStatus(w io.Writer, st workflows.IncidentState) {
+func printStatus(w io.Writer, st workflows.IncidentState, now time.Time) {
 	ts := func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") }
 	fmt.Fprintf(w, "%s  %s %s  %s\n", st.ID, st.Severity, st.Service, strings.ToUpper(string(st.Phase)))
 	fmt.Fprintf(w, "  %s\n", st.Summary)
@@ -379,6 +379,7 @@ func printStatus(w io.Writer, st workflows.IncidentState) {
 	case st.Unacknowledged:
 		fmt.Fprintln(w, "  NOBODY ACKNOWLEDGED: escalation ran out, fallback contact told")
 	}
+	printResponse(w, st, now)
 	if len(st.Pages) > 0 {
 		fmt.Fprintln(w, "\nPages")
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
