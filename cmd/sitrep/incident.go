@@ -297,7 +297,7 @@ func phaseCmd(d *Deps, runF func(*PhaseOptions) error, verb, short string,
 		},
 	}
 	cmd.Flags().StringVar(&o.By, "by", "", "who did it, for the timeline")
-	cmd.Flags().StringVar(&o.Note, "note", "", "a line for the timeline")
+	cmd.Flags().StringVar(&o.Note, "note", "", "what happened, in a line: the timeline has it, and stakeholders read it in the mitigated or final notice")
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", 30*time.Second, "how long to wait for the incident to answer")
 	o.Output.add(cmd)
 	return cmd
