@@ -131,7 +131,10 @@ type PlanInput struct {
 // catalog says now: kept by the workflow, so a catalog edit never changes
 // a post-mortem under way. It holds handles, never addresses.
 type PostmortemPlan struct {
+	// On: the catalog has a postmortem section; without one, no post-mortem runs.
+	On                                         bool
 	DueAfter, RemindEvery, ApprovalRemindEvery time.Duration
+	GiveUpAfter                                time.Duration
 	Approvers                                  []string
 	Managers                                   []string
 	PlanManagers                               []string // product and project managers: they receive the action items
@@ -145,10 +148,13 @@ type PostmortemPlan struct {
 // PlanPostmortem reads the catalog's postmortem settings and the team's
 // approvers and managers. It only reads the catalog: a local activity.
 func (a *Activities) PlanPostmortem(ctx context.Context, in PlanInput) (PostmortemPlan, error) {
+	if a.Catalog == nil {
+		return PostmortemPlan{}, temporal.NewNonRetryableApplicationError("no catalog", ErrCatalog, nil)
+	}
 	c := a.Catalog.Current()
 	s := c.PostmortemSettings()
-	p := PostmortemPlan{DueAfter: s.DueAfter, RemindEvery: s.RemindEvery, ApprovalRemindEvery: s.ApprovalRemindEvery,
-		Approvers: c.Approvers(in.Team), FollowUpDay: s.FollowUpDay, FollowUpHour: s.FollowUpHour,
+	p := PostmortemPlan{On: c.PostmortemsOn(), DueAfter: s.DueAfter, RemindEvery: s.RemindEvery, ApprovalRemindEvery: s.ApprovalRemindEvery,
+		GiveUpAfter: s.GiveUpAfter, Approvers: c.Approvers(in.Team), FollowUpDay: s.FollowUpDay, FollowUpHour: s.FollowUpHour,
 		FollowUpMinute: s.FollowUpMinute, TeamZone: c.TeamTimezone(in.Team), ContinueEvery: s.ContinueEvery}
 	if t, ok := c.Teams[in.Team]; ok {
 		p.Managers = slices.Clone(t.Managers)

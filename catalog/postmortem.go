@@ -17,6 +17,10 @@ type Postmortem struct {
 	// submitted this long after resolution; then every RemindEvery.
 	DueAfter    time.Duration
 	RemindEvery time.Duration
+	// GiveUpAfter: a post-mortem not submitted, or a summary not approved,
+	// this long after resolution is given up: the managers are told and
+	// the post-incident workflow ends in the phase "abandoned".
+	GiveUpAfter time.Duration
 	// ApprovalRemindEvery: approvers are reminded of a summary waiting
 	// for them this often.
 	ApprovalRemindEvery time.Duration
@@ -55,6 +59,7 @@ const (
 	DefaultPostmortemDueAfter    = 48 * time.Hour
 	DefaultPostmortemRemindEvery = 24 * time.Hour
 	DefaultApprovalRemindEvery   = 24 * time.Hour
+	DefaultGiveUpAfter           = 30 * 24 * time.Hour
 	DefaultMeetingWithin         = 3
 	DefaultMeetingLength         = time.Hour
 	DefaultMeetingHour           = 10
@@ -78,6 +83,9 @@ func (c *Catalog) PostmortemSettings() Postmortem {
 	}
 	if p.ApprovalRemindEvery == 0 {
 		p.ApprovalRemindEvery = DefaultApprovalRemindEvery
+	}
+	if p.GiveUpAfter == 0 {
+		p.GiveUpAfter = DefaultGiveUpAfter
 	}
 	if p.MeetingWithin == 0 {
 		p.MeetingWithin = DefaultMeetingWithin
@@ -105,6 +113,10 @@ func (c *Catalog) PostmortemSettings() Postmortem {
 	}
 	return p
 }
+
+// PostmortemsOn reports whether incidents get post-mortems: the catalog
+// has a postmortem section. Without one, resolution only closes pages.
+func (c *Catalog) PostmortemsOn() bool { return c.Postmortem.at != nil }
 
 // Approvers returns who may approve what a team's incidents tell
 // stakeholders: the team's approvers, or else its managers.
@@ -138,7 +150,7 @@ func (c *Catalog) PersonTimezone(handle string) string {
 	return c.PostmortemSettings().Timezone
 }
 
-var postmortemFields = []string{"due_after", "remind_every", "approval_remind_every", "meeting_within_business_days",
+var postmortemFields = []string{"due_after", "remind_every", "approval_remind_every", "give_up_after", "meeting_within_business_days",
 	"meeting_length", "meeting_hour", "follow_up", "timezone", "continue_every_weeks", "jargon", "responders", "learnings_file",
 	"tracker_accounts"}
 
@@ -156,7 +168,7 @@ func (f *file) postmortem(key, n *yaml.Node) {
 	const owner = "postmortem"
 	m := f.fields(n, owner, postmortemFields)
 	for field, d := range map[string]*time.Duration{"due_after": &p.DueAfter, "remind_every": &p.RemindEvery,
-		"approval_remind_every": &p.ApprovalRemindEvery, "meeting_length": &p.MeetingLength} {
+		"approval_remind_every": &p.ApprovalRemindEvery, "meeting_length": &p.MeetingLength, "give_up_after": &p.GiveUpAfter} {
 		if v, ok := m[field]; ok {
 			*d, _ = f.duration(v, owner, field, false)
 		}
