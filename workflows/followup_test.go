@@ -102,7 +102,9 @@ func TestFollowUpTenWeeksUntilAllDone(t *testing.T) {
 		in.Items[i].Ticket = k
 	}
 	// Mondays 10:00 CET are 09:00 UTC: the first is 7 December.
-	monday := func(week int) time.Time { return time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC).AddDate(0, 0, 7*(week-1)) }
+	monday := func(week int) time.Time {
+		return time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC).AddDate(0, 0, 7*(week-1))
+	}
 	var added updateResult
 	out, inputs := runChain(t, f, in, func(run int, env *testsuite.TestWorkflowEnvironment) {
 		at := func(t time.Time) time.Duration { return t.Sub(env.Now()) }
