@@ -317,7 +317,7 @@ func recordPostIncident(ctx context.Context, t *testing.T, c client.Client, st *
 		t.Fatal(err)
 	}
 	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: fid, UpdateName: workflows.AddActionUpdate,
-		Args: []any{workflows.AddActionRequest{Item: workflows.ActionItem{Title: "three", Owner: "carol", Due: now.Format(time.DateOnly)}}},
+		Args:         []any{workflows.AddActionRequest{Item: workflows.ActionItem{Title: "three", Owner: "carol", Due: now.Format(time.DateOnly)}}},
 		WaitForStage: client.WorkflowUpdateStageCompleted})
 	if err == nil {
 		err = h.Get(ctx, nil)
