@@ -484,6 +484,13 @@ func countSyllables(w string) int {
 	return max(n, 1)
 }
 
+// StatusPostmortem is a status page that can publish an incident's
+// postmortem (Statuspage's incident postmortem): an optional ability of a
+// StatusPage.
+type StatusPostmortem interface {
+	Postmortem(ctx context.Context, id, body string) error
+}
+
 // SummaryNotice publishes the approved summary.
 type SummaryNotice struct {
 	Ref, IncidentID, Service string
@@ -516,8 +523,13 @@ func (a *Activities) PublishSummary(ctx context.Context, n SummaryNotice) (Summa
 	if n.StatusPageID != "" && a.Comms.StatusPage != nil {
 		body, err := a.Templates.render("summary.external.text.tmpl", n)
 		if err == nil {
-			err = a.Comms.StatusPage.Update(ctx, n.StatusPageID, StatusPost{Title: subject, Body: strings.TrimSpace(body),
-				Status: "postmortem", Components: n.Components})
+			if pm, ok := a.Comms.StatusPage.(StatusPostmortem); ok {
+				err = pm.Postmortem(ctx, n.StatusPageID, strings.TrimSpace(body))
+			} else {
+				// No postmortem API: the summary is the resolved incident's last update.
+				err = a.Comms.StatusPage.Update(ctx, n.StatusPageID, StatusPost{Title: subject, Body: strings.TrimSpace(body),
+					Status: "resolved", Components: n.Components})
+			}
 		}
 		if err != nil {
 			out.Failed = append(out.Failed, "status page: "+redact(err.Error()))

@@ -361,7 +361,7 @@ func TestPostmortemThroughRejectionAndApproval(t *testing.T) {
 	}
 	// The summary: on the status page and to both audiences; the external
 	// one plain, without the root cause or anyone's name.
-	if len(f.posts) != 1 || f.posts[0].Status != "postmortem" || !strings.Contains(f.posts[0].Body, "too much work to one part") {
+	if len(f.posts) != 1 || f.posts[0].Status != "resolved" || !strings.Contains(f.posts[0].Body, "too much work to one part") {
 		t.Fatalf("status page: %+v", f.posts)
 	}
 	ext := f.to("customers@example.com", "incident summary")
