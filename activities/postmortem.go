@@ -141,6 +141,7 @@ type PostmortemPlan struct {
 	People                                     []string // every handle, so owners can be checked
 	FollowUpDay                                time.Weekday
 	FollowUpHour, FollowUpMinute               int
+	FollowUpEvery                              time.Duration // drills: a "week" this long
 	TeamZone                                   string
 	ContinueEvery                              int
 }
@@ -155,7 +156,7 @@ func (a *Activities) PlanPostmortem(ctx context.Context, in PlanInput) (Postmort
 	s := c.PostmortemSettings()
 	p := PostmortemPlan{On: c.PostmortemsOn(), DueAfter: s.DueAfter, RemindEvery: s.RemindEvery, ApprovalRemindEvery: s.ApprovalRemindEvery,
 		GiveUpAfter: s.GiveUpAfter, Approvers: c.Approvers(in.Team), FollowUpDay: s.FollowUpDay, FollowUpHour: s.FollowUpHour,
-		FollowUpMinute: s.FollowUpMinute, TeamZone: c.TeamTimezone(in.Team), ContinueEvery: s.ContinueEvery}
+		FollowUpMinute: s.FollowUpMinute, FollowUpEvery: s.FollowUpEvery, TeamZone: c.TeamTimezone(in.Team), ContinueEvery: s.ContinueEvery}
 	if t, ok := c.Teams[in.Team]; ok {
 		p.Managers = slices.Clone(t.Managers)
 		p.PlanManagers = append(slices.Clone(t.ProductManagers), t.ProjectManagers...)
@@ -496,11 +497,15 @@ type SummaryNotice struct {
 	Ref, IncidentID, Service string
 	Components               []string
 	StatusPageID             string // the incident's status page incident; empty: none was opened
-	Groups                   []GroupPlan
-	Text                     string // the approved summary
-	RootCause                string // internal only
-	ApprovedBy               string // internal only
-	PostmortemURL            string // internal only
+	Severity                 catalog.Severity
+	// Groups are the incident's stakeholder groups, as its plan kept them;
+	// empty: the service's groups in the catalog now (minus external ones
+	// for an internal-only severity).
+	Groups        []GroupPlan
+	Text          string // the approved summary
+	RootCause     string // internal only
+	ApprovedBy    string // internal only
+	PostmortemURL string // internal only
 }
 
 // SummaryResult names each destination it reached, and each it did not.
@@ -538,6 +543,9 @@ func (a *Activities) PublishSummary(ctx context.Context, n SummaryNotice) (Summa
 		}
 	}
 	c := a.Catalog.Current()
+	if len(n.Groups) == 0 {
+		n.Groups = serviceGroups(c, n.Service, n.Severity)
+	}
 	for _, g := range n.Groups {
 		sg, ok := c.StakeholderGroups[g.Name]
 		if !ok || len(sg.Emails) == 0 {
@@ -567,6 +575,26 @@ func (a *Activities) PublishSummary(ctx context.Context, n SummaryNotice) (Summa
 		}
 	}
 	return out, nil
+}
+
+// serviceGroups are a service's stakeholder groups in the catalog, without
+// the external ones when the severity is internal only.
+func serviceGroups(c *catalog.Catalog, service string, sev catalog.Severity) []GroupPlan {
+	svc, ok := c.Services[service]
+	if !ok {
+		return nil
+	}
+	internalOnly := false
+	if sp, ok := c.Severities[sev]; ok {
+		internalOnly = sp.InternalOnly
+	}
+	var out []GroupPlan
+	for _, g := range svc.StakeholderGroups {
+		if sg, ok := c.StakeholderGroups[g]; ok && !(internalOnly && sg.Audience == catalog.External) {
+			out = append(out, GroupPlan{Name: g, Audience: sg.Audience})
+		}
+	}
+	return out
 }
 
 // ActionListNotice tells the people who plan work of an incident's action items.

@@ -34,6 +34,9 @@ type Postmortem struct {
 	// follow-up runs, in the team's time zone (its rotation's, else Timezone).
 	FollowUpDay                  time.Weekday
 	FollowUpHour, FollowUpMinute int
+	// FollowUpEvery, when set, replaces the weekly schedule with a fixed
+	// interval: for drills and tests, where a "week" lasts seconds.
+	FollowUpEvery time.Duration
 	// Timezone is the zone used when a team or person gives none (IANA name).
 	Timezone string
 	// ContinueEvery is how many weeks one follow-up run covers before it
@@ -154,7 +157,7 @@ var postmortemFields = []string{"due_after", "remind_every", "approval_remind_ev
 	"meeting_length", "meeting_hour", "follow_up", "timezone", "continue_every_weeks", "jargon", "responders", "learnings_file",
 	"tracker_accounts"}
 
-var followUpFields = []string{"day", "time"}
+var followUpFields = []string{"day", "time", "every"}
 
 // postmortem reads the postmortem section.
 func (f *file) postmortem(key, n *yaml.Node) {
@@ -195,6 +198,9 @@ func (f *file) postmortem(key, n *yaml.Node) {
 					f.errorf(d, owner, "follow_up.day: unknown weekday %q (want monday … sunday)", s.value)
 				}
 			}
+		}
+		if e, ok := fm["every"]; ok {
+			p.FollowUpEvery, _ = f.duration(e, owner, "follow_up.every", false)
 		}
 		if t, ok := fm["time"]; ok {
 			if s, ok := f.scalar(t, owner, "follow_up.time"); ok {

@@ -683,7 +683,7 @@ func (p *postIncident) publish(ctx workflow.Context) error {
 		spID = ""
 	}
 	err := workflow.ExecuteActivity(mailOptions(ctx, "publish the approved summary"), a.PublishSummary, activities.SummaryNotice{
-		Ref: p.s.Ref, IncidentID: p.s.IncidentID, Service: p.s.Service, Components: p.in.Plan.Comms.Components, StatusPageID: spID,
+		Ref: p.s.Ref, IncidentID: p.s.IncidentID, Service: p.s.Service, Severity: p.in.Severity, Components: p.in.Plan.Comms.Components, StatusPageID: spID,
 		Groups: groups, Text: p.s.Draft.Text, RootCause: sub.RootCause, ApprovedBy: approver, PostmortemURL: p.s.TicketURL}).Get(ctx, &sr)
 	if err != nil {
 		sr.Failed = append(sr.Failed, "summary: "+rootMessage(err))
@@ -760,7 +760,7 @@ func (p *postIncident) startFollowUp(ctx workflow.Context) error {
 	in := FollowUpState{Ref: p.s.Ref, IncidentID: p.s.IncidentID, Service: p.s.Service, Team: p.s.Team, Summary: p.s.Summary,
 		PostmortemKey: p.s.Ticket, Managers: p.plan.Managers, PlanManagers: p.plan.PlanManagers, People: p.plan.People,
 		Resolved: p.resolved, Schedule: FollowUpSchedule{Day: p.plan.FollowUpDay, Hour: p.plan.FollowUpHour,
-			Minute: p.plan.FollowUpMinute, Zone: p.plan.TeamZone}, ContinueEvery: p.plan.ContinueEvery}
+			Minute: p.plan.FollowUpMinute, Zone: p.plan.TeamZone, Every: p.plan.FollowUpEvery}, ContinueEvery: p.plan.ContinueEvery}
 	for _, it := range p.s.Items {
 		in.Items = append(in.Items, FollowItem{ActionItem: it})
 	}
