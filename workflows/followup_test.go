@@ -219,3 +219,26 @@ func TestFollowUpNextIsLocalTime(t *testing.T) {
 		t.Errorf("next at the very time: %v, want the week after (%v)", got.UTC(), want)
 	}
 }
+
+// An item is overdue from the day after its due date, in the team's zone.
+func TestFollowUpOverdueFromTheNextDay(t *testing.T) {
+	f := newFakes(nil, resolvedAt)
+	in := followInput(
+		ActionItem{ID: "A1", Title: "due today", Owner: "alice", Due: "2026-12-07"},
+		ActionItem{ID: "A2", Title: "due yesterday", Owner: "bob", Due: "2026-12-06"},
+	)
+	for i := range in.Items {
+		in.Items[i].Ticket, _ = f.File(nil, activities.Ticket{Marker: in.Ref + "/" + in.Items[i].ID})
+	}
+	in.Schedule.Every, in.ContinueEvery = time.Hour, 1
+	// 22:30 UTC on the 6th is 23:30 in Berlin; an hour later it is the 7th there.
+	env := followEnv(t, f, time.Date(2026, 12, 6, 22, 30, 0, 0, time.UTC))
+	env.ExecuteWorkflow(FollowUp, in)
+	d := f.to("mia@example.com", "Weekly follow-up")
+	if len(d) != 1 || !strings.Contains(d[0].text, "Overdue (1):\n- OPS-2 due yesterday") {
+		t.Fatalf("digest:\n%s", f.dump())
+	}
+	if r := f.to("alice@example.com", "Overdue"); len(r) != 0 {
+		t.Errorf("alice reminded of an item due today: %+v", r)
+	}
+}

@@ -410,7 +410,7 @@ func TestPostmortemThroughRejectionAndApproval(t *testing.T) {
 
 // A submission with many problems is refused with each one named.
 func TestSubmissionNamesEachProblem(t *testing.T) {
-	env, _ := pmEnv(t, pmCatalog)
+	env, f := pmEnv(t, pmCatalog)
 	var bad updateResult
 	sub := Submission{Impact: activities.Impact{Duration: "a while"}, ActionItems: []ActionItem{
 		{Title: "", Owner: "nobody", Priority: "Urgent", Due: "next week"}}}
@@ -428,6 +428,9 @@ func TestSubmissionNamesEachProblem(t *testing.T) {
 	_ = env.GetWorkflowResult(&st)
 	if st.Phase != Abandoned || st.Submission != nil {
 		t.Errorf("phase %s, submission %+v: want nothing taken, given up", st.Phase, st.Submission)
+	}
+	if g := f.to("mia@example.com", "given up"); len(g) != 1 || g[0].at != 720*time.Hour {
+		t.Errorf("managers told it was given up: %+v", g)
 	}
 }
 
