@@ -441,6 +441,20 @@ func (p *postIncident) loadPlan(ctx workflow.Context) {
 	p.planned = true
 }
 
+// refreshApprovers reads the team's approvers from the catalog again.
+func (p *postIncident) refreshApprovers(ctx workflow.Context) {
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: 5 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumAttempts: 3},
+		Summary:             "approvers of team " + p.s.Team,
+	})
+	var fresh activities.PostmortemPlan
+	if err := workflow.ExecuteLocalActivity(lctx, planActivity, activities.PlanInput{Team: p.s.Team, Commander: p.s.Commander}).Get(ctx, &fresh); err == nil {
+		p.plan.Approvers = fresh.Approvers
+		p.s.Approvers = slices.Clone(fresh.Approvers)
+	}
+}
+
 // commanderOf is who owns the post-mortem: the commander, else who acknowledged.
 func commanderOf(s IncidentState) string {
 	for _, r := range s.Roles {
@@ -627,6 +641,15 @@ func (p *postIncident) draft(ctx workflow.Context) {
 	p.decided = nil
 	p.setPhase(ctx, InReview)
 	p.event(ctx, "summary.drafted", "", fmt.Sprintf("draft %d: readability %.0f, jargon %v, names replaced %v", p.s.Version, d.Readability, d.Jargon, d.Names))
+	if len(p.plan.Approvers) == 0 {
+		// The one setting read again: with nobody to approve, the summary
+		// could never go out; an operator may have added approvers since.
+		p.refreshApprovers(ctx)
+	}
+	if len(p.plan.Approvers) == 0 {
+		p.notify(ctx, "no-approvers", []string{p.s.Commander}, fmt.Sprintf("Nobody can approve the summary of incident %s", p.s.IncidentID),
+			fmt.Sprintf("Team %s has no approvers and no managers in the catalog, so the stakeholder summary cannot go out. Add `approvers:` to the team in the catalog, then resubmit:\n  sitrep postmortem edit %s --file pm.yaml", p.s.Team, p.s.IncidentID))
+	}
 	p.notify(ctx, "approval-requested", p.plan.Approvers, fmt.Sprintf("Approve the summary of incident %s", p.s.IncidentID), p.approvalText())
 	if len(d.Jargon) > 0 || len(d.Names) > 0 {
 		p.notify(ctx, "draft-flags", []string{p.s.Commander}, fmt.Sprintf("Your summary of incident %s: please check", p.s.IncidentID),

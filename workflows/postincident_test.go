@@ -489,3 +489,20 @@ func TestNoPostmortemSectionOnlyClosesPages(t *testing.T) {
 		t.Errorf("phase %s, %d mails, %d tickets: want closed and quiet", st.Phase, len(f.mails), len(f.filed))
 	}
 }
+
+// A team with no approvers and no managers: the commander hears that
+// nobody can approve, and what to add to the catalog.
+func TestNoApproversTellsTheCommander(t *testing.T) {
+	cat := strings.Replace(strings.Replace(pmCatalog, "    managers: [mia]\n", "", 1), "    approvers: [rita, mia]\n", "", 1)
+	env, f := pmEnv(t, cat)
+	var submit, approve updateResult
+	sendUpdate(env, time.Hour, SubmitPostmortemUpdate, &submit, SubmitRequest{Submission: goodSubmission(), By: "alice"})
+	sendUpdate(env, 2*time.Hour, ApproveUpdate, &approve, DecisionRequest{By: "mia"})
+	env.ExecuteWorkflow(PostIncident, resolvedIncident(Monitoring))
+	if rejection(submit.err) != "accepted" || !strings.Contains(rejection(approve.err), "add approvers (or managers) to team pay") {
+		t.Errorf("submit %s; approve %s", rejection(submit.err), rejection(approve.err))
+	}
+	if m := f.to("alice@example.com", "Nobody can approve"); len(m) != 1 || !strings.Contains(m[0].text, "approvers:") {
+		t.Errorf("commander not told: %s", f.dump())
+	}
+}
