@@ -127,6 +127,10 @@ type AddActionResult struct {
 	Item ActionItem `json:"item"`
 }
 
+// maxReminderRounds bounds the reminder rounds before give_up_after, so a
+// catalog asking for a reminder a minute cannot grow a history without end.
+const maxReminderRounds = 300
+
 // planActivity is PlanPostmortem's registered name, for the local activity.
 const planActivity = "PlanPostmortem"
 
@@ -377,6 +381,9 @@ func (p *postIncident) run(ctx workflow.Context) error {
 		} else {
 			wait, summary = remindAt.Sub(workflow.Now(ctx)), "post-mortem due"
 		}
+		// However short the catalog's reminder interval, at most
+		// maxReminderRounds rounds fit before giving up: history stays bounded.
+		wait = max(wait, p.plan.GiveUpAfter/maxReminderRounds)
 		wait = min(wait, giveUp.Sub(workflow.Now(ctx)))
 		ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: max(wait, time.Second),
 			TimerOptions: workflow.TimerOptions{Summary: summary}}, func() bool { return p.pending || p.decided != nil })

@@ -506,3 +506,18 @@ func TestNoApproversTellsTheCommander(t *testing.T) {
 		t.Errorf("commander not told: %s", f.dump())
 	}
 }
+
+// A reminder a minute for thirty days would be 43,200 rounds: they are
+// spread out to at most maxReminderRounds, so the history stays bounded.
+func TestRemindersAreBounded(t *testing.T) {
+	env, f := pmEnv(t, strings.Replace(pmCatalog, "remind_every: 12h", "remind_every: 1m", 1))
+	env.ExecuteWorkflow(PostIncident, resolvedIncident(Monitoring))
+	n := len(f.to("alice@example.com", "Post-mortem due"))
+	if n == 0 || n > maxReminderRounds {
+		t.Errorf("%d reminders in 30 days, want 1 to %d", n, maxReminderRounds)
+	}
+	var st PostIncidentState
+	if err := env.GetWorkflowResult(&st); err != nil || st.Phase != Abandoned {
+		t.Errorf("phase %s (%v), want abandoned", st.Phase, err)
+	}
+}
