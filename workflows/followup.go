@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 	"time"
-	_ "time/tzdata" // the follow-up's weekday and time are in the team's zone: the same zone data on every worker
+	_ "time/tzdata" // the team's zone, even on a worker without zone data
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -104,7 +104,12 @@ func FollowUp(ctx workflow.Context, in FollowUpState) (FollowUpState, error) {
 			f.s.Runs++
 			return f.s, workflow.NewContinueAsNewError(ctx, FollowUp, f.s)
 		}
-		f.s.NextAt = f.next(workflow.Now(ctx))
+		// A side effect: the zone's rules come from the worker's time zone
+		// data, which a replay on another worker must not recompute.
+		now := workflow.Now(ctx)
+		if err := workflow.SideEffect(ctx, func(workflow.Context) any { return f.next(now) }).Get(&f.s.NextAt); err != nil {
+			return f.s, err
+		}
 		workflow.SetCurrentDetails(ctx, f.details())
 		if err := workflow.NewTimerWithOptions(ctx, f.s.NextAt.Sub(workflow.Now(ctx)),
 			workflow.TimerOptions{Summary: "weekly follow-up"}).Get(ctx, nil); err != nil {
