@@ -28,10 +28,17 @@ func (c *Client) PostIncidentOf(ctx context.Context, incident string) (string, e
 	if err != nil {
 		return "", err
 	}
-	if st.PostIncident == "" {
-		return "", fmt.Errorf("%w: incident %s is %s: it has no post-mortem until it is resolved", ErrInvalid, incident, st.Phase)
+	if st.PostIncident != "" {
+		return st.PostIncident, nil
 	}
-	return st.PostIncident, nil
+	// The same alert fired again and its new incident is open: the
+	// post-mortem meant is the last resolved one's.
+	resp, lerr := c.tc.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{PageSize: 1,
+		Query: fmt.Sprintf("WorkflowType = 'PostIncident' AND WorkflowId STARTS_WITH %q", workflows.PostIncidentID(incident+":"))})
+	if lerr == nil && len(resp.GetExecutions()) > 0 {
+		return resp.GetExecutions()[0].GetExecution().GetWorkflowId(), nil
+	}
+	return "", fmt.Errorf("%w: incident %s is %s: it has no post-mortem until it is resolved", ErrInvalid, incident, st.Phase)
 }
 
 // PostIncident returns the post-incident workflow's state.

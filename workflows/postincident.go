@@ -721,6 +721,11 @@ func (p *postIncident) publish(ctx workflow.Context) error {
 	p.s.Published, p.s.Failed = sr.Sent, sr.Failed
 	p.event(ctx, "summary.published", approver, fmt.Sprintf("summary approved by %s sent to %s%s", approver,
 		orDash(strings.Join(sr.Sent, ", ")), failedText(sr.Failed)))
+	if p.s.Ticket == "" {
+		// The tracker was down when the incident resolved: try again, so
+		// the tickets can link to the document.
+		p.publishDocument(ctx)
+	}
 	for i := range p.s.Items {
 		p.fileTicket(ctx, &p.s.Items[i])
 	}

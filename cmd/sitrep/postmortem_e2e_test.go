@@ -181,6 +181,18 @@ func TestEndToEndAfterTheIncident(t *testing.T) {
 	if !again.Opened || again.IncidentID != rc.IncidentID {
 		t.Errorf("second firing: %+v, want a new incident with the same ID", again)
 	}
+	// By the incident's ID, the post-mortem meant is the resolved one's.
+	for deadline := time.Now().Add(15 * time.Second); ; {
+		var byID workflows.PostIncidentState
+		out, errs, code := c.run("postmortem", "show", rc.IncidentID, "-o", "json")
+		if code == 0 && jsonInto(out, &byID) && "post-"+byID.Ref == post {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("postmortem show %s after the alert fired again: exit %d %s %s", rc.IncidentID, code, out, errs)
+		}
+		<-time.After(200 * time.Millisecond)
+	}
 
 	show := func(pred func(workflows.PostIncidentState) bool, what string) workflows.PostIncidentState {
 		t.Helper()
