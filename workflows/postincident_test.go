@@ -137,7 +137,7 @@ func (f *fakes) File(_ context.Context, t activities.Ticket) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.down {
-		return "", &integrations.Error{Provider: "jira", Kind: integrations.Permanent, Status: 503, Message: "down"}
+		return "", &integrations.Error{Provider: "jira", Kind: integrations.Transient, Status: 503, Message: "down"}
 	}
 	if k, ok := f.tickets[t.Marker]; ok {
 		return k, nil
@@ -519,5 +519,28 @@ func TestRemindersAreBounded(t *testing.T) {
 	var st PostIncidentState
 	if err := env.GetWorkflowResult(&st); err != nil || st.Phase != Abandoned {
 		t.Errorf("phase %s (%v), want abandoned", st.Phase, err)
+	}
+}
+
+// Jira down for hours as the incident resolves: the document is published
+// at approval instead, and the tickets link to it.
+func TestDocumentPublishedLateWhenTheTrackerWasDown(t *testing.T) {
+	env, f := pmEnv(t, pmCatalog)
+	f.down = true
+	env.OnWorkflow("FollowUp", mock.Anything, mock.Anything).Return(FollowUpState{}, nil)
+	env.RegisterDelayedCallback(func() { f.mu.Lock(); f.down = false; f.mu.Unlock() }, 10*time.Hour)
+	var submit, approve updateResult
+	sendUpdate(env, 30*time.Hour, SubmitPostmortemUpdate, &submit, SubmitRequest{Submission: goodSubmission(), By: "alice"})
+	sendUpdate(env, 31*time.Hour, ApproveUpdate, &approve, DecisionRequest{By: "rita"})
+	env.ExecuteWorkflow(PostIncident, resolvedIncident(Monitoring))
+	var st PostIncidentState
+	if err := env.GetWorkflowResult(&st); err != nil {
+		t.Fatal(err)
+	}
+	if rejection(approve.err) != "accepted" || st.Ticket != "OPS-1" || len(f.filed) != 3 || !strings.Contains(f.filed[1].Description, "OPS-1") {
+		t.Errorf("approve %s, document %q, filed %+v", rejection(approve.err), st.Ticket, f.filed)
+	}
+	if !strings.Contains(fmt.Sprint(st.Timeline), "postmortem.unpublished") {
+		t.Errorf("timeline does not say the document waited: %v", st.Timeline)
 	}
 }
