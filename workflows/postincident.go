@@ -358,6 +358,10 @@ func (p *postIncident) run(ctx workflow.Context) error {
 	p.publishDocument(ctx)
 	p.invite(ctx)
 	remindAt := p.s.Due
+	// However short the catalog's reminder intervals, at most
+	// maxReminderRounds rounds fit before giving up: history stays bounded.
+	floor := p.plan.GiveUpAfter / maxReminderRounds
+	remindEvery, approvalEvery := max(p.plan.RemindEvery, floor), max(p.plan.ApprovalRemindEvery, floor)
 	for {
 		switch {
 		case p.pending:
@@ -367,7 +371,7 @@ func (p *postIncident) run(ctx workflow.Context) error {
 			return p.publish(ctx)
 		case p.decided != nil:
 			p.returnToCommander(ctx)
-			remindAt = workflow.Now(ctx).Add(p.plan.RemindEvery)
+			remindAt = workflow.Now(ctx).Add(remindEvery)
 			continue
 		}
 		giveUp := p.resolved.Add(p.plan.GiveUpAfter)
@@ -377,13 +381,10 @@ func (p *postIncident) run(ctx workflow.Context) error {
 		var wait time.Duration
 		var summary string
 		if p.s.Phase == InReview {
-			wait, summary = p.plan.ApprovalRemindEvery, "remind approvers"
+			wait, summary = approvalEvery, "remind approvers"
 		} else {
 			wait, summary = remindAt.Sub(workflow.Now(ctx)), "post-mortem due"
 		}
-		// However short the catalog's reminder interval, at most
-		// maxReminderRounds rounds fit before giving up: history stays bounded.
-		wait = max(wait, p.plan.GiveUpAfter/maxReminderRounds)
 		wait = min(wait, giveUp.Sub(workflow.Now(ctx)))
 		ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: max(wait, time.Second),
 			TimerOptions: workflow.TimerOptions{Summary: summary}}, func() bool { return p.pending || p.decided != nil })
@@ -401,7 +402,7 @@ func (p *postIncident) run(ctx workflow.Context) error {
 				p.approvalText())
 		} else {
 			p.remindCommander(ctx)
-			remindAt = workflow.Now(ctx).Add(p.plan.RemindEvery)
+			remindAt = workflow.Now(ctx).Add(remindEvery)
 		}
 	}
 }

@@ -71,7 +71,7 @@ stakeholder_groups:
     audience: internal
     emails: [staff@example.com]
 postmortem:
-  due_after: 1h
+  due_after: 2s
   follow_up: {every: 2s}
   responders: [alice, bob]
   learnings_file: LEARNINGS
@@ -219,6 +219,23 @@ func TestEndToEndAfterTheIncident(t *testing.T) {
 		t.Errorf("invite: %+v", invite.Attachments)
 	}
 	waitMail("frank@example.com", "before monitoring did")
+	// A manager's view: overdue two seconds after resolution, the
+	// commander reminded.
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		var overdue []starter.PostmortemListed
+		c.mustJSON(&overdue, "postmortem", "list", "--overdue")
+		if i := slices.IndexFunc(overdue, func(l starter.PostmortemListed) bool { return l.ID == post }); i >= 0 {
+			if overdue[i].Phase != workflows.PostmortemDue || overdue[i].Due.IsZero() || overdue[i].Service != "checkout" {
+				t.Errorf("overdue: %+v", overdue[i])
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("postmortem list --overdue never showed %s: %+v", post, overdue)
+		}
+		<-time.After(200 * time.Millisecond)
+	}
+	waitMail("alice@example.com", "Post-mortem due")
 	if text, _, code := c.run("postmortem", "show", post); code != 0 || !strings.Contains(text, "Phase: postmortem-due") || !strings.Contains(text, ps.Ticket) {
 		t.Errorf("postmortem show:\n%s", text)
 	}
