@@ -409,6 +409,9 @@ type Draft struct {
 // names and handles are replaced; jargon is flagged, not changed.
 func (a *Activities) DraftSummary(ctx context.Context, in DraftInput) (Draft, error) {
 	c := a.Catalog.Current()
+	if len(in.Components) == 0 {
+		in.Components = publicComponents(c, in.Service)
+	}
 	text, err := a.Templates.render("summary.draft.tmpl", in)
 	if err != nil {
 		return Draft{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTemplate, nil)
@@ -520,6 +523,10 @@ type SummaryResult struct {
 // destination that fails is named in Failed; the rest still go.
 func (a *Activities) PublishSummary(ctx context.Context, n SummaryNotice) (SummaryResult, error) {
 	var out SummaryResult
+	c := a.Catalog.Current()
+	if len(n.Components) == 0 {
+		n.Components = publicComponents(c, n.Service)
+	}
 	subject, err := a.Templates.render("summary.subject.tmpl", n)
 	if err != nil {
 		return out, temporal.NewNonRetryableApplicationError(err.Error(), ErrTemplate, nil)
@@ -542,7 +549,6 @@ func (a *Activities) PublishSummary(ctx context.Context, n SummaryNotice) (Summa
 			out.Sent = append(out.Sent, "status page")
 		}
 	}
-	c := a.Catalog.Current()
 	if len(n.Groups) == 0 {
 		n.Groups = serviceGroups(c, n.Service, n.Severity)
 	}
@@ -575,6 +581,15 @@ func (a *Activities) PublishSummary(ctx context.Context, n SummaryNotice) (Summa
 		}
 	}
 	return out, nil
+}
+
+// publicComponents are the names customers know a service by: its status
+// page components in the catalog.
+func publicComponents(c *catalog.Catalog, service string) []string {
+	if svc, ok := c.Services[service]; ok {
+		return slices.Clone(svc.StatusPageComponents)
+	}
+	return nil
 }
 
 // serviceGroups are a service's stakeholder groups in the catalog, without

@@ -53,6 +53,7 @@ services:
     team: pay
     tier: 1
     stakeholder_groups: [customers, staff]
+    status_page_components: [Online payments]
 escalation_policies:
   - name: pay-policy
     levels:
@@ -282,7 +283,7 @@ func TestEndToEndAfterTheIncident(t *testing.T) {
 		t.Errorf("decisions: %+v", ps.Decisions)
 	}
 	ext := waitMail("customers@example.com", "incident summary")
-	if !strings.Contains(ext.Text, "We are sorry") || strings.Contains(ext.Text, "lowered the payment database") || strings.Contains(ext.Text, "alice") {
+	if !strings.Contains(ext.Text, "We are sorry") || !strings.Contains(ext.Text, "Online payments did not work") || strings.Contains(ext.Text, "lowered the payment database") || strings.Contains(ext.Text, "alice") {
 		t.Errorf("external summary:\n%s", ext.Text)
 	}
 	if in := waitMail("staff@example.com", "incident summary"); !strings.Contains(in.Text, "lowered the payment database") {
