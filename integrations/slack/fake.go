@@ -44,7 +44,7 @@ type FakeOptions struct {
 }
 
 // Fake speaks the Slack Web API methods Client uses (chat.postMessage,
-// conversations.open, .create, .list and .invite) under /api/, checks the
+// chat.update, conversations.open, .create, .list and .invite) under /api/, checks the
 // bearer or form token, answers errors as HTTP 200 ok:false, and serves the
 // response_url of the clicks it sends.
 type Fake struct {
@@ -79,6 +79,7 @@ type PostedMessage struct {
 	Text     string
 	Incident string // from the message metadata
 	Buttons  []Button
+	Edited   int // how many times chat.update changed it
 }
 
 // Reply is what the app posted to a click's response_url.
@@ -104,6 +105,7 @@ func NewFake(opts FakeOptions) *Fake {
 func (f *Fake) Register(mux *http.ServeMux) {
 	methods := map[string]func(url.Values) any{
 		"chat.postMessage":     f.postMessage,
+		"chat.update":          f.update,
 		"conversations.open":   f.open,
 		"conversations.create": f.create,
 		"conversations.list":   f.list,
@@ -253,18 +255,68 @@ func (f *Fake) postMessage(args url.Values) any {
 	incident, _ := meta.EventPayload[metadataIncidentKey].(string)
 
 	f.seq++
-	m := PostedMessage{Channel: ch.id, User: ch.user, TS: fmt.Sprintf("%d.%06d", time.Now().Unix(), f.seq), Text: text, Incident: incident}
-	for _, b := range blocks {
-		for _, e := range b.Elements {
-			if b.Type == "actions" && e.Type == "button" {
-				m.Buttons = append(m.Buttons, Button{ActionID: e.ActionID, Text: e.Text.Text, Value: e.Value, Style: e.Style})
-			}
-		}
-	}
+	m := PostedMessage{Channel: ch.id, User: ch.user, TS: fmt.Sprintf("%d.%06d", time.Now().Unix(), f.seq), Text: text, Incident: incident,
+		Buttons: buttonsOf(blocks)}
 	f.recordLocked(m)
 	return map[string]any{"ok": true, "channel": ch.id, "ts": m.TS, "message": map[string]any{
 		"type": "message", "user": FakeBotUserID, "bot_id": "B0SITREP", "text": text, "ts": m.TS,
 	}}
+}
+
+// update serves chat.update: the bot edits one of its own messages, which
+// keeps its timestamp. Slack answers with the channel, ts and new text.
+func (f *Fake) update(args url.Values) any {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	text, rawBlocks := args.Get("text"), args.Get("blocks")
+	switch {
+	case text == "" && rawBlocks == "" && args.Get("attachments") == "":
+		return apiError("no_text")
+	case len(text) > 40000:
+		return apiError("msg_too_long")
+	}
+	var blocks []block
+	if rawBlocks != "" && json.Unmarshal([]byte(rawBlocks), &blocks) != nil {
+		return apiError("invalid_blocks")
+	}
+	ch := f.channels[args.Get("channel")]
+	switch {
+	case ch == nil:
+		return apiError("channel_not_found")
+	case ch.archived:
+		return apiError("is_archived")
+	}
+	ts := args.Get("ts")
+	found := false
+	f.messages.Update(func(ms []PostedMessage) {
+		for i := range ms {
+			if ms[i].Channel == ch.id && ms[i].TS == ts {
+				found = true
+				ms[i].Text, ms[i].Buttons, ms[i].Edited = text, buttonsOf(blocks), ms[i].Edited+1
+			}
+		}
+	})
+	if !found {
+		// Only the bot's own messages are in the log: anyone else's is
+		// cant_update_message in Slack; an unknown ts is message_not_found.
+		return apiError("message_not_found")
+	}
+	return map[string]any{"ok": true, "channel": ch.id, "ts": ts, "text": text, "message": map[string]any{
+		"type": "message", "user": FakeBotUserID, "bot_id": "B0SITREP", "text": text, "ts": ts,
+		"edited": map[string]any{"user": FakeBotUserID, "ts": fmt.Sprintf("%d.000000", time.Now().Unix())},
+	}}
+}
+
+func buttonsOf(blocks []block) []Button {
+	var out []Button
+	for _, b := range blocks {
+		for _, e := range b.Elements {
+			if b.Type == "actions" && e.Type == "button" {
+				out = append(out, Button{ActionID: e.ActionID, Text: e.Text.Text, Value: e.Value, Style: e.Style})
+			}
+		}
+	}
+	return out
 }
 
 // block is the part of a Block Kit block the fake reads.
@@ -645,4 +697,38 @@ func (f *Fake) ClickButton(ctx context.Context, targetURL string, signingSecret 
 		return nil, fmt.Errorf("click slack button: %w", err)
 	}
 	return resp, nil
+}
+
+// Room is a channel as a person in the workspace sees it: its members and
+// the messages in it, each as last edited.
+type Room struct {
+	ID       string
+	Name     string
+	Private  bool
+	Archived bool
+	Members  []string // user IDs, sorted; the bot is one
+	Messages []PostedMessage
+}
+
+// Rooms returns the channels other than direct messages, oldest first.
+func (f *Fake) Rooms() []Room {
+	msgs := f.messages.All()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []Room
+	for _, id := range f.order {
+		ch := f.channels[id]
+		r := Room{ID: ch.id, Name: ch.name, Private: ch.private, Archived: ch.archived}
+		for u := range ch.members {
+			r.Members = append(r.Members, u)
+		}
+		slices.Sort(r.Members)
+		for _, m := range msgs {
+			if m.Channel == ch.id {
+				r.Messages = append(r.Messages, m)
+			}
+		}
+		out = append(out, r)
+	}
+	return out
 }

@@ -152,9 +152,70 @@ func TestCreateChannel(t *testing.T) {
 		_, err := e.client.CreateChannel(ctx, "inc-10")
 		assertError(t, err, integrations.Permanent, 200, "name_taken", 0)
 	})
-	t.Run("invalid name", func(t *testing.T) {
-		_, err := e.client.CreateChannel(ctx, "Incident 11")
-		assertError(t, err, integrations.Permanent, 200, "invalid_name_specials", 0)
+	t.Run("a name Slack refuses is permanent and not sent", func(t *testing.T) {
+		for _, name := range []string{"Incident 11", "inc-11.checkout", "INC-11", "", strings.Repeat("a", 81)} {
+			_, err := e.client.CreateChannel(ctx, name)
+			assertError(t, err, integrations.Permanent, 0, "invalid_input", 0)
+			if _, made := e.fake.ChannelID(name); made {
+				t.Errorf("CreateChannel(%q) made the channel", name)
+			}
+		}
+		if _, err := e.client.CreateChannel(ctx, strings.Repeat("a", 80)); err != nil {
+			t.Errorf("an 80-character name: %v", err)
+		}
+	})
+	t.Run("the fake refuses what Slack refuses", func(t *testing.T) {
+		resp, err := http.PostForm(e.srv.URL+"/api/conversations.create", url.Values{"token": {slack.FakeBotToken.Reveal()}, "name": {"inc.11"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(b), "invalid_name_specials") {
+			t.Errorf("conversations.create inc.11: %s", b)
+		}
+	})
+}
+
+func TestUpdateMessage(t *testing.T) {
+	e := setup(t, slack.Config{})
+	ctx := context.Background()
+	ch, err := e.client.CreateChannel(ctx, "inc-20-summary")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, err := e.client.PostMessage(ctx, ch, slack.Message{Text: "Status: investigating", Incident: "inc-20"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the same edit again, as a retry would: harmless
+		if err := e.client.UpdateMessage(ctx, ch, ts, slack.Message{Text: "Status: identified"}); err != nil {
+			t.Fatalf("UpdateMessage: %v", err)
+		}
+	}
+	var rooms []slack.Room
+	for _, r := range e.fake.Rooms() {
+		if r.ID == ch {
+			rooms = append(rooms, r)
+		}
+	}
+	if len(rooms) != 1 || len(rooms[0].Messages) != 1 {
+		t.Fatalf("rooms = %+v, want one with one message", rooms)
+	}
+	if m := rooms[0].Messages[0]; m.TS != ts || m.Text != "Status: identified" || m.Edited != 2 {
+		t.Errorf("message after the edits = %+v", m)
+	}
+
+	t.Run("errors", func(t *testing.T) {
+		err := e.client.UpdateMessage(ctx, ch, "1.000001", slack.Message{Text: "x"})
+		assertError(t, err, integrations.Permanent, 200, "message_not_found", 0)
+		err = e.client.UpdateMessage(ctx, "C404", ts, slack.Message{Text: "x"})
+		assertError(t, err, integrations.Permanent, 200, "channel_not_found", 0)
+		err = e.client.UpdateMessage(ctx, ch, ts, slack.Message{Text: " "})
+		assertError(t, err, integrations.Permanent, 0, "invalid_input", 0)
+		e.fake.Faults.FailNext(slack.RateLimitFault(3 * time.Second))
+		err = e.client.UpdateMessage(ctx, ch, ts, slack.Message{Text: "x"})
+		assertError(t, err, integrations.Transient, 429, "ratelimited", 3*time.Second)
 	})
 }
 
