@@ -70,6 +70,7 @@ type PostedMessage struct {
 	Text      string
 	Incident  string // from the post's props
 	Buttons   []Button
+	Edited    int // how many times a patch changed it
 }
 
 // NewFake returns a fake server with one team and no channels.
@@ -92,6 +93,8 @@ func (f *Fake) Register(mux *http.ServeMux) {
 		"POST /api/v4/channels":                            f.create,
 		"GET /api/v4/teams/{team_id}/channels/name/{name}": f.byName,
 		"POST /api/v4/channels/{channel_id}/members":       f.addMember,
+		"PUT /api/v4/posts/{post_id}/patch":                f.patch,
+		"GET /api/v4/teams/{team_id}":                      f.team,
 	}
 	for pattern, h := range routes {
 		mux.Handle(pattern, f.wrap(h))
@@ -234,6 +237,75 @@ func (f *Fake) post(w http.ResponseWriter, r *http.Request) {
 	f.recordLocked(m)
 	writeJSON(w, http.StatusCreated, p)
 }
+
+// patch serves PUT /api/v4/posts/{post_id}/patch: the bot edits its own
+// post's message; the post keeps its ID and buttons.
+func (f *Fake) patch(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Message *string `json:"message"`
+	}
+	if json.NewDecoder(r.Body).Decode(&in) != nil {
+		badBody(w, "post")
+		return
+	}
+	if in.Message != nil && utf8.RuneCountInString(*in.Message) > maxPostRunes {
+		writeError(w, http.StatusBadRequest, "model.post.is_valid.msg.app_error", "Invalid Message.")
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var edited *PostedMessage
+	f.posts.Update(func(ps []PostedMessage) {
+		for i := range ps {
+			if ps[i].ID != r.PathValue("post_id") {
+				continue
+			}
+			if ch := f.channels[ps[i].ChannelID]; ch != nil && ch.DeleteAt != 0 {
+				return
+			}
+			if in.Message != nil {
+				ps[i].Text = *in.Message
+			}
+			ps[i].Edited++
+			e := ps[i]
+			edited = &e
+		}
+	})
+	switch {
+	case edited == nil && f.channelOfLocked(r.PathValue("post_id")) != nil:
+		writeError(w, http.StatusBadRequest, "api.post.patch_post.can_not_update_post_in_deleted.error", "Can not update a post in a deleted channel.")
+		return
+	case edited == nil:
+		// Mattermost answers 403 for a post the token cannot see, real or not.
+		forbidden(w)
+		return
+	}
+	now := time.Now().UnixMilli()
+	writeJSON(w, http.StatusOK, map[string]any{"id": edited.ID, "channel_id": edited.ChannelID, "user_id": FakeBotUserID,
+		"message": edited.Text, "props": map[string]any{incidentProp: edited.Incident}, "update_at": now, "edit_at": now})
+}
+
+// channelOfLocked is the channel of a post the bot made, or nil.
+func (f *Fake) channelOfLocked(postID string) *fakeChannel {
+	for _, p := range f.posts.All() {
+		if p.ID == postID {
+			return f.channels[p.ChannelID]
+		}
+	}
+	return nil
+}
+
+// team serves GET /api/v4/teams/{team_id}: the fake's one team, named "sitrep".
+func (f *Fake) team(w http.ResponseWriter, r *http.Request) {
+	if r.PathValue("team_id") != f.opts.TeamID {
+		forbidden(w)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": f.opts.TeamID, "name": FakeTeamName, "display_name": "sitrep", "type": "O"})
+}
+
+// FakeTeamName is the name of the fake's team, as in its channels' URLs.
+const FakeTeamName = "sitrep"
 
 func (f *Fake) recordLocked(m PostedMessage) {
 	f.show(m)
@@ -517,4 +589,43 @@ func (f *Fake) ClickButton(ctx context.Context, postID, buttonID, userID string)
 		f.mu.Unlock()
 	}
 	return resp, nil
+}
+
+// Room is a channel as a person in the team sees it: its members and the
+// posts in it, each as last edited.
+type Room struct {
+	ID       string
+	Name     string
+	Archived bool
+	Members  []string // user IDs, sorted; the bot is one
+	Messages []PostedMessage
+}
+
+// Rooms returns the team's channels, oldest first.
+func (f *Fake) Rooms() []Room {
+	posts := f.posts.All()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var chans []*fakeChannel
+	for _, ch := range f.channels {
+		if ch.Type != "D" {
+			chans = append(chans, ch)
+		}
+	}
+	slices.SortFunc(chans, func(a, b *fakeChannel) int { return strings.Compare(a.ID, b.ID) }) // IDs count up
+	var out []Room
+	for _, ch := range chans {
+		r := Room{ID: ch.ID, Name: ch.Name, Archived: ch.DeleteAt != 0}
+		for u := range ch.members {
+			r.Members = append(r.Members, u)
+		}
+		slices.Sort(r.Members)
+		for _, p := range posts {
+			if p.ChannelID == ch.ID {
+				r.Messages = append(r.Messages, p)
+			}
+		}
+		out = append(out, r)
+	}
+	return out
 }
