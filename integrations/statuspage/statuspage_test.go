@@ -112,6 +112,13 @@ func TestCreateIncidentIsIdempotent(t *testing.T) {
 	if first != again {
 		t.Errorf("second create returned %s, want the first %s", again, first)
 	}
+	id, link, err := e.client.OpenIncident(ctx, inc)
+	if err != nil || id != first {
+		t.Fatalf("OpenIncident = %q, %q, %v; want the first %s", id, link, err, first)
+	}
+	if st := e.fake.ExpectIncident(t, "inc-7", "investigating"); link == "" || link != st.Shortlink {
+		t.Errorf("OpenIncident's link = %q, want the incident's shortlink %q", link, st.Shortlink)
+	}
 	if n := len(e.fake.Incidents()); n != 2 {
 		t.Errorf("fake holds %d incidents, want 2", n)
 	}
