@@ -42,7 +42,14 @@ const (
 	slackSigningSecret = "sandbox-signing-secret"
 	pagerdutySecret    = "sandbox-pagerduty-webhook-secret"
 	fromEmail          = "sitrep@example.com"
+	statuspageKey      = "sandbox-statuspage-key"
+	zoomAccount        = "sandbox-zoom-account"
+	zoomClient         = "sandbox-zoom-client"
+	zoomSecret         = "sandbox-zoom-secret"
 )
+
+// StatuspagePageID is the sandbox status page's page ID.
+const StatuspagePageID = "sandboxpage"
 
 // providerPrefixes start every provider's environment variables.
 var providerPrefixes = []string{"TWILIO_", "SENDGRID_", "SMTP_", "SLACK_", "PAGERDUTY_", "MATTERMOST_", "TEAMS_",
@@ -84,9 +91,9 @@ func New(o Options) *Sandbox {
 		PagerDuty:  pagerduty.NewFake(pagerduty.FakeOptions{Inbox: box, IncidentOf: o.IncidentOf}),
 		Mattermost: mattermost.NewFake(mattermost.FakeOptions{Inbox: box}),
 		Teams:      teams.NewFake(teams.FakeOptions{Inbox: box}),
-		Statuspage: statuspage.NewFake(statuspage.FakeOptions{Inbox: box}),
+		Statuspage: statuspage.NewFake(statuspage.FakeOptions{Inbox: box, APIKey: statuspageKey, PageID: StatuspagePageID}),
 		Jira:       jira.NewFake(jira.FakeOptions{Inbox: box}),
-		Zoom:       video.NewFake(video.FakeOptions{}),
+		Zoom:       video.NewFake(video.FakeOptions{AccountID: zoomAccount, ClientID: zoomClient, ClientSecret: zoomSecret}),
 		opts:       o,
 		mux:        http.NewServeMux(),
 		http:       &http.Client{Timeout: 10 * time.Second},
@@ -129,6 +136,14 @@ func (s *Sandbox) Env(baseURL string, fallback func(string) string) func(string)
 		"SLACK_BASE_URL":           baseURL,
 		"PAGERDUTY_EVENTS_URL":     baseURL,
 		"PAGERDUTY_WEBHOOK_SECRET": pagerdutySecret,
+		"STATUSPAGE_API_KEY":       statuspageKey,
+		"STATUSPAGE_PAGE_ID":       StatuspagePageID,
+		"STATUSPAGE_BASE_URL":      baseURL,
+		"ZOOM_ACCOUNT_ID":          zoomAccount,
+		"ZOOM_CLIENT_ID":           zoomClient,
+		"ZOOM_CLIENT_SECRET":       zoomSecret,
+		"ZOOM_BASE_URL":            baseURL,
+		"ZOOM_TOKEN_URL":           baseURL + "/oauth/token",
 	}
 	return func(k string) string {
 		if v, ok := vars[k]; ok {

@@ -30,6 +30,9 @@ type Options struct {
 	// Metrics, when set, counts pages, acknowledgments, escalations and
 	// provider errors (give the client its SDKHandler too).
 	Metrics *Metrics
+	// Comms are the status page, war room, bridge and stakeholder email
+	// providers (see CommsFromEnv); any may be nil.
+	Comms activities.CommsDeps
 }
 
 // Worker polls sitrep's task queue.
@@ -71,6 +74,7 @@ func New(tc client.Client, o Options) (*Worker, error) {
 		Observe:   o.Observe,
 		Pagers:    st,
 		Forwarder: st,
+		Comms:     o.Comms,
 	})
 	return &Worker{w: w, tc: tc, log: o.Logger}, nil
 }
