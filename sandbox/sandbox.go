@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -113,6 +115,9 @@ func New(o Options) *Sandbox {
 	s.Zoom.Register(s.mux)
 	s.mux.HandleFunc("GET /{$}", s.index)
 	s.mux.HandleFunc("GET /api/messages", s.messages)
+	s.mux.HandleFunc("GET /api/comms", s.commsJSON)
+	s.mux.HandleFunc("GET /app_redirect", s.roomRedirect)
+	s.mux.HandleFunc("GET /"+mattermost.FakeTeamName+"/channels/{name}", s.roomRedirect)
 	s.mux.HandleFunc("POST /sandbox/act", s.act)
 	return s
 }
@@ -178,7 +183,7 @@ func (s *Sandbox) index(w http.ResponseWriter, r *http.Request) {
 	f := filterOf(r.URL.Query())
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	err := s.page.Execute(w, map[string]any{
-		"Messages": s.Inbox.List(f), "Filter": f, "Interactive": s.opts.IntakeURL != "",
+		"Messages": s.Inbox.List(f), "Filter": f, "Interactive": s.opts.IntakeURL != "", "Comms": s.Comms(),
 		"Channels": []string{"", "sms", "voice", "email", "chat", "pagerduty", "statuspage", "tracker"},
 		"Notice":   r.URL.Query().Get("notice"),
 	})
@@ -271,4 +276,164 @@ func (s *Sandbox) do(ctx context.Context, id, do string) (string, error) {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096)) // shown to the user as is; a short read shows less
 	return fmt.Sprintf("%s %s: intake answered %d %s", m.Channel, arg, resp.StatusCode, strings.TrimSpace(string(body))), nil
+}
+
+// Comms is what stakeholders and responders see beyond messages: the status
+// page's incidents, the war rooms and the stakeholder emails.
+type Comms struct {
+	StatusPage []StatusIncident `json:"statusPage"`
+	Rooms      []Room           `json:"rooms"`
+	Emails     []Email          `json:"emails"`
+}
+
+// StatusIncident is a status page incident as its public page shows it.
+type StatusIncident struct {
+	ID         string         `json:"id"`
+	Name       string         `json:"name"`
+	Status     string         `json:"status"`
+	Impact     string         `json:"impact"`
+	Link       string         `json:"link"`
+	Incident   string         `json:"incident"` // the sitrep ref it carries
+	Components []string       `json:"components"`
+	Updates    []StatusUpdate `json:"updates"` // oldest first
+}
+
+// StatusUpdate is one update of a status page incident.
+type StatusUpdate struct {
+	At     time.Time `json:"at"`
+	Status string    `json:"status"`
+	Body   string    `json:"body"`
+}
+
+// Room is a war room: a Slack or Mattermost channel.
+type Room struct {
+	Platform string        `json:"platform"`
+	ID       string        `json:"id"`
+	Name     string        `json:"name"`
+	Archived bool          `json:"archived,omitempty"`
+	Members  []Member      `json:"members"` // people only: the bot is left out
+	Bridge   string        `json:"bridge,omitempty"`
+	Messages []RoomMessage `json:"messages"` // oldest first, each as last edited
+}
+
+// Member is a chat user in a room, with the catalog handle behind them.
+type Member struct {
+	UserID string `json:"userId"`
+	Person string `json:"person,omitempty"`
+}
+
+// RoomMessage is a message in a room; Edited counts its edits.
+type RoomMessage struct {
+	ID     string `json:"id"`
+	Text   string `json:"text"`
+	Edited int    `json:"edited,omitempty"`
+}
+
+// Email is a stakeholder email: one sent to none of the catalog's people.
+type Email struct {
+	At      time.Time `json:"at"`
+	To      []string  `json:"to"`
+	Subject string    `json:"subject"`
+	Text    string    `json:"text"`
+}
+
+// Comms gathers the comms view from the fakes, newest first.
+func (s *Sandbox) Comms() Comms {
+	out := Comms{StatusPage: []StatusIncident{}, Rooms: []Room{}, Emails: []Email{}}
+	for _, inc := range slices.Backward(s.Statuspage.Incidents()) {
+		si := StatusIncident{ID: inc.ID, Name: inc.Name, Status: inc.Status, Impact: inc.ImpactOverride, Link: inc.Shortlink, Incident: inc.Marker}
+		for _, id := range slices.Sorted(maps.Keys(inc.Components)) {
+			si.Components = append(si.Components, id+": "+strings.ReplaceAll(inc.Components[id], "_", " "))
+		}
+		for _, u := range inc.Updates {
+			si.Updates = append(si.Updates, StatusUpdate{At: u.CreatedAt, Status: u.Status, Body: u.Body})
+		}
+		out.StatusPage = append(out.StatusPage, si)
+	}
+	var bridges []string
+	for _, m := range s.Zoom.Meetings() {
+		bridges = append(bridges, m.JoinURL)
+	}
+	var rooms []Room
+	for _, r := range s.Slack.Rooms() {
+		room := Room{Platform: "slack", ID: r.ID, Name: r.Name, Archived: r.Archived}
+		for _, m := range r.Messages {
+			room.Messages = append(room.Messages, RoomMessage{ID: m.TS, Text: m.Text, Edited: m.Edited})
+		}
+		rooms = append(rooms, s.roomOf(room, r.Members, slack.FakeBotUserID, bridges))
+	}
+	for _, r := range s.Mattermost.Rooms() {
+		room := Room{Platform: "mattermost", ID: r.ID, Name: r.Name, Archived: r.Archived}
+		for _, m := range r.Messages {
+			room.Messages = append(room.Messages, RoomMessage{ID: m.ID, Text: m.Text, Edited: m.Edited})
+		}
+		rooms = append(rooms, s.roomOf(room, r.Members, mattermost.FakeBotUserID, bridges))
+	}
+	slices.Reverse(rooms)
+	out.Rooms = append(out.Rooms, rooms...)
+	for _, m := range slices.Backward(s.SendGrid.Received()) {
+		if s.stakeholders(m.To) {
+			out.Emails = append(out.Emails, Email{At: m.At, To: m.To, Subject: m.Subject, Text: m.Text})
+		}
+	}
+	return out
+}
+
+// roomOf fills in the room's people (not the bot) and its bridge: the video
+// link posted in it.
+func (s *Sandbox) roomOf(r Room, members []string, bot string, bridges []string) Room {
+	for _, u := range members {
+		if u == bot {
+			continue
+		}
+		m := Member{UserID: u}
+		if s.opts.Who != nil {
+			m.Person = s.opts.Who("chat", u)
+		}
+		r.Members = append(r.Members, m)
+	}
+	for _, m := range r.Messages {
+		for _, b := range bridges {
+			if strings.Contains(m.Text, b) {
+				r.Bridge = b
+			}
+		}
+	}
+	if r.Messages == nil {
+		r.Messages = []RoomMessage{}
+	}
+	if r.Members == nil {
+		r.Members = []Member{}
+	}
+	return r
+}
+
+// stakeholders reports whether an email went to no one the catalog knows:
+// a stakeholder list, not a page.
+func (s *Sandbox) stakeholders(to []string) bool {
+	if s.opts.Who == nil {
+		return true
+	}
+	for _, a := range to {
+		if s.opts.Who("email", a) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Sandbox) commsJSON(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(s.Comms()) // the client went away: nothing to do
+}
+
+// roomRedirect serves the war room links Slack's client makes
+// (/app_redirect?channel=C…)
+// and Mattermost's (/{team}/channels/{name}): to the room on the inbox page.
+func (s *Sandbox) roomRedirect(w http.ResponseWriter, r *http.Request) {
+	id := r.URL.Query().Get("channel")
+	if name := r.PathValue("name"); name != "" {
+		id, _ = s.Mattermost.ChannelID(name)
+	}
+	http.Redirect(w, r, "/#room-"+url.QueryEscape(id), http.StatusFound)
 }
