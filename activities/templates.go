@@ -131,6 +131,9 @@ type noticeData struct {
 	Every string
 	// Opened is when the incident opened ("09:58 UTC").
 	Opened string
+	// State is the incident's status as the notice leaves it: Status, or
+	// the one its kind implies (resolved, monitoring, investigating).
+	State string
 }
 
 // Notice renders a stakeholder notice's subject and text with its
@@ -140,7 +143,7 @@ func (t *Templates) Notice(n Notice, audience catalog.Audience) (subject, text s
 		return "", "", fmt.Errorf("render notice: unknown audience %q", audience)
 	}
 	d := noticeData{Notice: n, Audience: string(audience), What: n.Service, Next: clock(n.NextUpdate),
-		Every: every(n.Cadence), Opened: clock(n.OpenedAt)}
+		Every: every(n.Cadence), Opened: clock(n.OpenedAt), State: statusOf(n)}
 	if len(n.Components) > 0 {
 		d.What = joinAnd(n.Components)
 	}
