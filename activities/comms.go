@@ -185,7 +185,11 @@ func (a *Activities) StatusPageNotice(ctx context.Context, n Notice, id string) 
 	// The page is the link: the notice on it does not point to itself.
 	page := n
 	page.StatusURL = ""
-	title, body, err := a.Templates.Notice(page, catalog.External)
+	_, body, err := a.Templates.Notice(page, catalog.External)
+	if err != nil {
+		return StatusPageResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrPermanent, err)
+	}
+	title, err := a.Templates.StatusTitle(n)
 	if err != nil {
 		return StatusPageResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrPermanent, err)
 	}

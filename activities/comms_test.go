@@ -226,7 +226,7 @@ func TestStatusPageNotice(t *testing.T) {
 		t.Fatalf("status page holds %d incidents, want 1", len(incs))
 	}
 	inc := incs[0]
-	if inc.ID != first.ID || first.URL != inc.Shortlink || inc.Marker != n.Ref || inc.Status != "investigating" ||
+	if inc.ID != first.ID || inc.Name != "Problem affecting Checkout" || first.URL != inc.Shortlink || inc.Marker != n.Ref || inc.Status != "investigating" ||
 		inc.ImpactOverride != "critical" || inc.Components["Checkout"] != "major_outage" {
 		t.Errorf("opened %+v, result %+v", inc, first)
 	}

@@ -142,11 +142,8 @@ func (t *Templates) Notice(n Notice, audience catalog.Audience) (subject, text s
 	if audience != catalog.Internal && audience != catalog.External {
 		return "", "", fmt.Errorf("render notice: unknown audience %q", audience)
 	}
-	d := noticeData{Notice: n, Audience: string(audience), What: n.Service, Next: clock(n.NextUpdate),
+	d := noticeData{Notice: n, Audience: string(audience), What: what(n), Next: clock(n.NextUpdate),
 		Every: every(n.Cadence), Opened: clock(n.OpenedAt), State: statusOf(n)}
-	if len(n.Components) > 0 {
-		d.What = joinAnd(n.Components)
-	}
 	prefix := "notice." + string(audience)
 	if subject, err = t.render(prefix+".subject.tmpl", d); err != nil {
 		return "", "", err
@@ -155,6 +152,15 @@ func (t *Templates) Notice(n Notice, audience catalog.Audience) (subject, text s
 		return "", "", err
 	}
 	return strings.Join(strings.Fields(subject), " "), strings.TrimSpace(text), nil
+}
+
+// StatusTitle renders the name of a status page incident
+// (statuspage.title.tmpl): what customers see it listed as, whatever its
+// status later.
+func (t *Templates) StatusTitle(n Notice) (string, error) {
+	d := noticeData{Notice: n, Audience: string(catalog.External), What: what(n), State: statusOf(n)}
+	title, err := t.render("statuspage.title.tmpl", d)
+	return strings.Join(strings.Fields(title), " "), err
 }
 
 type reminderData struct {
@@ -214,6 +220,15 @@ func every(d time.Duration) string {
 		return fmt.Sprintf("%d minutes", d/time.Minute)
 	}
 	return d.String()
+}
+
+// what names what a notice is about: the status page components, the
+// public names, when the service has them; else the service.
+func what(n Notice) string {
+	if len(n.Components) > 0 {
+		return joinAnd(n.Components)
+	}
+	return n.Service
 }
 
 // joinAnd joins names as a sentence does: "A", "A and B", "A, B and C".
