@@ -136,10 +136,16 @@ func componentStatus(impact string) string {
 	return ""
 }
 
+// Open opens the incident on the components the catalog names, by their
+// names on the page or their IDs.
 func (s statusPage) Open(ctx context.Context, marker string, n activities.StatusPost) (string, string, error) {
+	ids, err := s.c.ComponentIDs(ctx, n.Components)
+	if err != nil {
+		return "", "", err
+	}
 	return s.c.OpenIncident(ctx, statuspage.Incident{
 		Marker: marker, Name: n.Title, Status: n.Status, Body: n.Body, ImpactOverride: n.Impact,
-		ComponentIDs: n.Components, ComponentStatus: componentStatus(n.Impact),
+		ComponentIDs: ids, ComponentStatus: componentStatus(n.Impact),
 	})
 }
 

@@ -263,6 +263,35 @@ func (c *Client) ResolveIncident(ctx context.Context, id, body string) error {
 	return c.UpdateIncident(ctx, id, Update{Status: "resolved", Body: body, ComponentIDs: ids, ComponentStatus: "operational"})
 }
 
+// ComponentIDs turns the components a catalog names, by name or by ID, into
+// the page's component IDs, asking the page for its components. A name the
+// page does not know is kept as it is: it may be an ID the listing leaves
+// out, and Statuspage refuses it if not.
+func (c *Client) ComponentIDs(ctx context.Context, namesOrIDs []string) ([]string, error) {
+	if len(namesOrIDs) == 0 {
+		return nil, nil
+	}
+	var comps []struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	}
+	if err := c.do(ctx, http.MethodGet, "/v1/pages/"+url.PathEscape(c.pageID)+"/components?per_page=100", nil, &comps); err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(namesOrIDs))
+	for _, n := range namesOrIDs {
+		id := n
+		for _, comp := range comps {
+			if comp.Name == n {
+				id = comp.ID
+				break
+			}
+		}
+		out = append(out, id)
+	}
+	return out, nil
+}
+
 func (c *Client) incidentsPath() string {
 	return "/v1/pages/" + url.PathEscape(c.pageID) + "/incidents"
 }
