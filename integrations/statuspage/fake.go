@@ -1,8 +1,8 @@
 package statuspage
 
 import (
-	"context"
 	"cmp"
+	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
