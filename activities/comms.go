@@ -135,12 +135,17 @@ func (a *Activities) EmailGroup(ctx context.Context, n GroupNotice) (NoticeResul
 	if a.Comms.Mailer == nil {
 		return NoticeResult{}, notConfigured("no email provider is configured for stakeholder notices")
 	}
-	g, ok := a.Catalog.Current().StakeholderGroups[n.Group]
+	c := a.Catalog.Current()
+	g, ok := c.StakeholderGroups[n.Group]
 	if !ok {
 		return NoticeResult{}, catalogError(fmt.Errorf("unknown stakeholder group %q", n.Group))
 	}
 	if len(g.Emails) == 0 {
 		return NoticeResult{}, catalogError(fmt.Errorf("stakeholder group %q has no email addresses", n.Group))
+	}
+	if g.Audience == catalog.Internal {
+		// Colleagues read people by name; external audiences never see them.
+		n.Commander, n.CommsLead, n.Reporter = fullName(c, n.Commander), fullName(c, n.CommsLead), fullName(c, n.Reporter)
 	}
 	subject, text, err := a.Templates.Notice(n.Notice, g.Audience)
 	if err != nil {
@@ -153,6 +158,15 @@ func (a *Activities) EmailGroup(ctx context.Context, n GroupNotice) (NoticeResul
 		return NoticeResult{}, err
 	}
 	return NoticeResult{ProviderID: id, Recipients: len(g.Emails)}, nil
+}
+
+// fullName is "Alice Andersen (alice)" for a handle the catalog has a name
+// for, else the handle as it is.
+func fullName(c *catalog.Catalog, handle string) string {
+	if p, ok := c.People[handle]; ok && p.Name != "" {
+		return p.Name + " (" + handle + ")"
+	}
+	return handle
 }
 
 // notConfigured is the non-retryable error of a step whose provider is missing.

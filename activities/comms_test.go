@@ -154,8 +154,8 @@ func TestEmailGroup(t *testing.T) {
 			t.Fatal(err)
 		}
 		m := lastMail(t, e.sb.SendGrid)
-		for _, want := range []string{"[SEV1] checkout", n.Summary, "Reported by: grace, an internal stakeholder", "Incident commander: alice",
-			"Communications lead: carol", "War room: " + n.Room, "Video bridge: " + n.Bridge, "Status page: " + n.StatusURL,
+		for _, want := range []string{"[SEV1] checkout", n.Summary, "Reported by: Grace Gomez (grace), an internal stakeholder", "Incident commander: Alice Andersen (alice)",
+			"Communications lead: Carol Costa (carol)", "War room: " + n.Room, "Video bridge: " + n.Bridge, "Status page: " + n.StatusURL,
 			"Next update by 10:30 UTC, then every 30 minutes"} {
 			if !strings.Contains(m.Subject+"\n"+m.Text, want) {
 				t.Errorf("internal notice lacks %q:\n%s\n%s", want, m.Subject, m.Text)
