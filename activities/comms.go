@@ -50,6 +50,12 @@ type Rooms interface {
 	Edit(ctx context.Context, channelID, messageID, text string) error
 }
 
+// DirectMessenger is a Rooms that can also message one person: reminders
+// then go as plain messages, without the buttons of a page.
+type DirectMessenger interface {
+	DirectMessage(ctx context.Context, userID, text string) (messageID string, err error)
+}
+
 // Announcer posts announcements to one configured channel: Microsoft
 // Teams, whose incoming webhooks cannot create channels.
 type Announcer interface {
@@ -463,6 +469,13 @@ func (a *Activities) Remind(ctx context.Context, r Reminder) (ReminderResult, er
 	return out, missing
 }
 
+// directNotifier sends a message as a plain direct message.
+type directNotifier struct{ dm DirectMessenger }
+
+func (d directNotifier) Notify(ctx context.Context, m Message) (string, error) {
+	return d.dm.DirectMessage(ctx, m.To, m.Text)
+}
+
 // reminded is who a reminder reached, across its attempts.
 type reminded struct {
 	Sent map[string]ReminderResult
@@ -479,6 +492,10 @@ func (a *Activities) remindOne(ctx context.Context, r Reminder, person, subject,
 	var refused []string
 	for _, ch := range reminderChannels {
 		n, ok := a.Notifiers[ch]
+		if dm, isDM := a.Comms.Rooms.(DirectMessenger); isDM && ch == catalog.Chat {
+			// The chat notifier adds a page's Acknowledge and Escalate buttons.
+			n, ok = directNotifier{dm}, true
+		}
 		if !ok {
 			continue
 		}

@@ -437,6 +437,9 @@ func TestRemind(t *testing.T) {
 		}
 		for _, user := range []string{"U0003", "U0001"} { // carol, then alice
 			m := e.sb.Slack.ExpectMessage(t, user, "due at 10:28 UTC")
+			if len(m.Buttons) > 0 {
+				t.Errorf("a reminder carries a page's buttons: %+v", m.Buttons)
+			}
 			for _, want := range []string{r.Command, `/sitrep update --status identified --message "…"`} {
 				if !strings.Contains(m.Text, slack.EscapeText(want)) {
 					t.Errorf("reminder to %s lacks %q:\n%s", user, want, m.Text)

@@ -184,7 +184,17 @@ func (r slackRooms) Edit(ctx context.Context, channelID, messageID, text string)
 	return r.c.UpdateMessage(ctx, channelID, messageID, slack.Message{Text: slack.EscapeText(text)})
 }
 
+// DirectMessage messages one user: a reminder, with no buttons.
+func (r slackRooms) DirectMessage(ctx context.Context, userID, text string) (string, error) {
+	return r.c.PostMessage(ctx, userID, slack.Message{Text: slack.EscapeText(text)})
+}
+
 type mattermostRooms struct{ c *mattermost.Client }
+
+// DirectMessage messages one user: a reminder, with no buttons.
+func (r mattermostRooms) DirectMessage(ctx context.Context, userID, text string) (string, error) {
+	return r.c.DirectMessage(ctx, userID, mattermost.Message{Text: mattermost.EscapeMarkdown(text)})
+}
 
 func (mattermostRooms) Platform() string { return "mattermost" }
 
@@ -234,11 +244,13 @@ func (a teamsAnnouncer) Announce(ctx context.Context, title, text string) error 
 
 // The comms providers must keep to what the activities need.
 var (
-	_ activities.StatusPage = statusPage{}
-	_ activities.Rooms      = slackRooms{}
-	_ activities.Rooms      = mattermostRooms{}
-	_ activities.Announcer  = teamsAnnouncer{}
-	_ activities.Bridges    = video.Template{}
-	_ activities.Mailer     = (*sendgrid.Client)(nil)
-	_ activities.Mailer     = (*smtp.Client)(nil)
+	_ activities.StatusPage      = statusPage{}
+	_ activities.Rooms           = slackRooms{}
+	_ activities.Rooms           = mattermostRooms{}
+	_ activities.DirectMessenger = slackRooms{}
+	_ activities.DirectMessenger = mattermostRooms{}
+	_ activities.Announcer       = teamsAnnouncer{}
+	_ activities.Bridges         = video.Template{}
+	_ activities.Mailer          = (*sendgrid.Client)(nil)
+	_ activities.Mailer          = (*smtp.Client)(nil)
 )
