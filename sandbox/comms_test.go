@@ -73,7 +73,7 @@ func TestCommsView(t *testing.T) {
 	var summary string
 	_ = do(a.PostToRoom, activities.RoomPost{IncidentID: incident, Channel: room.Channel, Text: "SEV1 checkout: investigating. Bridge: " + room.Bridge}).Get(&summary)
 	_ = do(a.PostToRoom, activities.RoomPost{IncidentID: incident, Channel: room.Channel, Edit: summary,
-		Text: "SEV1 checkout: identified. Commander alice. Bridge: " + room.Bridge})
+		Text: "SEV1 checkout: identified. Commander alice. Post: /sitrep update --status <status> <message>. Bridge: " + room.Bridge})
 	u := n
 	u.Kind, u.Status, u.Message = activities.NoticeUpdate, "identified", "A faulty release; rolling it back."
 	_ = do(a.StatusPageNotice, u, page.ID)
@@ -114,7 +114,7 @@ func TestCommsView(t *testing.T) {
 	_, html := get(t, srv.URL+"/")
 	for _, want := range []string{"Status page: 1 incident(s)", c.StatusPage[0].Name, "A faulty release; rolling it back.",
 		"War rooms: 1", "#inc-20261201-checkout-error-rate-12", `href="/?person=alice"`, "U0003", `href="` + room.Bridge + `"`,
-		"SEV1 checkout: identified. Commander alice.", "edited 1×", "Stakeholder email: 1", "ops@merchant-one.example.com",
+		"SEV1 checkout: identified. Commander alice. Post: /sitrep update --status &lt;status&gt; &lt;message&gt;.", "edited 1×", "Stakeholder email: 1", "ops@merchant-one.example.com",
 		`id="room-` + room.Channel + `"`} {
 		if !strings.Contains(html, want) {
 			t.Errorf("the inbox page does not show %q", want)

@@ -358,7 +358,7 @@ func (s *Sandbox) Comms() Comms {
 	for _, r := range s.Slack.Rooms() {
 		room := Room{Platform: "slack", ID: r.ID, Name: r.Name, Archived: r.Archived}
 		for _, m := range r.Messages {
-			room.Messages = append(room.Messages, RoomMessage{ID: m.TS, Text: m.Text, Edited: m.Edited})
+			room.Messages = append(room.Messages, RoomMessage{ID: m.TS, Text: slackShown.Replace(m.Text), Edited: m.Edited})
 		}
 		rooms = append(rooms, s.roomOf(room, r.Members, slack.FakeBotUserID, bridges))
 	}
@@ -378,6 +378,10 @@ func (s *Sandbox) Comms() Comms {
 	}
 	return out
 }
+
+// slackShown undoes the escaping Slack asks of message text (slack.EscapeText):
+// Slack shows &lt; as <.
+var slackShown = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
 
 // roomOf fills in the room's people (not the bot) and its bridge: the video
 // link posted in it.
