@@ -491,6 +491,25 @@ func TestRemind(t *testing.T) {
 		}
 	})
 
+	t.Run("a retry reminds only who the last attempt missed", func(t *testing.T) {
+		e := newCommsEnv(t, nil)
+		env := activityEnv(e.a)
+		// The attempt before reached carol, then failed on alice.
+		env.SetHeartbeatDetails(map[string]any{"Sent": map[string]activities.ReminderResult{"carol": {Channel: catalog.Chat, ProviderID: "1.000001"}}})
+		val, err := env.ExecuteActivity(e.a.Remind, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var res activities.ReminderResult
+		if err := val.Get(&res); err != nil || res.ProviderID != "1.000001" {
+			t.Errorf("result = %+v, %v; want carol's first delivery", res, err)
+		}
+		got := e.sb.Slack.Received()
+		if len(got) != 1 || got[0].User != "U0001" {
+			t.Errorf("sent %+v, want alice only", got)
+		}
+	})
+
 	t.Run("role unfilled", func(t *testing.T) {
 		e := newCommsEnv(t, nil)
 		rr := with2(r, func(r *activities.Reminder) {
