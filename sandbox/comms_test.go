@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -19,12 +20,12 @@ import (
 	"github.com/sitrep-dev/sitrep/worker"
 )
 
-// TestCommsView runs an incident's comms through the activities the worker
-// registers, built from the sandbox's environment, and checks that the inbox
-// page shows what a person watching `make dev` should see: the status page
-// incident and its updates, the war room with only responders, its bridge
-// and its summary as last edited, and the stakeholder email, not the pages.
-func TestCommsView(t *testing.T) {
+// commsIncident runs a SEV1's comms on checkout through the activities the
+// worker registers, built from the sandbox's environment: status page open
+// and updated, a stakeholder email, the war room with alice and carol, its
+// summary posted and edited; and one page by email to alice.
+func commsIncident(t *testing.T) (*sandbox.Sandbox, *httptest.Server, activities.RoomResult, activities.StatusPageResult, activities.Notice) {
+	t.Helper()
 	sb, srv := newSandbox(t, "")
 	cat, err := catalog.Load("../examples/catalog.yaml")
 	if err != nil {
@@ -83,6 +84,16 @@ func TestCommsView(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	return sb, srv, room, page, u
+}
+
+// TestCommsView runs an incident's comms through the activities the worker
+// registers, built from the sandbox's environment, and checks that the inbox
+// page shows what a person watching `make dev` should see: the status page
+// incident and its updates, the war room with only responders, its bridge
+// and its summary as last edited, and the stakeholder email, not the pages.
+func TestCommsView(t *testing.T) {
+	_, srv, room, page, u := commsIncident(t)
 	status, body := get(t, srv.URL+"/api/comms")
 	if status != http.StatusOK {
 		t.Fatalf("GET /api/comms: %d %s", status, body)
