@@ -236,13 +236,13 @@ func TestStatusPageNotice(t *testing.T) {
 	}
 
 	u := checkoutNotice(activities.NoticeUpdate)
-	u.Status, u.Message = "identified", "A faulty release; rolling back."
+	u.Status, u.Message, u.Severity = "identified", "A faulty release; rolling back.", catalog.SEV2
 	if res, err := run[activities.StatusPageResult](t, e.a, e.a.StatusPageNotice, u, first.ID); err != nil || res.ID != first.ID {
 		t.Fatalf("update = %+v, %v", res, err)
 	}
 	inc = e.sb.Statuspage.ExpectIncident(t, n.Ref, "identified")
-	if last := inc.Updates[len(inc.Updates)-1]; !strings.Contains(last.Body, u.Message) {
-		t.Errorf("update body = %q", last.Body)
+	if last := inc.Updates[len(inc.Updates)-1]; !strings.Contains(last.Body, u.Message) || inc.ImpactOverride != "major" {
+		t.Errorf("update body = %q, impact %q after the severity changed to SEV2", last.Body, inc.ImpactOverride)
 	}
 
 	r := checkoutNotice(activities.NoticeResolved)

@@ -155,7 +155,8 @@ func (s statusPage) Update(ctx context.Context, id string, n activities.StatusPo
 	if n.Status == "resolved" {
 		return s.c.ResolveIncident(ctx, id, n.Body)
 	}
-	return s.c.UpdateIncident(ctx, id, statuspage.Update{Status: n.Status, Body: n.Body})
+	// The impact goes along: a raised severity raises it on the page.
+	return s.c.UpdateIncident(ctx, id, statuspage.Update{Status: n.Status, Body: n.Body, ImpactOverride: n.Impact})
 }
 
 type slackRooms struct{ c *slack.Client }
