@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -159,9 +160,7 @@ func (a *Activities) EmailGroup(ctx context.Context, n GroupNotice) (NoticeResul
 	}
 	id, err := a.Comms.Mailer.Send(ctx, integrations.Email{To: slices.Clone(g.Emails), Subject: subject, Text: text, IncidentID: n.IncidentID})
 	if err != nil {
-		err = classify(err, nil)
-		activity.GetLogger(ctx).Warn("stakeholder email failed", "incidentID", n.IncidentID, "group", n.Group, "error", err)
-		return NoticeResult{}, err
+		return NoticeResult{}, providerError(ctx, "email "+n.Group, n.IncidentID, err)
 	}
 	return NoticeResult{ProviderID: id, Recipients: len(g.Emails)}, nil
 }
@@ -181,9 +180,22 @@ func notConfigured(msg string) error {
 }
 
 // providerError classifies a comms provider's failure as Deliver does, and
-// names the step that failed.
+// names the step that failed. Only the provider's own error is kept, not
+// what the client wrapped around it (a chat user ID, say), and contacts
+// are redacted: the message goes into history.
 func providerError(ctx context.Context, step, incidentID string, err error) error {
-	err = classify(fmt.Errorf("%s: %w", step, err), nil)
+	err = classify(err, nil)
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		msg := step + ": " + app.Message()
+		if app.NonRetryable() {
+			err = temporal.NewNonRetryableApplicationError(msg, app.Type(), nil)
+		} else {
+			err = temporal.NewApplicationErrorWithOptions(msg, app.Type(), temporal.ApplicationErrorOptions{NextRetryDelay: app.NextRetryDelay()})
+		}
+	} else {
+		err = fmt.Errorf("%s: %s", step, redact(err.Error()))
+	}
 	activity.GetLogger(ctx).Warn("comms step failed", "step", step, "incidentID", incidentID, "error", err)
 	return err
 }
@@ -339,11 +351,10 @@ func (a *Activities) InviteToRoom(ctx context.Context, in InviteInput) (InviteRe
 			continue
 		}
 		if err := a.Comms.Rooms.Invite(ctx, in.Channel, user); err != nil {
-			err = classify(err, nil)
+			err = providerError(ctx, "invite "+p, "", err)
 			if !isNonRetryable(err) {
 				return InviteResult{}, err
 			}
-			activity.GetLogger(ctx).Warn("war room invite refused", "person", p, "error", err)
 			out.Missing = append(out.Missing, p)
 			continue
 		}

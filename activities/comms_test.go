@@ -364,6 +364,22 @@ func TestInviteToRoom(t *testing.T) {
 	if got := e.sb.Slack.Members(room.Channel); !slices.Equal(got, []string{"U0001", "U0003", slack.FakeBotUserID}) {
 		t.Errorf("members = %v", got)
 	}
+
+	t.Run("one the platform refuses is missing, the others join", func(t *testing.T) {
+		e.sb.Slack.Faults.FailNext(slack.ErrorFault("user_not_found"))
+		res, err := run[activities.InviteResult](t, e.a, e.a.InviteToRoom, activities.InviteInput{Channel: room.Channel, People: []string{"dave", "erin"}})
+		if err != nil || !slices.Equal(res.Invited, []string{"erin"}) || !slices.Equal(res.Missing, []string{"dave"}) {
+			t.Errorf("invite = %+v, %v", res, err)
+		}
+	})
+	t.Run("a transient failure is retried, naming the person, not their chat ID", func(t *testing.T) {
+		e.sb.Slack.Faults.FailNext(slack.RateLimitFault(2 * time.Second))
+		_, err := run[activities.InviteResult](t, e.a, e.a.InviteToRoom, activities.InviteInput{Channel: room.Channel, People: []string{"frank"}})
+		app := appError(t, err)
+		if app.NonRetryable() || app.NextRetryDelay() != 2*time.Second || !strings.Contains(err.Error(), "invite frank") || strings.Contains(err.Error(), "U0006") {
+			t.Errorf("error = %v", err)
+		}
+	})
 }
 
 func TestPostToRoom(t *testing.T) {
