@@ -122,6 +122,17 @@ func TestCommsView(t *testing.T) {
 		t.Errorf("stakeholder emails = %+v", c.Emails)
 	}
 
+	// The inbox lists messages to people; the room's are with the room.
+	msgs := apiMessages(t, srv.URL, nil)
+	for _, m := range msgs {
+		if m.To == room.Channel {
+			t.Errorf("the inbox lists a war room message: %+v", m)
+		}
+	}
+	if len(msgs) == 0 {
+		t.Error("the inbox lists nothing")
+	}
+
 	_, html := get(t, srv.URL+"/")
 	for _, want := range []string{"Status page: 1 incident(s)", c.StatusPage[0].Name, "A faulty release; rolling it back.",
 		"War rooms: 1", "#inc-20261201-checkout-error-rate-12", `href="/?person=alice"`, "U0003", `href="` + room.Bridge + `"`,

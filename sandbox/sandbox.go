@@ -170,8 +170,21 @@ func filterOf(q url.Values) inbox.Filter {
 	return inbox.Filter{Incident: q.Get("incident"), To: q.Get("to"), Person: q.Get("person"), Channel: q.Get("channel")}
 }
 
+// list is the inbox's messages to people: a war room's messages are the
+// room's, shown with it (Comms), as last edited.
+func (s *Sandbox) list(f inbox.Filter) []inbox.Message {
+	rooms := map[string]bool{}
+	for _, r := range s.Slack.Rooms() {
+		rooms[r.ID] = true
+	}
+	for _, r := range s.Mattermost.Rooms() {
+		rooms[r.ID] = true
+	}
+	return slices.DeleteFunc(s.Inbox.List(f), func(m inbox.Message) bool { return m.Channel == "chat" && rooms[m.To] })
+}
+
 func (s *Sandbox) messages(w http.ResponseWriter, r *http.Request) {
-	msgs := s.Inbox.List(filterOf(r.URL.Query()))
+	msgs := s.list(filterOf(r.URL.Query()))
 	if msgs == nil {
 		msgs = []inbox.Message{}
 	}
@@ -183,7 +196,7 @@ func (s *Sandbox) index(w http.ResponseWriter, r *http.Request) {
 	f := filterOf(r.URL.Query())
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	err := s.page.Execute(w, map[string]any{
-		"Messages": s.Inbox.List(f), "Filter": f, "Interactive": s.opts.IntakeURL != "", "Comms": s.Comms(),
+		"Messages": s.list(f), "Filter": f, "Interactive": s.opts.IntakeURL != "", "Comms": s.Comms(),
 		"Channels": []string{"", "sms", "voice", "email", "chat", "pagerduty", "statuspage", "tracker"},
 		"Notice":   r.URL.Query().Get("notice"),
 	})
