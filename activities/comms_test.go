@@ -534,7 +534,7 @@ func TestRemind(t *testing.T) {
 		if _, err := run[activities.ReminderResult](t, e.a, e.a.Remind, rr); err != nil {
 			t.Fatal(err)
 		}
-		m := e.sb.Slack.ExpectMessage(t, "U0001", "nobody holds the comms role")
+		m := e.sb.Slack.ExpectMessage(t, "U0001", "still unfilled: comms")
 		if !strings.Contains(m.Text, "sitrep role inc-1 --role comms --person P") || !strings.Contains(m.Text, "/sitrep role --role comms") {
 			t.Errorf("reminder:\n%s", m.Text)
 		}
