@@ -60,6 +60,7 @@ type Fake struct {
 	ims      map[string]string       // user ID → direct-message channel ID
 	messages fakeapi.Log[PostedMessage]
 	clicks   map[string]PostedMessage // response_url id → the message clicked
+	commands map[string]SlashCommand  // response_url id → the command typed
 	replies  []Reply
 }
 
@@ -97,7 +98,7 @@ func NewFake(opts FakeOptions) *Fake {
 	}
 	return &Fake{
 		opts: opts, channels: map[string]*fakeChannel{}, ims: map[string]string{},
-		clicks: map[string]PostedMessage{},
+		clicks: map[string]PostedMessage{}, commands: map[string]SlashCommand{},
 	}
 }
 
@@ -116,9 +117,11 @@ func (f *Fake) Register(mux *http.ServeMux) {
 	}
 	mux.Handle("GET /api/conversations.list", f.wrap(f.method(f.list)))
 	mux.Handle("POST /actions/{team}/{click}/{token}", f.wrap(http.HandlerFunc(f.respond)))
+	mux.Handle("POST /commands/{team}/{command}/{token}", f.wrap(http.HandlerFunc(f.commandReply)))
 	unexpected := fakeapi.Unexpected(f.opts.Reporter, provider)
 	mux.Handle("/api/", unexpected)
 	mux.Handle("/actions/", unexpected)
+	mux.Handle("/commands/", unexpected)
 }
 
 // wrap reads the body before faults apply: the server notices a client that
@@ -655,10 +658,6 @@ func (f *Fake) ClickButton(ctx context.Context, targetURL string, signingSecret 
 	f.clicks[click] = clicked
 	f.mu.Unlock()
 
-	base := strings.TrimRight(f.opts.URL, "/")
-	if base == "" {
-		base = "https://hooks.slack.com"
-	}
 	payload := map[string]any{
 		"type":         "block_actions",
 		"user":         map[string]any{"id": userID, "username": userID, "team_id": fakeTeamID},
@@ -667,7 +666,7 @@ func (f *Fake) ClickButton(ctx context.Context, targetURL string, signingSecret 
 		"container":    map[string]any{"type": "message", "message_ts": clicked.TS, "channel_id": clicked.Channel, "is_ephemeral": false},
 		"channel":      map[string]any{"id": clicked.Channel},
 		"trigger_id":   "1000." + click,
-		"response_url": base + "/actions/" + fakeTeamID + "/" + click + "/fake",
+		"response_url": f.hooksURL() + "/actions/" + fakeTeamID + "/" + click + "/fake",
 		"message":      map[string]any{"type": "message", "ts": clicked.TS, "text": clicked.Text, "user": FakeBotUserID},
 		"actions": []map[string]any{{
 			"type": "button", "action_id": actionID, "block_id": actionsBlockID, "value": value,
@@ -678,10 +677,20 @@ func (f *Fake) ClickButton(ctx context.Context, targetURL string, signingSecret 
 	if err != nil {
 		return nil, fmt.Errorf("click slack button: %w", err)
 	}
-	body := []byte(url.Values{"payload": {string(js)}}.Encode())
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, targetURL, bytes.NewReader(body))
+	resp, err := f.sendSigned(ctx, targetURL, signingSecret, url.Values{"payload": {string(js)}})
 	if err != nil {
 		return nil, fmt.Errorf("click slack button: %w", err)
+	}
+	return resp, nil
+}
+
+// sendSigned posts form to targetURL as Slack posts to an app, signed with
+// signingSecret at the current time.
+func (f *Fake) sendSigned(ctx context.Context, targetURL string, signingSecret integrations.Secret, form url.Values) (*http.Response, error) {
+	body := []byte(form.Encode())
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, targetURL, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
 	}
 	ts := strconv.FormatInt(time.Now().Unix(), 10)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -692,11 +701,15 @@ func (f *Fake) ClickButton(ctx context.Context, targetURL string, signingSecret 
 	if hc == nil {
 		hc = &http.Client{Timeout: 10 * time.Second}
 	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("click slack button: %w", err)
+	return hc.Do(req)
+}
+
+// hooksURL is where the fake's response_urls point.
+func (f *Fake) hooksURL() string {
+	if base := strings.TrimRight(f.opts.URL, "/"); base != "" {
+		return base
 	}
-	return resp, nil
+	return "https://hooks.slack.com"
 }
 
 // Room is a channel as a person in the workspace sees it: its members and
@@ -731,4 +744,59 @@ func (f *Fake) Rooms() []Room {
 		out = append(out, r)
 	}
 	return out
+}
+
+// SlashCommand is a slash command a person typed in a channel.
+type SlashCommand struct {
+	User    string // who typed it
+	Channel string // where
+	Command string // "/sitrep"
+	Text    string // what followed it
+}
+
+// SendSlashCommand sends targetURL the slash command Slack sends when
+// c.User types c.Command c.Text in c.Channel, signed with signingSecret at
+// the current time. Its response_url leads back to the fake, where a late
+// answer is kept as a Reply.
+func (f *Fake) SendSlashCommand(ctx context.Context, targetURL string, signingSecret integrations.Secret, c SlashCommand) (*http.Response, error) {
+	f.mu.Lock()
+	f.seq++
+	id := fmt.Sprintf("%08d", f.seq)
+	f.commands[id] = c
+	name := ""
+	if ch := f.channels[c.Channel]; ch != nil {
+		name = ch.name
+	}
+	f.mu.Unlock()
+	resp, err := f.sendSigned(ctx, targetURL, signingSecret, url.Values{
+		"token": {"sandboxverificationtoken"}, "team_id": {fakeTeamID}, "team_domain": {"sitrep"},
+		"channel_id": {c.Channel}, "channel_name": {name}, "user_id": {c.User}, "user_name": {c.User},
+		"command": {c.Command}, "text": {c.Text}, "api_app_id": {"A0SITREP"}, "is_enterprise_install": {"false"},
+		"response_url": {f.hooksURL() + "/commands/" + fakeTeamID + "/" + id + "/fake"}, "trigger_id": {"2000." + id},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("send slash command: %w", err)
+	}
+	return resp, nil
+}
+
+// commandReply serves a slash command's response_url: the app's late
+// answer, shown to the person who typed the command.
+func (f *Fake) commandReply(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Text         string `json:"text"`
+		ResponseType string `json:"response_type"`
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, ok := f.commands[r.PathValue("command")]
+	if !ok || json.NewDecoder(r.Body).Decode(&body) != nil {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = io.WriteString(w, `{"ok":false,"error":"no_active_hooks"}`)
+		return
+	}
+	f.replies = append(f.replies, Reply{Channel: c.Channel, Text: body.Text})
+	f.opts.Inbox.Add(inbox.Message{Channel: "chat", Provider: provider, To: c.User, From: FakeBotUserID, Text: body.Text})
+	writeJSON(w, map[string]any{"ok": true})
 }

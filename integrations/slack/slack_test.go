@@ -620,3 +620,67 @@ func TestNewValidates(t *testing.T) {
 		}
 	}
 }
+
+func TestSendSlashCommand(t *testing.T) {
+	e := setup(t, slack.Config{})
+	ctx := context.Background()
+	ch, err := e.client.CreateChannel(ctx, "inc-40-checkout")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const secret integrations.Secret = "signing-secret"
+	got := make(chan url.Values, 1)
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if err := slack.VerifyRequest(secret, r.Header, body, time.Now()); err != nil {
+			http.Error(w, err.Error(), http.StatusUnauthorized)
+			return
+		}
+		form, _ := url.ParseQuery(string(body))
+		got <- form
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"response_type":"ephemeral","text":"working on it"}`)
+	}))
+	defer app.Close()
+
+	resp, err := e.fake.SendSlashCommand(ctx, app.URL, secret, slack.SlashCommand{User: "U1ALICE", Channel: ch, Command: "/sitrep", Text: "update --status identified Card payments fail"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(answer), "working on it") {
+		t.Fatalf("the app answered %d %s", resp.StatusCode, answer)
+	}
+	form := <-got
+	for k, want := range map[string]string{"command": "/sitrep", "text": "update --status identified Card payments fail", "user_id": "U1ALICE",
+		"channel_id": ch, "channel_name": "inc-40-checkout"} {
+		if form.Get(k) != want {
+			t.Errorf("%s = %q, want %q", k, form.Get(k), want)
+		}
+	}
+
+	// The late answer, posted to the response_url, reaches the one who typed it.
+	r, err := http.Post(form.Get("response_url"), "application/json", strings.NewReader(`{"response_type":"ephemeral","text":"Update posted"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if reps := e.fake.Replies(); r.StatusCode != http.StatusOK || len(reps) != 1 || reps[0].Channel != ch || reps[0].Text != "Update posted" {
+		t.Errorf("response_url answered %d; replies %+v", r.StatusCode, reps)
+	}
+	if msgs := e.inbox.List(inbox.Filter{To: "U1ALICE"}); len(msgs) != 1 || msgs[0].Text != "Update posted" {
+		t.Errorf("inbox for alice = %+v", msgs)
+	}
+
+	t.Run("signed with another secret, the app refuses it", func(t *testing.T) {
+		resp, err := e.fake.SendSlashCommand(ctx, app.URL, "other", slack.SlashCommand{User: "U1ALICE", Channel: ch, Command: "/sitrep", Text: "status"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("status %d", resp.StatusCode)
+		}
+	})
+}
