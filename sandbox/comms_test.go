@@ -2,9 +2,11 @@ package sandbox_test
 
 import (
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -16,6 +18,8 @@ import (
 
 	"github.com/sitrep-dev/sitrep/activities"
 	"github.com/sitrep-dev/sitrep/catalog"
+	"github.com/sitrep-dev/sitrep/integrations"
+	"github.com/sitrep-dev/sitrep/integrations/slack"
 	"github.com/sitrep-dev/sitrep/sandbox"
 	"github.com/sitrep-dev/sitrep/worker"
 )
@@ -159,4 +163,63 @@ func TestCommsView(t *testing.T) {
 			t.Errorf("GET %s: %d to %q", room.URL, status, resp.Header.Get("Location"))
 		}
 	})
+}
+
+// TestSlashFromRoom types /sitrep in a war room on the inbox page: the
+// intake gets the command signed as Slack signs it, and its answer is the
+// page's notice, shown to the one who typed it.
+func TestSlashFromRoom(t *testing.T) {
+	got := make(chan url.Values, 1)
+	var secret integrations.Secret
+	intake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if r.URL.Path != "/v1/slack/commands" || slack.VerifyRequest(secret, r.Header, body, time.Now()) != nil {
+			http.Error(w, "bad signature", http.StatusUnauthorized)
+			return
+		}
+		form, _ := url.ParseQuery(string(body))
+		got <- form
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"response_type":"ephemeral","text":"Update posted &lt;now&gt;"}`)
+	}))
+	defer intake.Close()
+	sb, srv := newSandbox(t, intake.URL)
+	secret = integrations.Secret(sb.Env(srv.URL, nil)("SLACK_SIGNING_SECRET"))
+	room := sb.Slack.AddChannel("inc-20261201-checkout", false, slack.FakeBotUserID, "U0001")
+
+	if _, page := get(t, srv.URL+"/"); !strings.Contains(page, `action="/sandbox/slash"`) || !strings.Contains(page, `<option value="U0001">alice</option>`) {
+		t.Errorf("the war room has no slash command box:\n%s", page)
+	}
+	slash := func(user, text string) string {
+		t.Helper()
+		resp, err := noRedirects.PostForm(srv.URL+"/sandbox/slash", url.Values{"channel": {room}, "user": {user}, "text": {text}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("POST /sandbox/slash: %d", resp.StatusCode)
+		}
+		loc, _ := url.Parse(resp.Header.Get("Location"))
+		if loc.Fragment != "room-"+room {
+			t.Errorf("back to %q, want the room", loc)
+		}
+		return loc.Query().Get("notice")
+	}
+	if n := slash("U0001", "update --status identified Card payments fail"); n != "/sitrep update --status identified Card payments fail: Update posted <now>" {
+		t.Errorf("notice = %q", n)
+	}
+	var form url.Values
+	select { // the intake answered, so it has read the command, or not
+	case form = <-got:
+	default:
+		t.Fatal("the intake took no command")
+	}
+	if form.Get("user_id") != "U0001" || form.Get("channel_id") != room || form.Get("command") != "/sitrep" ||
+		form.Get("text") != "update --status identified Card payments fail" {
+		t.Errorf("the intake got %v", form)
+	}
+	if n := slash("U0002", "status"); !strings.HasPrefix(n, "failed: U0002 is not in") {
+		t.Errorf("a non-member's command: notice %q", n)
+	}
 }

@@ -119,6 +119,7 @@ func New(o Options) *Sandbox {
 	s.mux.HandleFunc("GET /app_redirect", s.roomRedirect)
 	s.mux.HandleFunc("GET /"+mattermost.FakeTeamName+"/channels/{name}", s.roomRedirect)
 	s.mux.HandleFunc("POST /sandbox/act", s.act)
+	s.mux.HandleFunc("POST /sandbox/slash", s.slash)
 	return s
 }
 
@@ -453,4 +454,39 @@ func (s *Sandbox) roomRedirect(w http.ResponseWriter, r *http.Request) {
 		id, _ = s.Mattermost.ChannelID(name)
 	}
 	http.Redirect(w, r, "/#room-"+url.QueryEscape(id), http.StatusFound)
+}
+
+// slash types a slash command in a Slack war room, as the member chosen,
+// and sends it, signed as Slack signs it, to the intake; the intake's
+// answer, which only that person sees, comes back as the page's notice.
+func (s *Sandbox) slash(w http.ResponseWriter, r *http.Request) {
+	channel := r.FormValue("channel")
+	notice, err := s.typeSlash(r.Context(), channel, r.FormValue("user"), r.FormValue("text"))
+	if err != nil {
+		notice = "failed: " + err.Error()
+	}
+	http.Redirect(w, r, "/?notice="+url.QueryEscape(notice)+"#room-"+url.QueryEscape(channel), http.StatusSeeOther)
+}
+
+func (s *Sandbox) typeSlash(ctx context.Context, channel, user, text string) (string, error) {
+	if s.opts.IntakeURL == "" {
+		return "", fmt.Errorf("no intake is running to receive it")
+	}
+	if _, ok := s.Slack.ChannelName(channel); !ok || !slices.Contains(s.Slack.Members(channel), user) {
+		return "", fmt.Errorf("%s is not in a Slack room %s", user, channel)
+	}
+	resp, err := s.Slack.SendSlashCommand(ctx, s.opts.IntakeURL+"/v1/slack/commands", integrations.Secret(slackSigningSecret),
+		slack.SlashCommand{User: user, Channel: channel, Command: "/sitrep", Text: text})
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096)) // shown as is; a short read shows less
+	var answer struct {
+		Text string `json:"text"`
+	}
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &answer) != nil {
+		return fmt.Sprintf("/sitrep %s: intake answered %d %s", text, resp.StatusCode, strings.TrimSpace(string(body))), nil
+	}
+	return fmt.Sprintf("/sitrep %s: %s", text, slackShown.Replace(answer.Text)), nil
 }

@@ -582,6 +582,18 @@ func (f *Fake) Members(channelID string) []string {
 	return out
 }
 
+// ChannelName returns the name of the channel with ID id; false for none
+// or a direct message.
+func (f *Fake) ChannelName(id string) (string, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ch := f.channels[id]
+	if ch == nil || ch.im {
+		return "", false
+	}
+	return ch.name, true
+}
+
 // ChannelID returns the ID of the channel named name.
 func (f *Fake) ChannelID(name string) (string, bool) {
 	f.mu.Lock()
