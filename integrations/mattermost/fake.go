@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -54,6 +55,8 @@ type Fake struct {
 	seq      int
 	channels map[string]*fakeChannel // by ID
 	posts    fakeapi.Log[PostedMessage]
+	commands map[string]SlashCommand // response_url id → the command typed
+	replies  []Reply
 }
 
 type fakeChannel struct {
@@ -81,7 +84,7 @@ func NewFake(opts FakeOptions) *Fake {
 	if opts.TeamID == "" {
 		opts.TeamID = FakeTeamID
 	}
-	return &Fake{opts: opts, channels: map[string]*fakeChannel{}}
+	return &Fake{opts: opts, channels: map[string]*fakeChannel{}, commands: map[string]SlashCommand{}}
 }
 
 // Register mounts the fake on mux under Mattermost's real paths.
@@ -99,6 +102,7 @@ func (f *Fake) Register(mux *http.ServeMux) {
 	for pattern, h := range routes {
 		mux.Handle(pattern, f.wrap(h))
 	}
+	mux.Handle("POST /hooks/commands/{command}", http.HandlerFunc(f.commandReply))
 	mux.Handle("/api/v4/", fakeapi.Unexpected(f.opts.Reporter, provider))
 }
 
@@ -557,10 +561,7 @@ func (f *Fake) ClickButton(ctx context.Context, postID, buttonID, userID string)
 		return nil, fmt.Errorf("click mattermost button: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	hc := f.opts.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Timeout: 10 * time.Second}
-	}
+	hc := f.httpClient()
 	resp, err := hc.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("click mattermost button: %w", err)
@@ -628,4 +629,85 @@ func (f *Fake) Rooms() []Room {
 		out = append(out, r)
 	}
 	return out
+}
+
+// SlashCommand is a slash command a person typed in a channel.
+type SlashCommand struct {
+	User    string // who typed it
+	Channel string // where
+	Command string // "/sitrep"
+	Text    string // what followed it
+}
+
+// Reply is a slash command's late answer, posted to its response_url.
+type Reply struct {
+	Channel string
+	User    string
+	Text    string
+}
+
+// SendSlashCommand sends targetURL the slash command Mattermost sends when
+// c.User types c.Command c.Text in c.Channel, with the command's token (in
+// the form, as Mattermost sends it). Its response_url is served at
+// baseURL, the fake's address, where a late answer is kept as a Reply.
+func (f *Fake) SendSlashCommand(ctx context.Context, targetURL, baseURL, token string, c SlashCommand) (*http.Response, error) {
+	f.mu.Lock()
+	f.seq++
+	id := fmt.Sprintf("cmd%023d", f.seq)
+	f.commands[id] = c
+	name := ""
+	if ch := f.channels[c.Channel]; ch != nil {
+		name = ch.Name
+	}
+	f.mu.Unlock()
+	form := url.Values{
+		"channel_id": {c.Channel}, "channel_name": {name}, "command": {c.Command}, "team_domain": {FakeTeamName},
+		"team_id": {f.opts.TeamID}, "text": {c.Text}, "trigger_id": {"trigger" + id}, "user_id": {c.User}, "user_name": {c.User},
+		"response_url": {strings.TrimRight(baseURL, "/") + "/hooks/commands/" + id}, "token": {token},
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, targetURL, strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, fmt.Errorf("send slash command: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	hc := f.httpClient()
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("send slash command: %w", err)
+	}
+	return resp, nil
+}
+
+// commandReply serves a slash command's response_url.
+func (f *Fake) commandReply(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Text string `json:"text"`
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, ok := f.commands[r.PathValue("command")]
+	if !ok || json.NewDecoder(r.Body).Decode(&body) != nil {
+		writeError(w, http.StatusNotFound, "web.incoming_webhook.invalid.app_error", "Invalid webhook.")
+		return
+	}
+	f.replies = append(f.replies, Reply{Channel: c.Channel, User: c.User, Text: body.Text})
+	f.opts.Inbox.Add(inbox.Message{Channel: "chat", Provider: provider, To: c.User, From: FakeBotUserID, Text: body.Text})
+	w.Header().Set("Content-Type", "text/plain")
+	_, _ = io.WriteString(w, "ok")
+}
+
+// Replies returns the slash commands' late answers, oldest first.
+func (f *Fake) Replies() []Reply {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.replies)
+}
+
+// httpClient sends what the fake sends to the app: clicks and commands.
+func (f *Fake) httpClient() *http.Client {
+	if f.opts.HTTPClient != nil {
+		return f.opts.HTTPClient
+	}
+	return &http.Client{Timeout: 10 * time.Second}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -434,4 +435,57 @@ func TestNewValidates(t *testing.T) {
 			t.Errorf("New error %v does not name %s", err, want)
 		}
 	}
+}
+
+func TestSendSlashCommand(t *testing.T) {
+	e := setup(t, 0)
+	ctx := context.Background()
+	ch, err := e.client.CreateChannel(ctx, "inc-50", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan url.Values, 1)
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil || r.PostForm.Get("token") != "cmdtoken" {
+			http.Error(w, "wrong token", http.StatusUnauthorized)
+			return
+		}
+		got <- r.PostForm
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"response_type":"ephemeral","text":"working on it"}`)
+	}))
+	defer app.Close()
+	resp, err := e.fake.SendSlashCommand(ctx, app.URL, e.srv.URL, "cmdtoken", mattermost.SlashCommand{User: alice, Channel: ch, Command: "/sitrep", Text: "role comms @me"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("the app answered %d", resp.StatusCode)
+	}
+	form := <-got
+	for k, want := range map[string]string{"command": "/sitrep", "text": "role comms @me", "user_id": alice, "channel_id": ch, "channel_name": "inc-50",
+		"team_id": mattermost.FakeTeamID} {
+		if form.Get(k) != want {
+			t.Errorf("%s = %q, want %q", k, form.Get(k), want)
+		}
+	}
+	r, err := http.Post(form.Get("response_url"), "application/json", strings.NewReader(`{"response_type":"ephemeral","text":"comms is alice"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if reps := e.fake.Replies(); r.StatusCode != http.StatusOK || len(reps) != 1 || reps[0] != (mattermost.Reply{Channel: ch, User: alice, Text: "comms is alice"}) {
+		t.Errorf("response_url answered %d; replies %+v", r.StatusCode, reps)
+	}
+	t.Run("a wrong token is refused", func(t *testing.T) {
+		resp, err := e.fake.SendSlashCommand(ctx, app.URL, e.srv.URL, "other", mattermost.SlashCommand{User: alice, Channel: ch, Command: "/sitrep", Text: "status"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("status %d", resp.StatusCode)
+		}
+	})
 }
