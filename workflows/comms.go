@@ -394,8 +394,12 @@ func (c *comms) remind(ctx workflow.Context, kind activities.ReminderKind, role 
 		c.w.event(ctx, "reminder.skipped", "", fmt.Sprintf("%s update due %s: nobody holds %s or commander to remind", role, due.UTC().Format("15:04"), role))
 		return
 	}
+	sub := role // the comms lead's update is "the update"; a sub-role's is named
+	if role == catalog.RoleComms {
+		sub = ""
+	}
 	r := activities.Reminder{IncidentID: s.ID, Ref: IncidentRef(s.ID, s.Run), Kind: kind, Person: to, Service: s.Service,
-		Severity: s.Severity, Summary: s.Summary, Role: role, Due: due, Command: c.command(role, orPerson(holder, to))}
+		Severity: s.Severity, Summary: s.Summary, Role: sub, Due: due, Command: c.command(role, orPerson(holder, to))}
 	if cc != "" && cc != to {
 		r.CC = []string{cc}
 	}

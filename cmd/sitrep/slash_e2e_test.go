@@ -123,11 +123,20 @@ func TestEndToEndSlashCommandFromTheRoom(t *testing.T) {
 		}
 		<-time.After(200 * time.Millisecond) // poll interval
 	}
-	state, err := st.Status(context.Background(), id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if last := state.Updates[len(state.Updates)-1]; state.Status != workflows.StatusIdentified || last.By != "alice" || !slices.Contains(last.Sent, "war room") {
-		t.Fatalf("state %s, last update %+v", state.Status, last)
+	// The update reaches the room a moment after the command's answer.
+	deadline = time.Now().Add(15 * time.Second)
+	for {
+		state, err := st.Status(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := state.Updates[len(state.Updates)-1]
+		if state.Status == workflows.StatusIdentified && last.By == "alice" && slices.Contains(last.Sent, "war room") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("state %s, last update %+v", state.Status, last)
+		}
+		<-time.After(100 * time.Millisecond) // poll interval
 	}
 }
