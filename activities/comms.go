@@ -514,9 +514,13 @@ func (a *Activities) remindOne(ctx context.Context, r Reminder, person, subject,
 		if err != nil {
 			continue
 		}
-		id, err := n.Notify(ctx, Message{IncidentID: r.IncidentID, Ref: orID(r.Ref, r.IncidentID), Person: person, To: to,
-			Subject: subject, Text: text, Severity: r.Severity})
+		m := Message{IncidentID: r.IncidentID, Ref: orID(r.Ref, r.IncidentID), Person: person, To: to,
+			Subject: subject, Text: text, Severity: r.Severity}
+		id, err := n.Notify(ctx, m)
 		if err == nil {
+			if a.Observe != nil {
+				a.Observe(m, time.Now())
+			}
 			return ReminderResult{Channel: ch, ProviderID: id}, nil
 		}
 		err = classify(err, nil)
