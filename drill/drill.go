@@ -313,8 +313,8 @@ func (d *run) update(at time.Duration, name string, who func() string) {
 	i := len(d.res.Actions)
 	d.res.Actions = append(d.res.Actions, a)
 	d.env.UpdateWorkflow(name, fmt.Sprintf("drill-%s", name), &testsuite.TestUpdateCallback{
-		OnAccept:   func() {},
-		OnReject:   func(err error) { d.res.Actions[i].Error = rootMessage(err) },
+		OnAccept: func() {},
+		OnReject: func(err error) { d.res.Actions[i].Error = rootMessage(err) },
 		OnComplete: func(_ any, err error) {
 			if err != nil {
 				d.res.Actions[i].Error = rootMessage(err)
