@@ -18,6 +18,7 @@ import (
 // DrillOptions are the flags of `sitrep drill`.
 type DrillOptions struct {
 	Service, Severity, Source string
+	Summary                   string
 	At                        string
 	AckAfter                  time.Duration
 	AckBy                     string
@@ -79,6 +80,7 @@ Without --ack-after nobody acknowledges. A drill nothing resolves ends after
 	f := cmd.Flags()
 	f.StringVar(&o.Service, "service", "", "the service that breaks, as the catalog names it")
 	f.StringVar(&o.Severity, "severity", "", "SEV1 (worst) to SEV4")
+	f.StringVar(&o.Summary, "summary", "", `what the alert says (default "drill: SERVICE SEVERITY")`)
 	f.StringVar(&o.Source, "source", "monitoring", "who noticed: monitoring, internal or external")
 	f.StringVar(&o.At, "at", "", `when the alert fires: "2026-12-05 03:00 Europe/Berlin" (default now)`)
 	f.DurationVar(&o.AckAfter, "ack-after", 0, "acknowledge this long after the alert (default: nobody acknowledges)")
@@ -119,7 +121,7 @@ func drillRun(d *Deps, o *DrillOptions) error {
 		return &usageError{fmt.Sprintf("SITREP_TEMPLATES: %v", err)}
 	}
 	opts := drill.Options{Service: o.Service, Severity: catalog.Severity(strings.ToUpper(o.Severity)),
-		Source: workflows.Source(o.Source), Start: start, AckAfter: o.AckAfter, AckBy: o.AckBy,
+		Source: workflows.Source(o.Source), Summary: o.Summary, Start: start, AckAfter: o.AckAfter, AckBy: o.AckBy,
 		MitigateAfter: o.MitigateAfter, ResolveAfter: o.ResolveAfter, Horizon: o.For, Templates: tmpl}
 	path := defaultCatalog(d, o.Catalog)
 	res, err := drillOn(path, opts)
