@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -151,14 +149,11 @@ func writeGaps(d *Deps, path string, from, to time.Time, gaps []catalog.Gap) {
 	_ = tw.Flush() // d.Out is the command's stdout: nothing to do if it fails
 }
 
-// parseHorizon reads "30d" or a Go duration.
+// parseHorizon reads "30d", "1d12h" or a Go duration.
 func parseHorizon(s string) (time.Duration, error) {
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		if n, err := strconv.Atoi(days); err == nil && n > 0 {
-			return time.Duration(n) * 24 * time.Hour, nil
-		}
-	} else if d, err := time.ParseDuration(s); err == nil && d > 0 {
-		return d, nil
+	d, err := parseSince(s)
+	if err != nil {
+		return 0, usagef("--horizon %q: want a positive number of days (30d) or a duration (36h, 1d12h)", s)
 	}
-	return 0, usagef("--horizon %q: want a number of days (30d) or a positive duration (36h)", s)
+	return d, nil
 }
