@@ -179,7 +179,7 @@ TEMPORAL_API_KEY, TEMPORAL_TLS_* or a TEMPORAL_PROFILE (default localhost:7233).
 		newCmdAlert(d, nil), newCmdDeclare(d, nil), newCmdAck(d, nil), newCmdEscalate(d, nil),
 		newCmdMitigate(d, nil), newCmdResolve(d, nil), newCmdStatus(d, nil), newCmdList(d, nil),
 		newCmdCatalog(d), newCmdWorker(d), newCmdServe(d), newCmdSandbox(d), newCmdDev(d),
-		newCmdReport(d, nil), newCmdDrill(d, nil), newCmdVersion(d), newCmdOnCall(d, nil),
+		newCmdReport(d, nil), newCmdDrill(d, nil), newCmdVersion(d), newCmdOnCall(d, nil), newCmdTestPage(d, nil),
 	)
 	root.Version = currentBuild().String()
 	root.SetVersionTemplate("{{.Version}}\n")
