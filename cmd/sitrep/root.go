@@ -181,6 +181,7 @@ TEMPORAL_API_KEY, TEMPORAL_TLS_* or a TEMPORAL_PROFILE (default localhost:7233).
 		newCmdCatalog(d), newCmdWorker(d), newCmdServe(d), newCmdSandbox(d), newCmdDev(d),
 		newCmdReport(d, nil), newCmdDrill(d, nil), newCmdVersion(d), newCmdOnCall(d, nil), newCmdTestPage(d, nil),
 	)
+	addHelp(root, d)
 	root.Version = currentBuild().String()
 	root.SetVersionTemplate("{{.Version}}\n")
 	return root
