@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 )
@@ -58,4 +59,26 @@ func (c *Catalog) OnCallNow(rotation string, at time.Time) (now Shift, next *Shi
 		next = &later[0]
 	}
 	return now, next, nil
+}
+
+// PersonShifts lists person's shifts in every rotation that overlap
+// [from, to), by start; false when there is no such person.
+func (c *Catalog) PersonShifts(person string, from, to time.Time) ([]Shift, bool) {
+	if _, ok := c.People[person]; !ok {
+		return nil, false
+	}
+	out := []Shift{}
+	for _, name := range slices.Sorted(maps.Keys(c.Rotations)) {
+		shifts, err := c.Shifts(name, from, to)
+		if err != nil {
+			continue
+		}
+		for _, s := range shifts {
+			if s.Person == person {
+				out = append(out, s)
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Shift) int { return a.Start.Compare(b.Start) })
+	return out, true
 }

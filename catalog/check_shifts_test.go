@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -70,5 +71,44 @@ func TestOnCallNow(t *testing.T) {
 	}
 	if _, _, err := c.OnCallNow("nope", at); err == nil {
 		t.Error("an unknown rotation: no error")
+	}
+}
+
+func TestPersonShifts(t *testing.T) {
+	c, err := Load("../examples/catalog.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	to := from.AddDate(0, 1, 0)
+	got, ok := c.PersonShifts("alice", from, to)
+	if !ok {
+		t.Fatal("alice is not found")
+	}
+	rotations := map[string]bool{}
+	for i, s := range got {
+		rotations[s.Rotation] = true
+		if who, _ := c.OnCall(s.Rotation, s.Start); who != "alice" || s.Person != "alice" {
+			t.Errorf("shift %+v: %s is on call", s, who)
+		}
+		if i > 0 && got[i-1].Start.After(s.Start) {
+			t.Errorf("shifts out of order: %+v before %+v", got[i-1], s)
+		}
+	}
+	// Every hour alice is on call somewhere is in one of her shifts.
+	for at := from; at.Before(to); at = at.Add(time.Hour) {
+		for name := range c.Rotations {
+			if who, _ := c.OnCall(name, at); who == "alice" && !slices.ContainsFunc(got, func(s Shift) bool {
+				return s.Rotation == name && !at.Before(s.Start) && at.Before(s.End)
+			}) {
+				t.Errorf("alice is on call for %s at %s, in no shift listed", name, at)
+			}
+		}
+	}
+	if len(rotations) != 2 {
+		t.Errorf("alice's shifts come from %v, want payments-primary and payments-comms", rotations)
+	}
+	if _, ok := c.PersonShifts("nobody", from, to); ok {
+		t.Error("an unknown person has shifts")
 	}
 }

@@ -6,16 +6,20 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/sitrep-dev/sitrep/catalog"
+	"github.com/sitrep-dev/sitrep/starter"
+	"github.com/sitrep-dev/sitrep/worker"
 )
 
 // OnCallOptions are the flags of `sitrep oncall`.
 type OnCallOptions struct {
 	Team, Rotation, Service string
 	At                      string
+	FeedURL                 string // a person whose calendar feed URL to print
 	Catalog                 string
 	Output                  outputFlag
 }
@@ -36,11 +40,20 @@ func newCmdOnCall(d *Deps, runF func(*OnCallOptions) error) *cobra.Command {
 		Long: `Read the catalog and say, for each rotation (or the ones of --team, --rotation
 or --service), who is on call now or at --at, since and until when, and who
 takes over next. Times print in each rotation's zone. The catalog comes from
---catalog, SITREP_CATALOG or examples/catalog.yaml.`,
+--catalog, SITREP_CATALOG or examples/catalog.yaml.
+
+--feed-url PERSON prints the signed address of PERSON's on-call calendar on
+the intake (GET /v1/oncall/PERSON.ics): their shifts from two weeks back to
+three months ahead, for any calendar that subscribes to iCalendar feeds. It
+is signed with the acknowledge-link keys (SITREP_ACK_KEYS) and does not
+expire; rotating the keys revokes it.`,
 		Example: `  sitrep oncall
   sitrep oncall --service checkout
   sitrep oncall --team payments --at "2026-12-24 20:00 Europe/Berlin"
-  sitrep oncall --rotation sre-primary -o json`,
+  sitrep oncall --rotation sre-primary -o json
+  # The calendar feed of alice's shifts, to subscribe to (SITREP_ACK_KEYS and
+  # SITREP_PUBLIC_URL as the intake has them)
+  sitrep oncall --feed-url alice`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
@@ -55,8 +68,9 @@ takes over next. Times print in each rotation's zone. The catalog comes from
 	f.StringVar(&o.Service, "service", "", "the rotations a page for this service reaches")
 	f.StringVar(&o.At, "at", "", `when: "2026-12-05 03:00 Europe/Berlin" (default now)`)
 	f.StringVar(&o.Catalog, "catalog", "", "catalog file or directory (default $SITREP_CATALOG, else examples/catalog.yaml)")
+	f.StringVar(&o.FeedURL, "feed-url", "", "print the signed URL of this person's on-call calendar feed")
 	o.Output.add(cmd)
-	cmd.MarkFlagsMutuallyExclusive("team", "rotation", "service")
+	cmd.MarkFlagsMutuallyExclusive("team", "rotation", "service", "feed-url")
 	return cmd
 }
 
@@ -74,6 +88,9 @@ func onCallRun(d *Deps, o *OnCallOptions) error {
 	c, err := catalog.Load(defaultCatalog(d, o.Catalog))
 	if err != nil {
 		return &usageError{err.Error()}
+	}
+	if o.FeedURL != "" {
+		return printFeedURL(d, c, o)
 	}
 	picks, err := rotationsFor(c, o)
 	if err != nil {
@@ -102,6 +119,31 @@ func onCallRun(d *Deps, o *OnCallOptions) error {
 			r.Now.Start.In(loc).Format(shiftLayout), r.Now.End.In(loc).Format(shiftLayout), next)
 	}
 	return tw.Flush()
+}
+
+// printFeedURL prints the signed URL of a person's calendar feed, made
+// with the keys the intake checks it with.
+func printFeedURL(d *Deps, c *catalog.Catalog, o *OnCallOptions) error {
+	if _, ok := c.People[o.FeedURL]; !ok {
+		return usagef("--feed-url %q: not a person in the catalog", o.FeedURL)
+	}
+	cfg, err := worker.LoadConfig(d.Getenv)
+	if err != nil {
+		return &usageError{err.Error()}
+	}
+	signer, err := cfg.Signer()
+	switch {
+	case err != nil:
+		return &usageError{err.Error()}
+	case signer == nil:
+		return usagef("--feed-url: SITREP_ACK_KEYS is not set: the intake signs and checks feed URLs with the acknowledge-link keys")
+	}
+	u := starter.FeedURL(signer, o.FeedURL)
+	if o.Output.json() {
+		return writeJSON(d.Out, map[string]string{"person": o.FeedURL, "url": u})
+	}
+	_, err = fmt.Fprintln(d.Out, u)
+	return err
 }
 
 const shiftLayout = "Mon 2006-01-02 15:04 MST"
@@ -171,4 +213,12 @@ func rotationsFor(c *catalog.Catalog, o *OnCallOptions) ([]pick, error) {
 
 func sortedNames[V any](m map[string]V) string {
 	return strings.Join(slices.Sorted(maps.Keys(m)), ", ")
+}
+
+var _ starter.OnCallShifts = catalogPeople{}
+
+// OnCallShifts gives the intake's on-call calendar feed each person's
+// shifts, from the catalog it serves with.
+func (p catalogPeople) OnCallShifts(person string, from, to time.Time) ([]catalog.Shift, bool) {
+	return p.c.PersonShifts(person, from, to)
 }

@@ -4,8 +4,11 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sitrep-dev/sitrep/catalog"
+	"github.com/sitrep-dev/sitrep/integrations/acklink"
+	"github.com/sitrep-dev/sitrep/starter"
 )
 
 func TestCLIOnCall(t *testing.T) {
@@ -53,6 +56,32 @@ func TestCLIOnCall(t *testing.T) {
 		line := strings.Join([]string{rot, "on call", now.Person, now.Start.In(loc).Format(shiftLayout), now.End.In(loc).Format(shiftLayout), next.Person}, " ")
 		if r.code != 0 || !strings.Contains(strings.Join(strings.Fields(r.stdout), " "), strings.Join(strings.Fields(line), " ")) {
 			t.Errorf("exit %d\n%s\nwant a line %q", r.code, r.stdout, line)
+		}
+	})
+	t.Run("feed url", func(t *testing.T) {
+		const key = "0123456789abcdef0123456789abcdef"
+		env := map[string]string{"SITREP_ACK_KEYS": key, "SITREP_PUBLIC_URL": "https://sitrep.example.com/"}
+		signer, err := acklink.New("https://sitrep.example.com", time.Hour, []byte(key))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := sitrepEnv(t, nil, env, "oncall", "--catalog", exampleCatalog, "--feed-url", "alice")
+		if want := starter.FeedURL(signer, "alice") + "\n"; r.code != 0 || r.stdout != want {
+			t.Errorf("exit %d, %q (%s); want %q", r.code, r.stdout, r.stderr, want)
+		}
+		for _, tt := range []struct {
+			env  map[string]string
+			who  string
+			want string
+		}{
+			{nil, "alice", "SITREP_ACK_KEYS is not set"},
+			{map[string]string{"SITREP_ACK_KEYS": key}, "alice", "SITREP_PUBLIC_URL and SITREP_ACK_KEYS go together"},
+			{env, "nobody", `--feed-url "nobody": not a person in the catalog`},
+		} {
+			r := sitrepEnv(t, nil, tt.env, "oncall", "--catalog", exampleCatalog, "--feed-url", tt.who)
+			if r.code != exitUsage || !strings.Contains(r.stderr, tt.want) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", r.code, r.stderr, exitUsage, tt.want)
+			}
 		}
 	})
 	for _, tt := range []struct {
