@@ -85,12 +85,17 @@ type Activities struct {
 	Pagers Pagers
 	// Forwarder opens incidents for alerts a grouped incident passes on.
 	Forwarder Forwarder
+	// Comms are the providers of everything said to people not being paged:
+	// status page, war room, video bridge, stakeholder email.
+	Comms CommsDeps
 }
 
 // RouteInput asks where an incident goes.
 type RouteInput struct {
 	Service  string
 	Severity catalog.Severity
+	Summary  string    // for the war room's name
+	OpenedAt time.Time // for the war room's name, and who is comms lead
 }
 
 // RouteResult is where an incident goes and how it pages.
@@ -110,6 +115,32 @@ type RouteResult struct {
 	AutoResolveAfter    time.Duration
 	GroupWindow         time.Duration // see catalog.Service
 	BundleWindow        time.Duration // see catalog.Catalog
+	Comms               CommsPlan
+}
+
+// CommsPlan is how an incident communicates, as routing found it.
+type CommsPlan struct {
+	Cadence           time.Duration // see catalog.SeverityPolicy
+	RemindBefore      time.Duration
+	NoNewsAfter       time.Duration
+	RoleUnfilledAfter time.Duration
+	Notice            catalog.When
+	WarRoom           catalog.When
+	InternalOnly      bool
+	// StatusPage: a status page is configured and the service has components on it.
+	StatusPage bool
+	Components []string
+	Groups     []GroupPlan // the service's stakeholder groups
+	Roles      []catalog.Role
+	RoomName   string // the war room's channel name
+	// CommsLead is who the team's comms rotation has on now; empty when it has none.
+	CommsLead string
+}
+
+// GroupPlan is a stakeholder group and its audience.
+type GroupPlan struct {
+	Name     string
+	Audience catalog.Audience
 }
 
 // LevelPlan is one escalation level as routing saw it.
@@ -154,7 +185,37 @@ func (a *Activities) Route(ctx context.Context, in RouteInput) (RouteResult, err
 	for _, l := range c.Levels(r.Policy) {
 		out.Levels = append(out.Levels, LevelPlan{Delay: l.Delay, Targets: slices.Clone(l.Targets)})
 	}
+	out.Comms = a.commsPlan(c, r, sp, in)
 	return out, nil
+}
+
+// commsPlan is how the incident will communicate.
+func (a *Activities) commsPlan(c *catalog.Catalog, r catalog.Route, sp *catalog.SeverityPolicy, in RouteInput) CommsPlan {
+	p := CommsPlan{Cadence: sp.UpdateCadence, RemindBefore: c.Comms.RemindBefore, NoNewsAfter: sp.NoNewsAfter,
+		RoleUnfilledAfter: c.Comms.RoleUnfilledAfter, Notice: sp.Notice, WarRoom: sp.WarRoom, InternalOnly: sp.InternalOnly,
+		Roles: slices.Clone(c.Comms.Roles)}
+	if svc, ok := c.Services[in.Service]; ok {
+		p.Components = slices.Clone(svc.StatusPageComponents)
+		for _, g := range svc.StakeholderGroups {
+			if sg, ok := c.StakeholderGroups[g]; ok {
+				p.Groups = append(p.Groups, GroupPlan{Name: g, Audience: sg.Audience})
+			}
+		}
+	}
+	p.StatusPage = a.Comms.StatusPage != nil && len(p.Components) > 0
+	if t, ok := c.Teams[r.Team]; ok && t.CommsRotation != "" {
+		// No one on the rotation yet (it starts later): the role stays open
+		// and the commander is reminded to fill it.
+		p.CommsLead, _ = c.OnCall(t.CommsRotation, in.OpenedAt)
+	}
+	name, err := catalog.RoomName(c.Comms.RoomName, catalog.RoomFields{Date: in.OpenedAt.UTC().Format("20060102"),
+		Service: in.Service, Severity: strings.ToLower(string(in.Severity)), Summary: in.Summary})
+	if err != nil {
+		name, _ = catalog.RoomName(catalog.DefaultRoomName, catalog.RoomFields{Date: in.OpenedAt.UTC().Format("20060102"),
+			Service: in.Service, Severity: strings.ToLower(string(in.Severity)), Summary: in.Summary})
+	}
+	p.RoomName = name
+	return p
 }
 
 // RecipientsInput asks who targets (a level of the plan, or one person) are

@@ -42,6 +42,50 @@ type Catalog struct {
 	// one message per channel, and what comes later is bundled into one.
 	// 0 turns bundling off. Load sets DefaultBundleWindow when not given.
 	BundleWindow time.Duration
+	// Comms is how an incident talks while it is open: the war room's name,
+	// when the update reminders come, and the roles beyond commander and
+	// communications lead.
+	Comms Comms
+}
+
+// Comms is the catalog's communication settings; Load fills the defaults.
+type Comms struct {
+	// RoomName is a text/template for the war room's channel name, given
+	// .Date (20261201), .Service, .Severity (sev1) and .Summary; the result is
+	// made a valid channel name and cut to Slack's 80 characters.
+	RoomName string
+	// RemindBefore: the comms lead is reminded this long before an update is due.
+	RemindBefore time.Duration
+	// RoleUnfilledAfter: a role still unfilled this long after the incident
+	// opened reminds the commander (or, with none, the acknowledger).
+	RoleUnfilledAfter time.Duration
+	// Roles are the sub-roles beyond commander and communications lead
+	// (partner comms, social media comms, …), each with its own audience.
+	Roles []Role
+}
+
+// The built-in roles every incident has.
+const (
+	RoleCommander = "commander"
+	RoleComms     = "comms"
+)
+
+// Role is a sub-role: whoever holds it keeps its stakeholder groups informed,
+// on the incident's cadence, with reminders of their own.
+type Role struct {
+	Name              string
+	Title             string
+	StakeholderGroups []string
+}
+
+// RoleNamed returns the sub-role called name, or nil.
+func (c Comms) RoleNamed(name string) *Role {
+	for i := range c.Roles {
+		if c.Roles[i].Name == name {
+			return &c.Roles[i]
+		}
+	}
+	return nil
 }
 
 // Defaults for what a catalog may leave out.
@@ -49,6 +93,9 @@ const (
 	DefaultBundleWindow        = time.Minute
 	DefaultRepageEscalateAfter = 2
 	DefaultAutoResolveAfter    = time.Hour
+	DefaultRoomName            = "inc-{{.Date}}-{{.Service}}-{{.Summary}}"
+	DefaultRemindBefore        = 5 * time.Minute
+	DefaultRoleUnfilledAfter   = 15 * time.Minute
 )
 
 // Person is someone who can be paged.
@@ -159,7 +206,28 @@ type SeverityPolicy struct {
 	// AutoResolveAfter: a mitigated incident whose source has cleared
 	// resolves itself after this quiet time; 0 = never.
 	AutoResolveAfter time.Duration
+	// Notice is when stakeholders first hear: as the incident opens, once
+	// someone acknowledges, or never. Default WhenAck.
+	Notice When
+	// WarRoom is when the war room opens. Default WhenAck.
+	WarRoom When
+	// InternalOnly: external audiences (status page, external groups) are
+	// not told about incidents of this severity.
+	InternalOnly bool
+	// NoNewsAfter: when an update is this far overdue, sitrep posts "no new
+	// information yet; next update at T" itself; 0 = never.
+	NoNewsAfter time.Duration
 }
+
+// When is the moment something starts in an incident.
+type When string
+
+// The moments.
+const (
+	WhenOpen  When = "open" // as soon as the incident is routed, before anyone acknowledges
+	WhenAck   When = "ack"  // when someone acknowledges
+	WhenNever When = "none"
+)
 
 // Audience is who a stakeholder group is.
 type Audience string

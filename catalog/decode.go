@@ -25,15 +25,19 @@ type file struct {
 // examples/catalog.yaml documents them), the values of closed sets, and the
 // shapes of checked strings.
 var (
-	topFields       = []string{"catch_all", "bundle_window", "people", "rotations", "teams", "services", "escalation_policies", "severities", "stakeholder_groups"}
-	personFields    = []string{"handle", "name", "timezone", "contacts"}
-	rotationFields  = []string{"name", "members", "shift", "handoff_day", "handoff_time", "timezone", "start", "overrides"}
-	overrideFields  = []string{"person", "start", "end"}
-	teamFields      = []string{"name", "rotation", "comms_rotation", "policy", "members", "managers", "product_managers", "project_managers"}
-	serviceFields   = []string{"name", "team", "tier", "policy", "group_window", "stakeholder_groups", "status_page_components"}
-	policyFields    = []string{"name", "levels", "repeat", "fallback", "handoff"}
-	levelFields     = []string{"targets", "delay"}
-	severityFields  = []string{"channels", "update_cadence", "repage_after_ack", "repage_escalate_after", "auto_resolve_after"}
+	topFields      = []string{"catch_all", "bundle_window", "people", "rotations", "teams", "services", "escalation_policies", "severities", "stakeholder_groups", "comms"}
+	personFields   = []string{"handle", "name", "timezone", "contacts"}
+	rotationFields = []string{"name", "members", "shift", "handoff_day", "handoff_time", "timezone", "start", "overrides"}
+	overrideFields = []string{"person", "start", "end"}
+	teamFields     = []string{"name", "rotation", "comms_rotation", "policy", "members", "managers", "product_managers", "project_managers"}
+	serviceFields  = []string{"name", "team", "tier", "policy", "group_window", "stakeholder_groups", "status_page_components"}
+	policyFields   = []string{"name", "levels", "repeat", "fallback", "handoff"}
+	levelFields    = []string{"targets", "delay"}
+	severityFields = []string{"channels", "update_cadence", "repage_after_ack", "repage_escalate_after", "auto_resolve_after",
+		"notice", "war_room", "internal_only", "no_news_after"}
+	commsFields     = []string{"war_room_name", "remind_before", "role_unfilled_after", "roles"}
+	roleFields      = []string{"name", "title", "stakeholder_groups"}
+	allWhens        = []When{WhenOpen, WhenAck, WhenNever}
 	groupFields     = []string{"name", "audience", "emails"}
 	allChannels     = []Channel{SMS, Voice, Email, Chat, PagerDuty}
 	allSeverities   = []Severity{SEV1, SEV2, SEV3, SEV4}
@@ -353,6 +357,72 @@ func (f *file) top(n *yaml.Node) {
 	for _, item := range f.items(m["stakeholder_groups"], "", "stakeholder_groups") {
 		f.group(item)
 	}
+	if v, ok := m["comms"]; ok {
+		f.comms(keyNode(n, "comms"), v)
+	}
+}
+
+// comms reads the communication settings.
+func (f *file) comms(key, n *yaml.Node) {
+	if f.commsAt != nil {
+		f.errorf(key, "", "comms: already set at %s", *f.commsAt)
+		return
+	}
+	at := f.at(key)
+	f.commsAt = &at
+	m := f.fields(n, "comms", commsFields)
+	c := &f.c.Comms
+	if v, ok := m["war_room_name"]; ok {
+		if name, ok := f.scalar(v, "comms", "war_room_name"); ok {
+			if _, err := RoomName(name.value, RoomFields{Date: "20260101", Service: "svc", Severity: "sev1", Summary: "x"}); err != nil {
+				f.errorf(v, "comms", "war_room_name: %v", err)
+			} else {
+				c.RoomName = name.value
+			}
+		}
+	}
+	if v, ok := m["remind_before"]; ok {
+		c.RemindBefore, _ = f.duration(v, "comms", "remind_before", false)
+	}
+	if v, ok := m["role_unfilled_after"]; ok {
+		c.RoleUnfilledAfter, _ = f.duration(v, "comms", "role_unfilled_after", true)
+	}
+	for _, item := range f.items(m["roles"], "comms", "roles") {
+		rm, name, owner, ok := f.head(item, "role", "name", roleFields)
+		if rm == nil {
+			continue
+		}
+		if name.value == RoleCommander || name.value == RoleComms {
+			f.errorf(name.node, owner, "%q is built in; list only the roles beyond commander and comms", name.value)
+			continue
+		}
+		r := Role{Name: name.value, Title: name.value}
+		if v, ok := rm["title"]; ok {
+			if t, ok := f.scalar(v, owner, "title"); ok {
+				r.Title = t.value
+			}
+		}
+		r.StakeholderGroups = f.refNames(rm, owner, "stakeholder_groups", "stakeholder group")
+		if len(r.StakeholderGroups) == 0 {
+			f.errorf(item, owner, "no stakeholder_groups: a role speaks to an audience; list its groups")
+		}
+		if ok {
+			c.Roles = append(c.Roles, r)
+		}
+	}
+}
+
+// when reads "open", "ack" or "none".
+func (f *file) when(n *yaml.Node, owner, field string) When {
+	v, ok := f.scalar(n, owner, field)
+	if !ok {
+		return ""
+	}
+	if !contains(allWhens, v.value) {
+		f.errorf(n, owner, "%s: unknown value %q (want open, ack or none)", field, v.value)
+		return ""
+	}
+	return When(v.value)
 }
 
 // head reads an entry's fields and its name, returning the owner to name it by
@@ -756,6 +826,27 @@ func (f *file) severities(key, n *yaml.Node) {
 		sp.AutoResolveAfter = DefaultAutoResolveAfter
 		if cv, given := sm["auto_resolve_after"]; given {
 			sp.AutoResolveAfter, _ = f.duration(cv, owner, "auto_resolve_after", true)
+		}
+		sp.Notice, sp.WarRoom = WhenAck, WhenAck
+		if cv, given := sm["notice"]; given {
+			sp.Notice = f.when(cv, owner, "notice")
+		}
+		if cv, given := sm["war_room"]; given {
+			sp.WarRoom = f.when(cv, owner, "war_room")
+		}
+		if cv, given := sm["internal_only"]; given {
+			if b, ok := f.scalar(cv, owner, "internal_only"); ok {
+				switch b.value {
+				case "true":
+					sp.InternalOnly = true
+				case "false":
+				default:
+					f.errorf(cv, owner, "internal_only: want true or false, got %q", b.value)
+				}
+			}
+		}
+		if cv, given := sm["no_news_after"]; given {
+			sp.NoNewsAfter, _ = f.duration(cv, owner, "no_news_after", true)
 		}
 		f.c.Severities[sev] = sp
 	}

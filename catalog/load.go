@@ -105,6 +105,8 @@ type loader struct {
 	broken bool
 	// handoffAt is where each policy names its handoff.
 	handoffAt map[string]pos
+	// commsAt is where the comms section is, once read.
+	commsAt *pos
 }
 
 func newLoader() *loader {
@@ -118,6 +120,8 @@ func newLoader() *loader {
 			Severities:        map[Severity]*SeverityPolicy{},
 			StakeholderGroups: map[string]*StakeholderGroup{},
 			BundleWindow:      DefaultBundleWindow,
+			Comms: Comms{RoomName: DefaultRoomName, RemindBefore: DefaultRemindBefore,
+				RoleUnfilledAfter: DefaultRoleUnfilledAfter},
 		},
 		defined:   map[string]pos{},
 		handoffAt: map[string]pos{},

@@ -169,6 +169,7 @@ func (w *incident) fired(ctx workflow.Context, by string) {
 			s.Escalation.Paged = false
 		}
 		w.event(ctx, "reopened", by, fmt.Sprintf("the alert fired again after its source cleared: escalation resumes at level %d", s.Escalation.Level+1))
+		w.cm.reopened(ctx)
 		return
 	}
 	s.AcknowledgedBy, s.AcknowledgedAt, s.Unacknowledged, s.Repages = "", nil, false, 0
@@ -181,6 +182,7 @@ func (w *incident) fired(ctx workflow.Context, by string) {
 		text = fmt.Sprintf("the alert fired again after its source cleared: paging %s, who mitigated it, then the policy from level 1", lead)
 	}
 	w.event(ctx, "reopened", by, text)
+	w.cm.reopened(ctx)
 }
 
 // forward opens an incident of its own for an alert outside the grouping

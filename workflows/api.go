@@ -36,7 +36,73 @@ const (
 	// BundleSignal tells an incident how a bundle holding one of its pages
 	// went out. A signal: the Pager workflow must not wait on the incident.
 	BundleSignal = "bundle"
+	// PostUpdateUpdate posts a stakeholder update: status page, stakeholder
+	// lists of its audience, war room; it restarts the update clock.
+	PostUpdateUpdate = "post-update"
+	// AssignRoleUpdate gives a role (commander, comms, a sub-role) to a person.
+	AssignRoleUpdate = "assign-role"
 )
+
+// StakeholderStatus is what stakeholders are told of the incident's state;
+// it only moves forward.
+type StakeholderStatus string
+
+// The statuses, in order.
+const (
+	StatusInvestigating StakeholderStatus = "investigating"
+	StatusIdentified    StakeholderStatus = "identified"
+	StatusMonitoring    StakeholderStatus = "monitoring"
+	StatusResolved      StakeholderStatus = "resolved"
+)
+
+// Statuses lists the statuses in the order an incident goes through them.
+var Statuses = []StakeholderStatus{StatusInvestigating, StatusIdentified, StatusMonitoring, StatusResolved}
+
+// Audience is who an update is for.
+type Audience string
+
+// The audiences.
+const (
+	AudienceInternal Audience = "internal"
+	AudienceExternal Audience = "external"
+	AudienceBoth     Audience = "both"
+)
+
+// UpdateRequest posts a stakeholder update.
+type UpdateRequest struct {
+	By       string            `json:"by"`
+	Status   StakeholderStatus `json:"status,omitempty"` // empty: unchanged
+	Message  string            `json:"message"`
+	Audience Audience          `json:"audience,omitempty"` // empty: both
+	// Role posts for a sub-role's own audience instead of the comms lead's.
+	Role    string `json:"role,omitempty"`
+	Channel string `json:"channel,omitempty"` // how it arrived: cli, slack, mattermost
+	Run     string `json:"run,omitempty"`
+}
+
+// UpdateResult says what was posted and when the next update is due.
+type UpdateResult struct {
+	At      time.Time         `json:"at"`
+	Status  StakeholderStatus `json:"status"`
+	NextDue *time.Time        `json:"nextDue,omitempty"`
+}
+
+// RoleRequest gives Role to Person.
+type RoleRequest struct {
+	Role    string `json:"role"`
+	Person  string `json:"person"`
+	By      string `json:"by,omitempty"`
+	Channel string `json:"channel,omitempty"`
+	Run     string `json:"run,omitempty"`
+}
+
+// RoleResult says who holds the role now, and who held it before.
+type RoleResult struct {
+	Role     string    `json:"role"`
+	Person   string    `json:"person"`
+	Previous string    `json:"previous,omitempty"`
+	At       time.Time `json:"at"`
+}
 
 // Rejection reasons: the application error types an update's validator
 // rejects with, so callers can tell them apart.
@@ -78,6 +144,15 @@ var (
 	TeamAttr     = temporal.NewSearchAttributeKeyKeyword("SitrepTeam")
 )
 
+// NextUpdateAttr is when the incident's next stakeholder update is due:
+// `SitrepNextUpdate < "<now>"` finds every incident whose update is overdue.
+// Unset while no update is due.
+var NextUpdateAttr = temporal.NewSearchAttributeKeyTime("SitrepNextUpdate")
+
+// RoomAttr is the war room's chat channel ID: how a slash command typed in
+// the room finds its incident.
+var RoomAttr = temporal.NewSearchAttributeKeyKeyword("SitrepRoom")
+
 // PagedAttr lists the handles of everyone paged: "incidents that paged
 // alice", and how an SMS reply without a code finds its incident.
 var PagedAttr = temporal.NewSearchAttributeKeyKeywordList("SitrepPaged")
@@ -86,7 +161,8 @@ var PagedAttr = temporal.NewSearchAttributeKeyKeywordList("SitrepPaged")
 // with an empty value of its type.
 var SearchAttributes = []temporal.SearchAttributeUpdate{
 	ServiceAttr.ValueSet(""), SeverityAttr.ValueSet(""), PhaseAttr.ValueSet(""), SourceAttr.ValueSet(""),
-	TeamAttr.ValueSet(""), PagedAttr.ValueSet(nil),
+	TeamAttr.ValueSet(""), PagedAttr.ValueSet(nil), NextUpdateAttr.ValueSet(time.Time{}),
+	RoomAttr.ValueSet(""),
 }
 
 // Source is where an alert came from.

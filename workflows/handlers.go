@@ -104,6 +104,7 @@ func (w *incident) acknowledge(ctx workflow.Context, req AckRequest) (AckResult,
 		s.Repages = 0
 		s.Escalation.Deadline = now.Add(s.Plan.RepageAfterAck)
 		w.event(ctx, "answered", req.Person, fmt.Sprintf("still working on it (via %s)", req.Channel))
+		w.rs.joined(ctx)
 		return AckResult{Person: s.AcknowledgedBy, At: *s.AcknowledgedAt}, nil
 	}
 	s.Phase, s.AcknowledgedBy, s.AcknowledgedAt = Acknowledged, req.Person, &now
@@ -116,6 +117,9 @@ func (w *incident) acknowledge(ctx workflow.Context, req AckRequest) (AckResult,
 	w.pg.restart()
 	w.event(ctx, "acknowledged", req.Person, fmt.Sprintf("acknowledged via %s", req.Channel))
 	w.enqueue(Job{Kind: jobSync, Action: "acknowledge"})
+	w.rs.acknowledged(ctx, req.Person)
+	w.cm.acknowledged(ctx)
+	w.rs.post(fmt.Sprintf("Acknowledged by %s", req.Person))
 	return AckResult{Person: req.Person, At: now}, nil
 }
 
@@ -197,6 +201,7 @@ func (w *incident) setMitigated(ctx workflow.Context, by, note string) PhaseResu
 	w.event(ctx, "mitigated", by, note)
 	// Mitigated: pagers of record stop ringing.
 	w.enqueue(Job{Kind: jobSync, Action: "resolve"})
+	w.cm.mitigated(ctx, by, note)
 	return PhaseResult{Phase: Mitigated, At: now, By: by}
 }
 
@@ -223,6 +228,7 @@ func (w *incident) setResolved(ctx workflow.Context, by, note string) PhaseResul
 	w.pg.escalate = false
 	w.pg.restart()
 	w.event(ctx, "resolved", by, note)
+	w.cm.resolved(ctx, by, note)
 	return PhaseResult{Phase: Resolved, At: now, By: by}
 }
 

@@ -20,9 +20,10 @@ var a *activities.Activities
 // Local activities go by their registered names: a method value on the nil
 // *Activities would run with a nil receiver.
 const (
-	routeActivity      = "Route"
-	recipientsActivity = "Recipients"
-	claimActivity      = "Claim"
+	routeActivity         = "Route"
+	recipientsActivity    = "Recipients"
+	claimActivity         = "Claim"
+	unknownPeopleActivity = "UnknownPeople"
 )
 
 // Incident runs one incident from its first alert to resolution. It is made
@@ -54,12 +55,16 @@ type incident struct {
 	// cancel of each sync in flight, so resolution can hand them over.
 	inflight int
 	syncs    map[int]workflow.CancelFunc
+	running  map[int]Job // the handed-over kinds in flight, by job number
 	nextJob  int
+	seqs     int
 	// wake is set by anything that may change what the main loop does next.
 	wake bool
 	// reroute: the severity rose; the channels it pages on are looked up again.
 	reroute bool
 	pg      *paging
+	cm      *comms
+	rs      *response
 	// late holds alerts that arrived once the incident was resolved: they
 	// open the next incident.
 	late []Alert
@@ -67,14 +72,15 @@ type incident struct {
 	pending []Alert
 	// attrs are the search attribute values last upserted; each upsert is a
 	// history event, so only changes are sent.
-	attrs [6]string
+	attrs [8]string
 }
 
 // newIncident validates the input and registers the handlers, before
 // anything can block.
 func newIncident(ctx workflow.Context, in IncidentInput) (*incident, error) {
-	w := &incident{log: workflow.GetLogger(ctx), root: ctx, syncs: map[int]workflow.CancelFunc{}}
+	w := &incident{log: workflow.GetLogger(ctx), root: ctx, syncs: map[int]workflow.CancelFunc{}, running: map[int]Job{}}
 	w.pg = newPaging(ctx, w)
+	w.cm, w.rs = newComms(w), newResponse(w)
 	w.alerts = workflow.GetSignalChannelWithOptions(ctx, AlertSignal, workflow.SignalChannelOptions{
 		Description: "An alert for this incident: a repeat is counted and pages nobody; a clear mitigates; a firing after a clear re-opens.",
 	})
@@ -151,6 +157,20 @@ func (w *incident) register(ctx workflow.Context) error {
 	}, workflow.QueryHandlerOptions{Description: "The whole incident: phase, alerts, pages, timeline."}); err != nil {
 		return fmt.Errorf("register state query: %w", err)
 	}
+	for _, u := range []struct {
+		name, desc string
+		handler    any
+		validator  any
+	}{
+		{PostUpdateUpdate, "Post a stakeholder update (status, message, audience): status page, stakeholder lists, war room; restarts the update clock.", w.postUpdate, w.validateUpdate},
+		{AssignRoleUpdate, "Give a role (commander, comms, a sub-role) to a person; they join the war room.", w.assignRole, w.validateRole},
+	} {
+		if err := workflow.SetUpdateHandlerWithOptions(ctx, u.name, u.handler, workflow.UpdateHandlerOptions{
+			Validator: u.validator, Description: u.desc,
+		}); err != nil {
+			return fmt.Errorf("register %s: %w", u.name, err)
+		}
+	}
 	return w.pg.register(ctx)
 }
 
@@ -177,6 +197,7 @@ func (w *incident) run(ctx workflow.Context) (IncidentState, error) {
 			w.rechannel(ctx)
 		}
 		w.pg.advance(ctx)
+		w.cm.advance(ctx)
 		w.dispatch(ctx)
 		w.publish(ctx)
 		if w.s.Phase == Resolved {
@@ -193,6 +214,9 @@ func (w *incident) run(ctx workflow.Context) (IncidentState, error) {
 			return w.wake || len(w.queue) > 0 || w.alerts.Len() > 0 || w.shouldContinueAsNew(ctx)
 		}
 		at, summary := w.pg.deadline()
+		if cat, csum := w.cm.deadline(); !cat.IsZero() && (at.IsZero() || cat.Before(at)) {
+			at, summary = cat, csum
+		}
 		if at.IsZero() {
 			if err := workflow.Await(ctx, ready); err != nil {
 				return w.s, err
@@ -226,13 +250,14 @@ func (w *incident) route(ctx workflow.Context) error {
 		Summary:     "route " + w.s.Service,
 	})
 	var r activities.RouteResult
-	if err := workflow.ExecuteLocalActivity(lctx, routeActivity, activities.RouteInput{Service: w.s.Service, Severity: w.s.Severity}).Get(ctx, &r); err != nil {
+	in := activities.RouteInput{Service: w.s.Service, Severity: w.s.Severity, Summary: w.s.Summary, OpenedAt: w.s.FirstSeen}
+	if err := workflow.ExecuteLocalActivity(lctx, routeActivity, in).Get(ctx, &r); err != nil {
 		return fmt.Errorf("route: %w", err)
 	}
 	w.s.KnownService, w.s.Team, w.s.Policy, w.s.Tier = r.Known, r.Team, r.Policy, r.Tier
 	w.s.Plan = Plan{Channels: r.Channels, Repeat: r.Repeat, Fallback: r.Fallback, Responders: r.Responders,
 		RepageAfterAck: r.RepageAfterAck, RepageEscalateAfter: r.RepageEscalateAfter, AutoResolveAfter: r.AutoResolveAfter,
-		GroupWindow: r.GroupWindow, BundleWindow: r.BundleWindow}
+		GroupWindow: r.GroupWindow, BundleWindow: r.BundleWindow, Comms: r.Comms}
 	for _, l := range r.Levels {
 		w.s.Plan.Levels = append(w.s.Plan.Levels, PlanLevel{Delay: l.Delay, Targets: l.Targets})
 	}
@@ -242,6 +267,7 @@ func (w *incident) route(ctx workflow.Context) error {
 		text = fmt.Sprintf("service %q is not in the catalog: %s", w.s.Service, text)
 	}
 	w.event(ctx, "routed", "", text)
+	w.cm.routed(ctx)
 	return nil
 }
 
@@ -261,20 +287,29 @@ func (w *incident) rechannel(ctx workflow.Context) {
 	}
 	p := &w.s.Plan
 	p.Channels, p.RepageAfterAck, p.RepageEscalateAfter, p.AutoResolveAfter = r.Channels, r.RepageAfterAck, r.RepageEscalateAfter, r.AutoResolveAfter
+	c := &p.Comms
+	c.Cadence, c.NoNewsAfter, c.Notice, c.WarRoom, c.InternalOnly = r.Comms.Cadence, r.Comms.NoNewsAfter, r.Comms.Notice, r.Comms.WarRoom, r.Comms.InternalOnly
+	w.cm.raised(ctx)
 }
 
 // Job is one thing the incident must send: the outbox's unit. Handlers and
 // loops queue jobs; dispatch starts each in its own coroutine.
 type Job struct {
-	Kind     string `json:"kind"` // one of the job* kinds
-	Pass     int    `json:"pass,omitempty"`
-	Round    int    `json:"round,omitempty"`
-	Level    int    `json:"level,omitempty"`
-	Person   string `json:"person,omitempty"`
-	PageKind string `json:"pageKind,omitempty"` // page, lead, repage, repage-escalation, fallback
-	Action   string `json:"action,omitempty"`   // sync: acknowledge or resolve
-	Alert    *Alert `json:"alert,omitempty"`    // forward
-	Key      string `json:"key,omitempty"`      // withdraw: the claim whose bundled page to take out
+	Kind     string               `json:"kind"` // one of the job* kinds
+	Pass     int                  `json:"pass,omitempty"`
+	Round    int                  `json:"round,omitempty"`
+	Level    int                  `json:"level,omitempty"`
+	Person   string               `json:"person,omitempty"`
+	PageKind string               `json:"pageKind,omitempty"` // page, lead, repage, repage-escalation, fallback
+	Action   string               `json:"action,omitempty"`   // sync: acknowledge or resolve
+	Alert    *Alert               `json:"alert,omitempty"`    // forward
+	Key      string               `json:"key,omitempty"`      // withdraw: the claim whose bundled page to take out
+	Update   int                  `json:"update,omitempty"`   // notice: the index of the update in Updates
+	Dest     string               `json:"dest,omitempty"`     // notice: where it goes
+	Text     string               `json:"text,omitempty"`     // post: the line for the war room
+	Reminder *activities.Reminder `json:"reminder,omitempty"`
+	// seq numbers jobs in the order they were queued.
+	seq int
 	// Stop, when set, is the paging context the job belongs to: once it is
 	// cancelled (acknowledged, mitigated, resolved) the job pages nobody.
 	stop workflow.Context
@@ -296,6 +331,8 @@ func (w *incident) enqueue(j Job) {
 	if j.Kind == jobWithdraw && slices.ContainsFunc(w.queue, func(q Job) bool { return q.Kind == jobWithdraw && q.Key == j.Key && q.Person == j.Person }) {
 		return
 	}
+	w.seqs++
+	j.seq = w.seqs
 	w.queue = append(w.queue, j)
 }
 
@@ -308,15 +345,17 @@ func (w *incident) dispatch(ctx workflow.Context) {
 		id := w.nextJob
 		w.nextJob++
 		jctx := ctx
-		if j.Kind == jobSync {
+		if handedOver(j) {
 			var cancel workflow.CancelFunc
 			jctx, cancel = workflow.WithCancel(ctx)
 			w.syncs[id] = cancel
+			w.running[id] = j
 		}
 		workflow.Go(jctx, func(ctx workflow.Context) {
 			defer func() {
 				w.inflight--
 				delete(w.syncs, id)
+				delete(w.running, id)
 				w.wake = true
 			}()
 			switch j.Kind {
@@ -330,23 +369,35 @@ func (w *incident) dispatch(ctx workflow.Context) {
 				w.pg.withdraw(ctx, j)
 			case jobForward:
 				w.forward(ctx, j)
+			default:
+				w.runComms(ctx, j)
 			}
 		})
 	}
 }
 
 // finish closes the incident: it starts PostIncident, handing it the pager
-// syncs still to be done, and lets handlers complete. Alerts that fired
-// after resolution open the next incident at once: this one waits for
-// nothing slow.
+// syncs and stakeholder notices still to be sent, and lets handlers
+// complete. Alerts that fired after resolution open the next incident at
+// once: this one waits for nothing slow.
 func (w *incident) finish(ctx workflow.Context) (IncidentState, error) {
-	// Syncs in flight are cancelled and handed over as one resolve; other
-	// jobs (withdrawing bundled pages) still go out.
+	// Syncs and notices in flight are cancelled and handed over, with those
+	// queued; reminders and invitations are moot now; other jobs
+	// (withdrawing bundled pages) still go out.
+	var handed []Job
 	for {
 		for _, id := range workflow.DeterministicKeys(w.syncs) {
+			if j := w.running[id]; j.Kind != jobSync {
+				handed = append(handed, j)
+			}
 			w.syncs[id]()
 		}
-		w.queue = slices.DeleteFunc(w.queue, func(j Job) bool { return j.Kind == jobSync })
+		w.queue = slices.DeleteFunc(w.queue, func(j Job) bool {
+			if handedOver(j) && j.Kind != jobSync {
+				handed = append(handed, j)
+			}
+			return handedOver(j) || j.Kind == jobRemind || j.Kind == jobRoom || j.Kind == jobInvite
+		})
 		w.dispatch(ctx)
 		if err := workflow.Await(ctx, func() bool { return w.inflight == 0 }); err != nil {
 			return w.s, err
@@ -355,11 +406,14 @@ func (w *incident) finish(ctx workflow.Context) (IncidentState, error) {
 			break
 		}
 	}
-	var syncs []Job
+	var jobs []Job
 	if len(w.s.PagerTargets) > 0 {
-		syncs = append(syncs, Job{Kind: jobSync, Action: "resolve"})
+		jobs = append(jobs, Job{Kind: jobSync, Action: "resolve"})
 	}
-	if err := w.startPostIncident(ctx, syncs); err != nil {
+	// In the order they were queued: status page posts keep theirs.
+	slices.SortStableFunc(handed, func(a, b Job) int { return a.seq - b.seq })
+	jobs = append(jobs, handed...)
+	if err := w.startPostIncident(ctx, jobs); err != nil {
 		return w.s, err
 	}
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
@@ -376,6 +430,47 @@ func (w *incident) finish(ctx workflow.Context) (IncidentState, error) {
 		return w.s, workflow.NewContinueAsNewError(ctx, Incident, IncidentInput{Alert: late[i], Pending: late[i+1:]})
 	}
 	return w.s, nil
+}
+
+// runComms runs one job of the comms and response parts.
+func (w *incident) runComms(ctx workflow.Context, j Job) {
+	switch j.Kind {
+	case jobNotice:
+		w.cm.notice(ctx, j)
+	case jobRemind:
+		w.cm.sendReminder(ctx, j)
+	case jobRoom:
+		w.rs.openRoom(ctx)
+	case jobInvite:
+		w.rs.invite(ctx)
+	case jobPost:
+		w.rs.postJob(ctx, j)
+	case jobSummary:
+		w.rs.summaryJob(ctx)
+	}
+}
+
+// runHandedOver runs, after resolution, what the incident handed over:
+// pager syncs beside the stakeholder notices, which go one after another
+// in the order they were queued.
+func (w *incident) runHandedOver(ctx workflow.Context, jobs []Job) {
+	pending := 0
+	var comms []Job
+	for _, j := range jobs {
+		if j.Kind != jobSync {
+			comms = append(comms, j)
+			continue
+		}
+		pending++
+		workflow.Go(ctx, func(ctx workflow.Context) {
+			defer func() { pending-- }()
+			w.pg.sync(ctx, j)
+		})
+	}
+	for _, j := range comms {
+		w.runComms(ctx, j)
+	}
+	_ = workflow.Await(ctx, func() bool { return pending == 0 })
 }
 
 // startPostIncident starts the workflow that carries on after resolution,
@@ -424,8 +519,8 @@ func (w *incident) shouldContinueAsNew(ctx workflow.Context) bool {
 
 // Records longer than these keep their head and tail at continue-as-new.
 const (
-	keepPages, keepEvents, keepAlerts = 200, 300, 300
-	keepHead                          = 50
+	keepPages, keepEvents, keepAlerts, keepUpdates = 200, 300, 300, 200
+	keepHead                                       = 50
 )
 
 // continueAsNew hands the incident to a new run, once handlers have finished;
@@ -463,8 +558,11 @@ func (w *incident) continueAsNew(ctx workflow.Context) (done bool, err error) {
 	el.Events += n
 	st.Alerts, n = headTail(st.Alerts, keepAlerts)
 	el.Alerts += n
-	if el.Pages+el.Events+el.Alerts > 0 {
-		if n := el.Pages + el.Events + el.Alerts; n > 0 && !slices.Contains(el.Runs, workflow.GetInfo(ctx).WorkflowExecution.RunID) {
+	// Safe: nothing queued or in flight refers to an update by its index.
+	st.Updates, n = headTail(st.Updates, keepUpdates)
+	el.Updates += n
+	if el.Pages+el.Events+el.Alerts+el.Updates > 0 {
+		if n := el.Pages + el.Events + el.Alerts + el.Updates; n > 0 && !slices.Contains(el.Runs, workflow.GetInfo(ctx).WorkflowExecution.RunID) {
 			el.Runs = append(el.Runs, workflow.GetInfo(ctx).WorkflowExecution.RunID)
 		}
 		st.Elided = &el
@@ -492,7 +590,14 @@ func (w *incident) event(ctx workflow.Context, kind, actor, text string) {
 // filter by, current details to read without opening the history.
 func (w *incident) publish(ctx workflow.Context) {
 	workflow.SetCurrentDetails(ctx, w.details())
-	attrs := [6]string{w.s.Service, string(w.s.Severity), string(w.s.Phase), string(w.s.Source), w.s.Team, strings.Join(w.s.Paged, ",")}
+	next, room := "", ""
+	if w.s.NextUpdateDue != nil {
+		next = w.s.NextUpdateDue.UTC().Format(time.RFC3339)
+	}
+	if w.s.WarRoom != nil {
+		room = w.s.WarRoom.Channel
+	}
+	attrs := [8]string{w.s.Service, string(w.s.Severity), string(w.s.Phase), string(w.s.Source), w.s.Team, strings.Join(w.s.Paged, ","), next, room}
 	if attrs == w.attrs {
 		return
 	}
@@ -501,6 +606,14 @@ func (w *incident) publish(ctx workflow.Context) {
 		PhaseAttr.ValueSet(attrs[2]), SourceAttr.ValueSet(attrs[3]), TeamAttr.ValueSet(attrs[4])}
 	if len(w.s.Paged) > 0 {
 		updates = append(updates, PagedAttr.ValueSet(slices.Clone(w.s.Paged)))
+	}
+	if w.s.NextUpdateDue != nil {
+		updates = append(updates, NextUpdateAttr.ValueSet(*w.s.NextUpdateDue))
+	} else {
+		updates = append(updates, NextUpdateAttr.ValueUnset())
+	}
+	if room != "" {
+		updates = append(updates, RoomAttr.ValueSet(room))
 	}
 	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
 		w.log.Info("search attributes not updated", "incidentID", w.s.ID, "error", err)
@@ -527,6 +640,22 @@ func (w *incident) details() string {
 		counts[p.Outcome]++
 	}
 	fmt.Fprintf(&b, "Pages: %d delivered, %d bundled, %d failed", counts[Delivered], counts[Bundled], counts[Failed])
+	if len(w.s.Roles) > 0 {
+		b.WriteString("\n\nRoles:")
+		for _, h := range w.s.Roles {
+			fmt.Fprintf(&b, " %s **%s**;", h.Title, h.Person)
+		}
+	}
+	if w.s.WarRoom != nil {
+		fmt.Fprintf(&b, "\n\nWar room: %s", MarkdownText(w.s.WarRoom.Name))
+	}
+	if w.s.NextUpdateDue != nil {
+		fmt.Fprintf(&b, "\n\nNext stakeholder update due **%s**", w.s.NextUpdateDue.UTC().Format(time.RFC3339))
+	}
+	if n := len(w.s.Updates); n > 0 {
+		u := w.s.Updates[n-1]
+		fmt.Fprintf(&b, "\n\nLast stakeholder %s at %s by %s: %s", u.Kind, u.At.UTC().Format(time.RFC3339), u.By, MarkdownText(truncate(u.Message, 200)))
+	}
 	return b.String()
 }
 

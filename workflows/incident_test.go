@@ -25,7 +25,9 @@ import (
 
 // testCatalog: alice and bob take turns on call in weekly shifts; level 1
 // pages the rotation, level 2 pages carol; the policy runs twice, then frank
-// hears. SEV1 on tier 1 pages by sms and chat.
+// hears. SEV1 on tier 1 pages by sms and chat. Stakeholders are never told
+// and there is no war room: the paging tests see pages only (comms_test.go
+// has its own catalog).
 const testCatalog = `
 catch_all: pay
 people:
@@ -72,15 +74,25 @@ severities:
     channels: {1: [sms, chat], 2: [sms], 3: [sms]}
     update_cadence: 30m
     repage_after_ack: 30m
+    notice: none
+    war_room: none
   SEV2:
     channels: {1: [pagerduty], 2: [sms], 3: [sms]}
     update_cadence: 1h
+    notice: none
+    war_room: none
   SEV3:
     channels: {1: [email], 2: [email], 3: [email]}
     update_cadence: 4h
+    notice: none
+    war_room: none
   SEV4:
     channels: {1: [email], 2: [email], 3: [email]}
     update_cadence: none
+    notice: none
+    war_room: none
+comms:
+  role_unfilled_after: none
 `
 
 // quiet keeps the SDK's debug lines out of test output; failures say enough.
@@ -139,6 +151,13 @@ func newHarness(t *testing.T, fails map[string]error) *harness {
 // cat (the test catalog when nil) and claim bundling windows from pagers.
 func newHarnessWith(t *testing.T, fails map[string]error, cat activities.Catalog, pagers activities.Pagers) *harness {
 	t.Helper()
+	return newHarnessComms(t, fails, cat, pagers, activities.CommsDeps{})
+}
+
+// newHarnessComms is newHarnessWith with comms providers (whose activities
+// a test mocks; what matters is which are configured).
+func newHarnessComms(t *testing.T, fails map[string]error, cat activities.Catalog, pagers activities.Pagers, cd activities.CommsDeps) *harness {
+	t.Helper()
 	var ts testsuite.WorkflowTestSuite
 	ts.SetLogger(quiet)
 	h := &harness{t: t, env: ts.NewTestWorkflowEnvironment()}
@@ -158,7 +177,7 @@ func newHarnessWith(t *testing.T, fails map[string]error, cat activities.Catalog
 	for _, ch := range []catalog.Channel{catalog.SMS, catalog.Voice, catalog.Email, catalog.Chat, catalog.PagerDuty} {
 		n[ch] = recorder{env: h.env, ch: ch, mu: &h.mu, sent: &h.sent, fails: fails}
 	}
-	h.env.RegisterActivity(&activities.Activities{Catalog: cat, Notifiers: n, Templates: tmpl, Pagers: pagers})
+	h.env.RegisterActivity(&activities.Activities{Catalog: cat, Notifiers: n, Templates: tmpl, Pagers: pagers, Comms: cd})
 	Register(h.env)
 	return h
 }
@@ -240,10 +259,14 @@ func (h *harness) wantSent(want []sent) {
 	}
 }
 
+// kinds lists the paging part's timeline: the roles it gives (the first
+// acknowledger becomes commander) are the response part's.
 func kinds(st IncidentState) []string {
 	var out []string
 	for _, e := range st.Timeline {
-		out = append(out, e.Kind)
+		if e.Kind != "role" {
+			out = append(out, e.Kind)
+		}
 	}
 	return out
 }

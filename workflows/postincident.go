@@ -32,8 +32,9 @@ type PostIncidentState struct {
 // while a provider is down, so the incident itself need not wait; the
 // post-mortem, the approved summary, action items and learnings join it here.
 func PostIncident(ctx workflow.Context, in PostIncidentInput) (PostIncidentState, error) {
-	inc := &incident{log: workflow.GetLogger(ctx), root: ctx, s: in.Incident, syncs: map[int]workflow.CancelFunc{}}
+	inc := &incident{log: workflow.GetLogger(ctx), root: ctx, s: in.Incident, syncs: map[int]workflow.CancelFunc{}, running: map[int]Job{}}
 	inc.pg = newPaging(ctx, inc)
+	inc.cm, inc.rs = newComms(inc), newResponse(inc)
 	// Nothing waits on these: a PagerDuty outage of hours still ends with
 	// its alerts closed.
 	inc.pg.syncFor = 24 * time.Hour
@@ -41,9 +42,7 @@ func PostIncident(ctx workflow.Context, in PostIncidentInput) (PostIncidentState
 	if err := workflow.SetQueryHandler(ctx, StateQuery, func() (PostIncidentState, error) { return st, nil }); err != nil {
 		return st, fmt.Errorf("register state query: %w", err)
 	}
-	for _, j := range in.Syncs {
-		inc.pg.sync(ctx, j)
-	}
+	inc.runHandedOver(ctx, in.Syncs)
 	// The incident's own record got any sync failure; copy it here too.
 	for _, e := range inc.s.Timeline[len(in.Incident.Timeline):] {
 		st.Timeline = append(st.Timeline, e)

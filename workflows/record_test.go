@@ -39,7 +39,15 @@ people:
     contacts: [{email: frank@example.com}]
   - handle: bea
     contacts: [{sms: "+15550100009"}, {email: bea@example.com}]
+  - handle: cody
+    contacts: [{chat: U7}, {sms: "+15550100007"}]
 rotations:
+  - name: comms
+    members: [cody]
+    shift: weekly
+    handoff_time: "09:00"
+    timezone: UTC
+    start: 2026-01-05
   - name: later
     members: [carol]
     shift: weekly
@@ -53,6 +61,10 @@ teams:
   - name: web
     policy: web-policy
     members: [bea, carol]
+  - name: ops
+    policy: pay-policy
+    comms_rotation: comms
+    members: [alice, cody]
 services:
   - name: checkout
     team: pay
@@ -61,6 +73,11 @@ services:
     team: web
     tier: 1
     group_window: 1m
+  - name: api
+    team: ops
+    tier: 1
+    stakeholder_groups: [staff, customers]
+    status_page_components: [API]
 escalation_policies:
   - name: web-policy
     levels:
@@ -81,8 +98,35 @@ severities:
   SEV1: {channels: {1: [sms], 2: [sms], 3: [sms]}, update_cadence: 30m, repage_after_ack: 2s, repage_escalate_after: 1, auto_resolve_after: 2s}
   SEV2: {channels: {1: [pagerduty], 2: [sms], 3: [sms]}, update_cadence: 1h}
   SEV3: {channels: {1: [email], 2: [email], 3: [email]}, update_cadence: 4h}
-  SEV4: {channels: {1: [email], 2: [email], 3: [email]}, update_cadence: none}
+  SEV4: {channels: {1: [sms], 2: [sms], 3: [sms]}, update_cadence: 3s, notice: open, war_room: open, no_news_after: 2s}
+stakeholder_groups:
+  - {name: staff, audience: internal, emails: [staff@example.com]}
+  - {name: customers, audience: external, emails: [customers@example.com]}
+comms:
+  remind_before: 1s
+  role_unfilled_after: 2s
+  roles:
+    - {name: partner-comms, title: Partner comms, stakeholder_groups: [customers]}
 `
+
+// memComms stands in for every comms provider.
+type memComms struct{}
+
+func (memComms) Open(context.Context, string, activities.StatusPost) (string, string, error) {
+	return "sp-1", "https://status.example.com/incidents/sp-1", nil
+}
+func (memComms) Update(context.Context, string, activities.StatusPost) error { return nil }
+func (memComms) Platform() string                                            { return "slack" }
+func (memComms) Create(_ context.Context, name string) (string, string, error) {
+	return "C-" + name, "https://chat.example.com/" + name, nil
+}
+func (memComms) Invite(context.Context, string, ...string) error      { return nil }
+func (memComms) Post(context.Context, string, string) (string, error) { return "m-1", nil }
+func (memComms) Edit(context.Context, string, string, string) error   { return nil }
+func (memComms) Link(_ context.Context, id, _ string) (string, error) {
+	return "https://meet.example.com/" + id, nil
+}
+func (memComms) Send(context.Context, integrations.Email) (string, error) { return "e-1", nil }
 
 // okNotifier delivers everything but what fail names (person/channel).
 type okNotifier struct {
@@ -131,7 +175,9 @@ func TestRecordHistories(t *testing.T) {
 	st := starter.New(c)
 	w.RegisterActivity(&activities.Activities{Catalog: activities.StaticCatalog{C: cat}, Templates: tmpl, Pagers: st,
 		Forwarder: st, Notifiers: map[catalog.Channel]activities.Notifier{catalog.SMS: okNotifier{catalog.SMS, fail},
-			catalog.Email: okNotifier{catalog.Email, fail}, catalog.PagerDuty: okNotifier{catalog.PagerDuty, fail}}})
+			catalog.Email: okNotifier{catalog.Email, fail}, catalog.PagerDuty: okNotifier{catalog.PagerDuty, fail},
+			catalog.Chat: okNotifier{catalog.Chat, fail}},
+		Comms: activities.CommsDeps{StatusPage: memComms{}, Rooms: memComms{}, Bridges: memComms{}, Mailer: memComms{}}})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -230,6 +276,39 @@ func TestRecordHistories(t *testing.T) {
 	until(g, func(s workflows.IncidentState) bool { return len(s.Keys) == 2 && slices.Contains(s.Paged, "bea") })
 	ok(t)(st.Resolve(ctx, g, "", workflows.PhaseRequest{By: "bea"}))
 	save(t, c, g, "grouped-unreachable-fallback-channel")
+
+	// Comms: the notice and the war room as the incident opens, cody (comms
+	// lead) reminded, the commander at the due time, "no news" posted; an
+	// update, a role, mitigation and resolution with their notices.
+	id = alertOn("api", "comms", catalog.SEV4, false)
+	until(id, func(s workflows.IncidentState) bool { return s.WarRoom != nil && len(s.Paged) > 0 })
+	if _, err := st.Acknowledge(ctx, id, "", workflows.AckRequest{Person: "alice", Channel: "cli"}); err != nil {
+		t.Fatal(err)
+	}
+	until(id, func(s workflows.IncidentState) bool {
+		return slices.ContainsFunc(s.Updates, func(u workflows.UpdateRecord) bool { return u.Kind == "no-news" })
+	})
+	update := func(name string, arg any) {
+		h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: name,
+			WaitForStage: client.WorkflowUpdateStageCompleted, Args: []any{arg}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.Get(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	update(workflows.PostUpdateUpdate, workflows.UpdateRequest{By: "cody", Status: workflows.StatusIdentified, Message: "Found it."})
+	update(workflows.AssignRoleUpdate, workflows.RoleRequest{Role: "partner-comms", Person: "bea", By: "alice"})
+	ok(t)(st.Mitigate(ctx, id, "", workflows.PhaseRequest{By: "alice"}))
+	ok(t)(st.Resolve(ctx, id, "", workflows.PhaseRequest{By: "alice"}))
+	save(t, c, id, "comms")
+	until(id, func(s workflows.IncidentState) bool { return s.PostIncident != "" })
+	s, err := st.Status(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	save(t, c, s.PostIncident, "post-incident-comms")
 
 	// Continue-as-new (the server suggests it at 80 events here): repeats
 	// fold in until the incident hands over to a new run.

@@ -3,6 +3,7 @@ package workflows
 import (
 	"time"
 
+	"github.com/sitrep-dev/sitrep/activities"
 	"github.com/sitrep-dev/sitrep/catalog"
 )
 
@@ -39,6 +40,8 @@ type IncidentState struct {
 	DedupKey     string           `json:"dedupKey"` // the opening alert's
 	AlertsState
 	PagingState
+	ResponseState
+	CommsState
 	MitigatedAt *time.Time `json:"mitigatedAt,omitempty"`
 	MitigatedBy string     `json:"mitigatedBy,omitempty"`
 	ResolvedAt  *time.Time `json:"resolvedAt,omitempty"`
@@ -119,10 +122,12 @@ type PagerTarget struct {
 // Elided counts what of the record continue-as-new let go, and names the
 // runs whose state still holds it.
 type Elided struct {
-	Pages  int      `json:"pages"`
-	Events int      `json:"events"`
-	Alerts int      `json:"alerts"`
-	Runs   []string `json:"runs"`
+	Pages  int `json:"pages"`
+	Events int `json:"events"`
+	Alerts int `json:"alerts"`
+	// Updates are stakeholder updates let go (a long incident's "no news").
+	Updates int      `json:"updates,omitempty"`
+	Runs    []string `json:"runs"`
 }
 
 // Plan is how this incident pages, as routing found it when the incident
@@ -140,7 +145,12 @@ type Plan struct {
 	AutoResolveAfter    time.Duration `json:"autoResolveAfter,omitempty"`
 	GroupWindow         time.Duration `json:"groupWindow,omitempty"`
 	BundleWindow        time.Duration `json:"bundleWindow,omitempty"`
+	Comms               CommsPlan     `json:"comms"`
 }
+
+// CommsPlan is how the incident communicates, as routing found it: kept,
+// like the levels, so a catalog change never changes a running incident.
+type CommsPlan = activities.CommsPlan
 
 // PlanLevel is one level of the escalation policy.
 type PlanLevel struct {
@@ -202,4 +212,85 @@ type Event struct {
 	Kind  string    `json:"kind"`
 	Actor string    `json:"actor,omitempty"`
 	Text  string    `json:"text"`
+}
+
+// ResponseState is the response part's slice of an incident: who holds
+// which role, and the war room.
+type ResponseState struct {
+	Roles   []RoleHolder `json:"roles"`
+	WarRoom *WarRoom     `json:"warRoom,omitempty"`
+	// RoomFailed says why there is no war room, when opening it failed.
+	RoomFailed string `json:"roomFailed,omitempty"`
+	// RolesReminded: the commander was reminded of roles left unfilled.
+	RolesReminded bool `json:"rolesReminded,omitempty"`
+}
+
+// RoleHolder is who holds one role, since when, and who gave it to them.
+type RoleHolder struct {
+	Role   string    `json:"role"` // commander, comms, or a sub-role of the catalog
+	Title  string    `json:"title"`
+	Person string    `json:"person"`
+	Since  time.Time `json:"since"`
+	By     string    `json:"by,omitempty"` // who assigned it; empty when sitrep did by default
+}
+
+// WarRoom is the incident's chat channel and video bridge.
+type WarRoom struct {
+	Platform string    `json:"platform"`          // slack, mattermost, teams (announcements only)
+	Channel  string    `json:"channel,omitempty"` // the platform's channel ID
+	Name     string    `json:"name"`
+	URL      string    `json:"url,omitempty"`
+	Bridge   string    `json:"bridge,omitempty"`
+	OpenedAt time.Time `json:"openedAt"`
+	// Summary is the message the room's summary is kept current in, by editing it.
+	Summary string `json:"summary,omitempty"`
+	// Invited are the responders invited, in order.
+	Invited []string `json:"invited"`
+}
+
+// CommsState is the comms part's slice of an incident: what stakeholders
+// were told, and when they hear next.
+type CommsState struct {
+	// Status is what stakeholders were last told: investigating,
+	// identified, monitoring, resolved.
+	Status     StakeholderStatus `json:"status,omitempty"`
+	StatusPage *StatusPageRef    `json:"statusPage,omitempty"`
+	NoticeAt   *time.Time        `json:"noticeAt,omitempty"` // when the initial notice went out
+	// NextUpdateDue is when the comms lead's next update is due; nil when
+	// none is (no cadence, or mitigated).
+	NextUpdateDue *time.Time     `json:"nextUpdateDue,omitempty"`
+	Updates       []UpdateRecord `json:"updates"`
+	// Cadences are the update clocks: the comms lead's, and one per sub-role
+	// with an audience of its own.
+	Cadences []Cadence `json:"cadences,omitempty"`
+}
+
+// StatusPageRef is the public status page incident.
+type StatusPageRef struct {
+	ID  string `json:"id"`
+	URL string `json:"url,omitempty"`
+}
+
+// UpdateRecord is one stakeholder communication and where it went.
+type UpdateRecord struct {
+	At       time.Time         `json:"at"`
+	Kind     string            `json:"kind"` // notice, update, no-news, mitigated, resolved
+	By       string            `json:"by,omitempty"`
+	Role     string            `json:"role,omitempty"` // the sub-role it was for; empty for the comms lead's
+	Status   StakeholderStatus `json:"status"`
+	Audience Audience          `json:"audience"`
+	Message  string            `json:"message,omitempty"`
+	// Next is when it said the next update comes; nil when it promised none.
+	Next *time.Time `json:"nextUpdate,omitempty"`
+	// Sent and Failed name each destination: "status page", "email support", "war room".
+	Sent   []string `json:"sent"`
+	Failed []string `json:"failed,omitempty"`
+}
+
+// Cadence is one update clock.
+type Cadence struct {
+	Role      string    `json:"role"` // comms, or a sub-role
+	Due       time.Time `json:"due"`
+	Reminded  bool      `json:"reminded,omitempty"`  // the holder was reminded before Due
+	Escalated bool      `json:"escalated,omitempty"` // Due passed: the commander was reminded
 }

@@ -121,7 +121,12 @@ In another terminal:
   bin/sitrep alert --service checkout --severity SEV1 --summary "checkout error rate 12%%"
   bin/sitrep status <id>                 # who was paged, when, on which channel
   bin/sitrep ack <id> --as alice         # or use the buttons in the sandbox inbox
-  bin/sitrep resolve <id>
+  bin/sitrep role <id> --role partner-comms --person bob --as alice
+  bin/sitrep update <id> --status identified --message "Card payments fail for some customers; fix rolling out" --as carol
+  bin/sitrep mitigate <id> --by alice --note "Rolled back the config push; watching error rates"
+  bin/sitrep resolve <id> --by alice --note "A bad config push broke card payments for 20 minutes; rolled back"
+The sandbox shows the status page, the war room (responders only) and every
+stakeholder email; the comms lead is reminded before each update is due.
 Pages appear below as they go out. Ctrl-C stops everything.
 
 `, o.UIPort, o.SandboxPort, publicURL, o.State, o.State)

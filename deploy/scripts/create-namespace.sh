@@ -45,7 +45,8 @@ probe() {
     --workflow-id "$id" --id-reuse-policy AllowDuplicate \
     --search-attribute 'SitrepService="probe"' --search-attribute 'SitrepSeverity="probe"' \
     --search-attribute 'SitrepPhase="probe"' --search-attribute 'SitrepSource="probe"' \
-    --search-attribute 'SitrepTeam="probe"' --search-attribute 'SitrepPaged=["probe"]' || return 1
+    --search-attribute 'SitrepTeam="probe"' --search-attribute 'SitrepPaged=["probe"]' \
+    --search-attribute 'SitrepNextUpdate="2026-01-01T00:00:00Z"' --search-attribute 'SitrepRoom="probe"' || return 1
   temporal workflow terminate --namespace "$NAMESPACE" --workflow-id "$id" --reason "sitrep setup probe"
 }
 
@@ -55,11 +56,13 @@ if ! namespace_known >/dev/null 2>&1; then
   temporal operator namespace create --namespace "$NAMESPACE" --retention "$RETENTION" || true
 fi
 retry namespace_known
-for sa in SitrepService SitrepSeverity SitrepPhase SitrepSource SitrepTeam; do
+for sa in SitrepService SitrepSeverity SitrepPhase SitrepSource SitrepTeam SitrepRoom; do
   retry create_sa "$sa" Keyword
   echo "search attribute $sa registered"
 done
 retry create_sa SitrepPaged KeywordList
 echo "search attribute SitrepPaged registered"
+retry create_sa SitrepNextUpdate Datetime
+echo "search attribute SitrepNextUpdate registered"
 retry probe
 echo "namespace $NAMESPACE ready: search attributes usable"
