@@ -16,24 +16,30 @@ import (
 var unrecorded = map[string]bool{"Pagers": true, "Forwarder": true}
 
 // TestEveryDependencyIsRecorded fails when activities.Activities gains a
-// dependency the drill does not stand in for: a drill must show everything
+// dependency (an interface, a map of them, or a struct of them such as
+// CommsDeps) the drill does not stand in for: a drill must show everything
 // the activities send.
 func TestEveryDependencyIsRecorded(t *testing.T) {
 	a := newActivities(&catalog.Catalog{}, nil, &recorder{now: time.Now})
-	v := reflect.ValueOf(a).Elem()
-	for i := range v.NumField() {
-		f, name := v.Field(i), v.Type().Field(i).Name
-		switch {
-		case unrecorded[name]:
-			if !f.IsZero() {
-				t.Errorf("%s is set; the drill means to leave it out", name)
+	var check func(v reflect.Value, path string)
+	check = func(v reflect.Value, path string) {
+		for i := range v.NumField() {
+			f, name := v.Field(i), path+v.Type().Field(i).Name
+			switch {
+			case unrecorded[name]:
+				if !f.IsZero() {
+					t.Errorf("%s is set; the drill means to leave it out", name)
+				}
+			case f.Kind() == reflect.Interface && f.IsNil():
+				t.Errorf("activities.Activities.%s has no recording stand-in in the drill", name)
+			case f.Kind() == reflect.Map && f.Type().Elem().Kind() == reflect.Interface && f.Len() == 0:
+				t.Errorf("activities.Activities.%s has no recording stand-ins in the drill", name)
+			case f.Kind() == reflect.Struct && f.CanInterface():
+				check(f, name+".")
 			}
-		case f.Kind() == reflect.Interface && f.IsNil():
-			t.Errorf("activities.Activities.%s has no recording stand-in in the drill", name)
-		case f.Kind() == reflect.Map && f.Type().Elem().Kind() == reflect.Interface && f.Len() == 0:
-			t.Errorf("activities.Activities.%s has no recording stand-ins in the drill", name)
 		}
 	}
+	check(reflect.ValueOf(a).Elem(), "")
 	for _, ch := range Channels {
 		if _, ok := a.Notifiers[ch]; !ok {
 			t.Errorf("no notifier for %s", ch)

@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/sitrep-dev/sitrep/activities"
 	"github.com/sitrep-dev/sitrep/catalog"
+	"github.com/sitrep-dev/sitrep/integrations"
 )
 
 // Calls a notifier records.
@@ -41,11 +43,7 @@ func (r *recorder) record(m Message) string {
 // call records a call to a dependency that is not a notifier: its name,
 // the method and its input, whatever that is.
 func (r *recorder) call(dep, method, person string, in any) string {
-	detail, err := json.Marshal(in)
-	if err != nil {
-		detail, _ = json.Marshal(fmt.Sprint(in))
-	}
-	return r.record(Message{Via: dep, Call: method, Person: person, Detail: detail})
+	return r.record(Message{Via: dep, Call: method, Person: person, Detail: detail(in)})
 }
 
 func (r *recorder) snapshot() []Message {
@@ -73,6 +71,80 @@ func (p pagerOfRecord) Sync(_ context.Context, action string, m activities.Messa
 	return nil
 }
 
+// statusPage stands in for the status page provider.
+type statusPage struct{ r *recorder }
+
+func (s statusPage) Open(_ context.Context, marker string, n activities.StatusPost) (string, string, error) {
+	id := s.r.record(Message{Via: "statuspage", Call: "open " + n.Status, Subject: n.Title, Text: n.Body, Detail: detail(n)})
+	return id, "https://status.example.com/incidents/" + id, nil
+}
+
+func (s statusPage) Update(_ context.Context, id string, n activities.StatusPost) error {
+	s.r.record(Message{Via: "statuspage", Call: "update " + n.Status, Subject: n.Title, Text: n.Body, Detail: detail(n)})
+	return nil
+}
+
+// rooms stands in for the chat platform that holds war rooms.
+type rooms struct{ r *recorder }
+
+func (rooms) Platform() string { return "slack" }
+
+func (c rooms) Create(_ context.Context, name string) (string, string, error) {
+	id := c.r.record(Message{Via: "warroom", Call: "create #" + name})
+	return id, "https://chat.example.com/" + name, nil
+}
+
+func (c rooms) Invite(_ context.Context, channelID string, userIDs ...string) error {
+	c.r.record(Message{Via: "warroom", Call: "invite", Text: strings.Join(userIDs, ", ")})
+	return nil
+}
+
+func (c rooms) Post(_ context.Context, channelID, text string) (string, error) {
+	return c.r.record(Message{Via: "warroom", Call: "post", Text: text}), nil
+}
+
+func (c rooms) Edit(_ context.Context, channelID, messageID, text string) error {
+	c.r.record(Message{Via: "warroom", Call: "edit", Text: text})
+	return nil
+}
+
+// announcer stands in for a Teams channel's incoming webhook.
+type announcer struct{ r *recorder }
+
+func (a announcer) Announce(_ context.Context, title, text string) error {
+	a.r.record(Message{Via: "announce", Call: "announce", Subject: title, Text: text})
+	return nil
+}
+
+// bridges stands in for the video bridge provider.
+type bridges struct{ r *recorder }
+
+func (b bridges) Link(_ context.Context, incidentID, topic string) (string, error) {
+	id := b.r.record(Message{Via: "video", Call: "bridge", Text: topic})
+	return "https://video.example.com/j/" + id, nil
+}
+
+// mailer stands in for stakeholder email.
+type mailer struct{ r *recorder }
+
+func (m mailer) Send(_ context.Context, e integrations.Email) (string, error) {
+	var files []string
+	for _, a := range e.Attachments {
+		files = append(files, a.Filename)
+	}
+	return m.r.record(Message{Via: "email", Call: "mail", Person: strings.Join(e.To, ", "), Subject: e.Subject, Text: e.Text,
+		Detail: detail(map[string]any{"attachments": files})}), nil
+}
+
+// detail is v as the JSON a drill's record carries.
+func detail(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		b, _ = json.Marshal(fmt.Sprint(v))
+	}
+	return b
+}
+
 // newActivities builds the activities a drill registers: the real ones, with
 // every outside dependency a recorder. Pagers is left nil (each page goes out
 // at once, unbundled), and so is Forwarder (a drill has one alert).
@@ -89,5 +161,7 @@ func newActivities(c *catalog.Catalog, t *activities.Templates, r *recorder) *ac
 		Catalog:   activities.StaticCatalog{C: c},
 		Notifiers: n,
 		Templates: t,
+		Comms: activities.CommsDeps{StatusPage: statusPage{r}, Rooms: rooms{r}, Announcer: announcer{r},
+			Bridges: bridges{r}, Mailer: mailer{r}},
 	}
 }

@@ -127,7 +127,6 @@ var examples = map[string]string{
 	"serve":   `  sitrep serve --addr :8080 --catalog examples/catalog.yaml`,
 	"sandbox": `  sitrep sandbox --intake http://localhost:8080 --catalog examples/catalog.yaml`,
 	"dev":     `  sitrep dev`,
-
 	"report": `  sitrep report --since 30d
   sitrep report --service checkout --since 90d --html report.html`,
 }

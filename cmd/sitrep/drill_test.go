@@ -32,11 +32,12 @@ func (p page) String() string {
 	return fmt.Sprintf("%s %s/%s %s L%d", p.Offset, p.Person, p.Via, p.Kind, p.Level)
 }
 
-// pagesOf lists the messages to people (not the pager syncs) in r.
+// pagesOf lists the pages in r: messages to people that the incident
+// recorded as pages (not pager syncs, not reminders or notices).
 func pagesOf(r drill.Result) []page {
 	var out []page
 	for _, m := range r.Messages {
-		if m.Call == "notify" {
+		if m.Call == "notify" && m.Kind != "" {
 			out = append(out, page{time.Duration(m.Offset), m.Person, m.Via, m.Kind, m.Level})
 		}
 	}
