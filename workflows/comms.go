@@ -50,17 +50,36 @@ func handedOver(j Job) bool {
 	return j.Kind == jobSync || j.Kind == jobNotice || j.Kind == jobPost || j.Kind == jobSummary
 }
 
-// commsOptions: a stakeholder notice or a reminder must not be lost to a
-// worker outage, so there is no schedule-to-close; a provider's permanent
-// refusal, or a provider not configured, ends it at once.
+// cancellable: jobs resolution stops (and hands over, or drops).
+func cancellable(j Job) bool {
+	return handedOver(j) || j.Kind == jobRemind || j.Kind == jobRoom || j.Kind == jobInvite
+}
+
+// commsOptions: a stakeholder notice must not be lost to a worker outage,
+// so there is no schedule-to-close; a provider's permanent refusal, or a
+// provider not configured, ends it at once. A cancelled call finishes the
+// attempt under way, so resolution knows whether it got through.
 func commsOptions(ctx workflow.Context, summary string) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
+		WaitForCancellation: true,
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
 			NonRetryableErrorTypes: []string{activities.ErrPermanent, activities.ErrNoContact, activities.ErrChannelOff,
 				activities.ErrNotConfigured, activities.ErrCatalog}},
 		Summary: summary,
 	})
+}
+
+// staleAfter bounds what is worth nothing late: a reminder an hour after
+// its time, a war room opened an hour into a provider outage.
+const staleAfter = time.Hour
+
+// boundedOptions are commsOptions for what goes stale.
+func boundedOptions(ctx workflow.Context, summary string) workflow.Context {
+	ctx = commsOptions(ctx, summary)
+	o := workflow.GetActivityOptions(ctx)
+	o.ScheduleToCloseTimeout = staleAfter
+	return workflow.WithActivityOptions(ctx, o)
 }
 
 // routed starts what the severity policy starts as the incident opens.
@@ -69,39 +88,48 @@ func (c *comms) routed(ctx workflow.Context) {
 	if s.Plan.Comms.CommsLead != "" {
 		c.w.rs.setRole(ctx, catalog.RoleComms, s.Plan.Comms.CommsLead, "", "the team's comms rotation has them on now")
 	}
-	if s.Plan.Comms.Notice == catalog.WhenOpen {
-		c.initial(ctx)
-	}
+	// The room first: the notice is echoed in it.
 	if s.Plan.Comms.WarRoom == catalog.WhenOpen {
 		c.w.rs.requestRoom(ctx)
+	}
+	if s.Plan.Comms.Notice == catalog.WhenOpen {
+		c.initial(ctx)
 	}
 }
 
 // acknowledged starts what waits for a person.
 func (c *comms) acknowledged(ctx workflow.Context) {
 	s := &c.w.s
-	if s.Plan.Comms.Notice == catalog.WhenAck && s.NoticeAt == nil {
-		c.initial(ctx)
-	}
 	if s.Plan.Comms.WarRoom == catalog.WhenAck {
 		c.w.rs.requestRoom(ctx)
+	}
+	if s.Plan.Comms.Notice == catalog.WhenAck && s.NoticeAt == nil {
+		c.initial(ctx)
 	}
 	c.w.rs.joined(ctx)
 }
 
 // raised applies the raised severity's comms policy: a notice or war room
 // it wants now that the old one did not, and a shorter cadence from now.
-func (c *comms) raised(ctx workflow.Context) {
+func (c *comms) raised(ctx workflow.Context, wasInternal bool) {
 	s := &c.w.s
 	p := s.Plan.Comms
 	acked := s.AcknowledgedBy != ""
-	if p.Notice == catalog.WhenOpen || (p.Notice == catalog.WhenAck && acked) {
-		c.initial(ctx)
-	}
 	if p.WarRoom == catalog.WhenOpen || (p.WarRoom == catalog.WhenAck && acked) {
 		c.w.rs.requestRoom(ctx)
 	}
 	now := workflow.Now(ctx)
+	if wasInternal && !p.InternalOnly && s.NoticeAt != nil {
+		// Only insiders were told so far: customers hear now.
+		c.record(ctx, UpdateRecord{At: now, Kind: string(activities.NoticeInitial), By: "sitrep", Status: s.Status,
+			Audience: AudienceExternal}, fmt.Sprintf("raised to %s: external audiences told", s.Severity))
+	}
+	if p.Notice == catalog.WhenOpen || (p.Notice == catalog.WhenAck && acked) {
+		c.initial(ctx)
+	}
+	if p.Cadence <= 0 {
+		c.stopClocks()
+	}
 	for i := range s.Cadences {
 		if due := now.Add(p.Cadence); p.Cadence > 0 && s.Cadences[i].Due.After(due) {
 			s.Cadences[i] = Cadence{Role: s.Cadences[i].Role, Due: due}
@@ -214,8 +242,19 @@ func (c *comms) resolved(ctx workflow.Context, by, note string) {
 // reopened: the problem is back after mitigation. Stakeholders who were
 // told it is fixed hear again on the cadence; the comms lead is reminded.
 func (c *comms) reopened(ctx workflow.Context) {
+	s := &c.w.s
 	c.w.rs.post("Re-opened: the alert fired again after its source cleared")
-	c.startClocks(workflow.Now(ctx))
+	now := workflow.Now(ctx)
+	c.startClocks(now)
+	if s.NoticeAt == nil {
+		return
+	}
+	// They were told it is fixed: they hear it is not, and the status
+	// starts over.
+	s.Status = StatusInvestigating
+	c.record(ctx, UpdateRecord{At: now, Kind: string(activities.NoticeUpdate), By: "sitrep", Status: StatusInvestigating,
+		Audience: c.fullAudience(), Message: "The problem has returned. We are investigating again."},
+		"re-opened: stakeholders told the problem is back")
 }
 
 // record adds a stakeholder communication and queues it.
@@ -451,6 +490,13 @@ func (w *incident) postUpdate(ctx workflow.Context, req UpdateRequest) (UpdateRe
 	if err := w.validateUpdate(req); err != nil {
 		return UpdateResult{}, err
 	}
+	if err := w.knownPeople(ctx, req.By); err != nil {
+		return UpdateResult{}, err
+	}
+	// The lookup waited: the incident may have moved on meanwhile.
+	if err := w.validateUpdate(req); err != nil {
+		return UpdateResult{}, err
+	}
 	s, now := &w.s, workflow.Now(ctx)
 	role := req.Role
 	if role == catalog.RoleComms {
@@ -521,7 +567,7 @@ const (
 // notice sends one stakeholder communication to one destination, and
 // records whether it got there. Status page posts go in the order they were
 // recorded: the notice that opens the status page incident comes first.
-func (c *comms) notice(ctx workflow.Context, j Job) {
+func (c *comms) notice(ctx workflow.Context, j Job) bool {
 	s := &c.w.s
 	u := s.Updates[j.Update]
 	n := c.noticeOf(u)
@@ -535,7 +581,7 @@ func (c *comms) notice(ctx workflow.Context, j Job) {
 		if err := workflow.Await(ctx, func() bool {
 			return !slices.ContainsFunc(c.spPending, func(i int) bool { return i < j.Update })
 		}); err != nil {
-			return
+			return false
 		}
 		id := ""
 		if s.StatusPage != nil {
@@ -553,16 +599,17 @@ func (c *comms) notice(ctx workflow.Context, j Job) {
 	case j.Dest == destRoom:
 		err = c.w.rs.postNow(ctx, roomLine(u))
 	}
-	if ctx.Err() != nil {
-		return // handed over
+	if err != nil && ctx.Err() != nil {
+		return false // cancelled before it got through: handed over
 	}
 	rec := &s.Updates[j.Update]
 	if err != nil {
 		rec.Failed = append(rec.Failed, j.Dest)
 		c.w.event(ctx, "comms.failed", "", fmt.Sprintf("%s (%s) did not reach %s: %s", u.Kind, u.Status, j.Dest, rootMessage(err)))
-		return
+		return true
 	}
 	rec.Sent = append(rec.Sent, j.Dest)
+	return true
 }
 
 // groupsFor names the stakeholder groups an update goes to: a sub-role's
@@ -629,7 +676,7 @@ func roomLine(u UpdateRecord) string {
 func (c *comms) sendReminder(ctx workflow.Context, j Job) {
 	r := *j.Reminder
 	var res activities.ReminderResult
-	err := workflow.ExecuteActivity(commsOptions(ctx, fmt.Sprintf("remind %s: %s", r.Person, r.Kind)), a.Remind, r).Get(ctx, &res)
+	err := workflow.ExecuteActivity(boundedOptions(ctx, fmt.Sprintf("remind %s: %s", r.Person, r.Kind)), a.Remind, r).Get(ctx, &res)
 	if err != nil && ctx.Err() == nil {
 		c.w.event(ctx, "reminder.failed", r.Person, fmt.Sprintf("%s reminder did not reach %s: %s", r.Kind, r.Person, rootMessage(err)))
 	}

@@ -140,7 +140,19 @@ type commsHarness struct {
 	room []string
 }
 
+// commsFaults may fail an activity; nil: it succeeds.
+type commsFaults struct {
+	statusPage func(n activities.Notice) error
+	email      func(n activities.GroupNotice) error
+	openRoom   func() error
+}
+
 func newCommsHarness(t *testing.T) *commsHarness {
+	t.Helper()
+	return newFaultyCommsHarness(t, commsFaults{})
+}
+
+func newFaultyCommsHarness(t *testing.T, f commsFaults) *commsHarness {
 	t.Helper()
 	c, err := catalog.Parse("comms.yaml", []byte(commsCatalog))
 	if err != nil {
@@ -157,16 +169,31 @@ func newCommsHarness(t *testing.T) *commsHarness {
 	}
 	env.OnActivity("StatusPageNotice", mock.Anything, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, n activities.Notice, id string) (activities.StatusPageResult, error) {
+			if f.statusPage != nil {
+				if err := f.statusPage(n); err != nil {
+					return activities.StatusPageResult{}, err
+				}
+			}
 			note(said{what: "status-page", to: id, kind: string(n.Kind), text: n.Status + ": " + n.Message})
 			return activities.StatusPageResult{ID: "sp1", URL: "https://status.example.com/incidents/sp1"}, nil
 		})
 	env.OnActivity("EmailGroup", mock.Anything, mock.Anything).Return(
 		func(_ context.Context, n activities.GroupNotice) (activities.NoticeResult, error) {
+			if f.email != nil {
+				if err := f.email(n); err != nil {
+					return activities.NoticeResult{}, err
+				}
+			}
 			note(said{what: "email", to: n.Group, kind: string(n.Kind), text: n.Message})
 			return activities.NoticeResult{Recipients: 1}, nil
 		})
 	env.OnActivity("OpenRoom", mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.RoomInput) (activities.RoomResult, error) {
+			if f.openRoom != nil {
+				if err := f.openRoom(); err != nil {
+					return activities.RoomResult{}, err
+				}
+			}
 			note(said{what: "room-open", to: in.Name})
 			return activities.RoomResult{Platform: "slack", Channel: "C1", URL: "https://chat/C1", Bridge: "https://meet/1"}, nil
 		})

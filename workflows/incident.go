@@ -51,11 +51,13 @@ type incident struct {
 	routed bool
 	// queue holds the jobs handlers and loops asked for; dispatch starts them.
 	queue []Job
-	// inflight counts started jobs not yet finished; running holds the
-	// cancel of each sync in flight, so resolution can hand them over.
+	// inflight counts started jobs not yet finished; cancels holds the
+	// cancel of each sync and comms job in flight, so resolution can stop
+	// them; handoff collects the jobs stopped before they were done, for
+	// PostIncident.
 	inflight int
-	syncs    map[int]workflow.CancelFunc
-	running  map[int]Job // the handed-over kinds in flight, by job number
+	cancels  map[int]running
+	handoff  []Job
 	nextJob  int
 	seqs     int
 	// wake is set by anything that may change what the main loop does next.
@@ -78,7 +80,7 @@ type incident struct {
 // newIncident validates the input and registers the handlers, before
 // anything can block.
 func newIncident(ctx workflow.Context, in IncidentInput) (*incident, error) {
-	w := &incident{log: workflow.GetLogger(ctx), root: ctx, syncs: map[int]workflow.CancelFunc{}, running: map[int]Job{}}
+	w := &incident{log: workflow.GetLogger(ctx), root: ctx, cancels: map[int]running{}}
 	w.pg = newPaging(ctx, w)
 	w.cm, w.rs = newComms(w), newResponse(w)
 	w.alerts = workflow.GetSignalChannelWithOptions(ctx, AlertSignal, workflow.SignalChannelOptions{
@@ -288,8 +290,9 @@ func (w *incident) rechannel(ctx workflow.Context) {
 	p := &w.s.Plan
 	p.Channels, p.RepageAfterAck, p.RepageEscalateAfter, p.AutoResolveAfter = r.Channels, r.RepageAfterAck, r.RepageEscalateAfter, r.AutoResolveAfter
 	c := &p.Comms
+	was := c.InternalOnly
 	c.Cadence, c.NoNewsAfter, c.Notice, c.WarRoom, c.InternalOnly = r.Comms.Cadence, r.Comms.NoNewsAfter, r.Comms.Notice, r.Comms.WarRoom, r.Comms.InternalOnly
-	w.cm.raised(ctx)
+	w.cm.raised(ctx, was)
 }
 
 // Job is one thing the incident must send: the outbox's unit. Handlers and
@@ -345,17 +348,19 @@ func (w *incident) dispatch(ctx workflow.Context) {
 		id := w.nextJob
 		w.nextJob++
 		jctx := ctx
-		if handedOver(j) {
+		if cancellable(j) {
 			var cancel workflow.CancelFunc
 			jctx, cancel = workflow.WithCancel(ctx)
-			w.syncs[id] = cancel
-			w.running[id] = j
+			w.cancels[id] = running{job: j, cancel: cancel}
 		}
 		workflow.Go(jctx, func(ctx workflow.Context) {
+			done := true
 			defer func() {
 				w.inflight--
-				delete(w.syncs, id)
-				delete(w.running, id)
+				delete(w.cancels, id)
+				if !done && ctx.Err() != nil && handedOver(j) && j.Kind != jobSync {
+					w.handoff = append(w.handoff, j)
+				}
 				w.wake = true
 			}()
 			switch j.Kind {
@@ -370,7 +375,7 @@ func (w *incident) dispatch(ctx workflow.Context) {
 			case jobForward:
 				w.forward(ctx, j)
 			default:
-				w.runComms(ctx, j)
+				done = w.runComms(ctx, j)
 			}
 		})
 	}
@@ -381,22 +386,33 @@ func (w *incident) dispatch(ctx workflow.Context) {
 // complete. Alerts that fired after resolution open the next incident at
 // once: this one waits for nothing slow.
 func (w *incident) finish(ctx workflow.Context) (IncidentState, error) {
-	// Syncs and notices in flight are cancelled and handed over, with those
-	// queued; reminders and invitations are moot now; other jobs
-	// (withdrawing bundled pages) still go out.
-	var handed []Job
-	for {
-		for _, id := range workflow.DeterministicKeys(w.syncs) {
-			if j := w.running[id]; j.Kind != jobSync {
-				handed = append(handed, j)
+	// Syncs, reminders, invitations and the war room's opening in flight
+	// are cancelled (a sync is handed over as one resolve; the rest are moot
+	// now). Notices and room posts in flight get a minute to finish the
+	// attempt under way, so what got through is recorded and not sent
+	// twice; then they too are cancelled and, with those queued, handed
+	// over. Other jobs (withdrawing bundled pages) still go out.
+	w.stopRunning(func(j Job) bool { return !handedOver(j) || j.Kind == jobSync })
+	busy := func() bool {
+		for _, id := range workflow.DeterministicKeys(w.cancels) {
+			if j := w.cancels[id].job; handedOver(j) && j.Kind != jobSync {
+				return true
 			}
-			w.syncs[id]()
 		}
+		return false
+	}
+	if busy() {
+		if _, err := w.await(ctx, finishGrace, "let notices under way finish", func() bool { return !busy() }); err != nil {
+			return w.s, err
+		}
+	}
+	for {
+		w.stopRunning(func(Job) bool { return true })
 		w.queue = slices.DeleteFunc(w.queue, func(j Job) bool {
 			if handedOver(j) && j.Kind != jobSync {
-				handed = append(handed, j)
+				w.handoff = append(w.handoff, j)
 			}
-			return handedOver(j) || j.Kind == jobRemind || j.Kind == jobRoom || j.Kind == jobInvite
+			return cancellable(j)
 		})
 		w.dispatch(ctx)
 		if err := workflow.Await(ctx, func() bool { return w.inflight == 0 }); err != nil {
@@ -406,6 +422,7 @@ func (w *incident) finish(ctx workflow.Context) (IncidentState, error) {
 			break
 		}
 	}
+	handed := w.handoff
 	var jobs []Job
 	if len(w.s.PagerTargets) > 0 {
 		jobs = append(jobs, Job{Kind: jobSync, Action: "resolve"})
@@ -432,11 +449,30 @@ func (w *incident) finish(ctx workflow.Context) (IncidentState, error) {
 	return w.s, nil
 }
 
-// runComms runs one job of the comms and response parts.
-func (w *incident) runComms(ctx workflow.Context, j Job) {
+// running is a cancellable job in flight.
+type running struct {
+	job    Job
+	cancel workflow.CancelFunc
+}
+
+// finishGrace is how long resolution lets notices under way finish.
+const finishGrace = time.Minute
+
+// stopRunning cancels the jobs in flight that stop says to.
+func (w *incident) stopRunning(stop func(Job) bool) {
+	for _, id := range workflow.DeterministicKeys(w.cancels) {
+		if r := w.cancels[id]; stop(r.job) {
+			r.cancel()
+		}
+	}
+}
+
+// runComms runs one job of the comms and response parts, and says whether
+// it is done: false when it was cancelled before it got through.
+func (w *incident) runComms(ctx workflow.Context, j Job) bool {
 	switch j.Kind {
 	case jobNotice:
-		w.cm.notice(ctx, j)
+		return w.cm.notice(ctx, j)
 	case jobRemind:
 		w.cm.sendReminder(ctx, j)
 	case jobRoom:
@@ -444,31 +480,26 @@ func (w *incident) runComms(ctx workflow.Context, j Job) {
 	case jobInvite:
 		w.rs.invite(ctx)
 	case jobPost:
-		w.rs.postJob(ctx, j)
+		return w.rs.postJob(ctx, j)
 	case jobSummary:
-		w.rs.summaryJob(ctx)
+		return w.rs.summaryJob(ctx)
 	}
+	return true
 }
 
-// runHandedOver runs, after resolution, what the incident handed over:
-// pager syncs beside the stakeholder notices, which go one after another
-// in the order they were queued.
+// runHandedOver runs, after resolution, what the incident handed over, all
+// at once: status page posts still go in the order they were queued.
 func (w *incident) runHandedOver(ctx workflow.Context, jobs []Job) {
-	pending := 0
-	var comms []Job
+	pending := len(jobs)
 	for _, j := range jobs {
-		if j.Kind != jobSync {
-			comms = append(comms, j)
-			continue
-		}
-		pending++
 		workflow.Go(ctx, func(ctx workflow.Context) {
 			defer func() { pending-- }()
-			w.pg.sync(ctx, j)
+			if j.Kind == jobSync {
+				w.pg.sync(ctx, j)
+				return
+			}
+			w.runComms(ctx, j)
 		})
-	}
-	for _, j := range comms {
-		w.runComms(ctx, j)
 	}
 	_ = workflow.Await(ctx, func() bool { return pending == 0 })
 }
@@ -526,8 +557,14 @@ const (
 // continueAsNew hands the incident to a new run, once handlers have finished;
 // done is false when they queued work meanwhile, which goes out first.
 func (w *incident) continueAsNew(ctx workflow.Context) (done bool, err error) {
-	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+	// A handler may wait on the main loop (escalate waits for the level to
+	// move): whatever it asks for is taken first, then this is tried again.
+	w.wake = false
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) || w.wake }); err != nil {
 		return true, err
+	}
+	if !workflow.AllHandlersFinished(ctx) {
+		return false, nil
 	}
 	if len(w.queue) > 0 || w.inflight > 0 || w.s.Phase == Resolved {
 		return false, nil
@@ -604,8 +641,12 @@ func (w *incident) publish(ctx workflow.Context) {
 	w.attrs = attrs
 	updates := []temporal.SearchAttributeUpdate{ServiceAttr.ValueSet(attrs[0]), SeverityAttr.ValueSet(attrs[1]),
 		PhaseAttr.ValueSet(attrs[2]), SourceAttr.ValueSet(attrs[3]), TeamAttr.ValueSet(attrs[4])}
+	// Continue-as-new carries a run's attributes into the next incident:
+	// what this one has not set is unset.
 	if len(w.s.Paged) > 0 {
 		updates = append(updates, PagedAttr.ValueSet(slices.Clone(w.s.Paged)))
+	} else {
+		updates = append(updates, PagedAttr.ValueUnset())
 	}
 	if w.s.NextUpdateDue != nil {
 		updates = append(updates, NextUpdateAttr.ValueSet(*w.s.NextUpdateDue))
@@ -614,6 +655,8 @@ func (w *incident) publish(ctx workflow.Context) {
 	}
 	if room != "" {
 		updates = append(updates, RoomAttr.ValueSet(room))
+	} else {
+		updates = append(updates, RoomAttr.ValueUnset())
 	}
 	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
 		w.log.Info("search attributes not updated", "incidentID", w.s.ID, "error", err)

@@ -32,7 +32,7 @@ type PostIncidentState struct {
 // while a provider is down, so the incident itself need not wait; the
 // post-mortem, the approved summary, action items and learnings join it here.
 func PostIncident(ctx workflow.Context, in PostIncidentInput) (PostIncidentState, error) {
-	inc := &incident{log: workflow.GetLogger(ctx), root: ctx, s: in.Incident, syncs: map[int]workflow.CancelFunc{}, running: map[int]Job{}}
+	inc := &incident{log: workflow.GetLogger(ctx), root: ctx, s: in.Incident, cancels: map[int]running{}}
 	inc.pg = newPaging(ctx, inc)
 	inc.cm, inc.rs = newComms(inc), newResponse(inc)
 	// Nothing waits on these: a PagerDuty outage of hours still ends with

@@ -191,7 +191,7 @@ func (r *response) openRoom(ctx workflow.Context) {
 	var res activities.RoomResult
 	in := activities.RoomInput{IncidentID: s.ID, Ref: IncidentRef(s.ID, s.Run), Name: s.Plan.Comms.RoomName,
 		Topic: truncate(fmt.Sprintf("%s %s: %s", s.Severity, s.Service, s.Summary), 200)}
-	if err := workflow.ExecuteActivity(roomOptions(ctx, "open war room "+in.Name), a.OpenRoom, in).Get(ctx, &res); err != nil {
+	if err := workflow.ExecuteActivity(boundedOptions(ctx, "open war room "+in.Name), a.OpenRoom, in).Get(ctx, &res); err != nil {
 		if ctx.Err() == nil {
 			s.RoomFailed = rootMessage(err)
 			r.w.event(ctx, "room.failed", "", "no war room: "+s.RoomFailed)
@@ -236,7 +236,7 @@ func (r *response) invite(ctx workflow.Context) {
 	// nobody twice.
 	s.WarRoom.Invited = append(s.WarRoom.Invited, people...)
 	var res activities.InviteResult
-	err := workflow.ExecuteActivity(roomOptions(ctx, "invite "+strings.Join(people, ", ")), a.InviteToRoom,
+	err := workflow.ExecuteActivity(boundedOptions(ctx, "invite "+strings.Join(people, ", ")), a.InviteToRoom,
 		activities.InviteInput{Channel: s.WarRoom.Channel, People: people}).Get(ctx, &res)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -272,27 +272,25 @@ func (r *response) send(ctx workflow.Context, p activities.RoomPost) (string, er
 	if p.Edit != "" {
 		what = "update war room summary"
 	}
-	err := workflow.ExecuteActivity(roomOptions(ctx, what), a.PostToRoom, p).Get(ctx, &id)
+	err := workflow.ExecuteActivity(commsOptions(ctx, what), a.PostToRoom, p).Get(ctx, &id)
 	if err != nil && ctx.Err() == nil {
 		r.w.event(ctx, "room.failed", "", fmt.Sprintf("could not %s: %s", what, rootMessage(err)))
 	}
 	return id, err
 }
 
-// postJob echoes one line.
-func (r *response) postJob(ctx workflow.Context, j Job) {
-	if err := r.postNow(ctx, j.Text); err != nil {
-		return
-	}
+// postJob echoes one line; false when cancelled before it got through.
+func (r *response) postJob(ctx workflow.Context, j Job) bool {
+	return r.postNow(ctx, j.Text) == nil || ctx.Err() == nil
 }
 
 // summaryJob edits the summary to the incident as it is now; a change made
 // while the edit was in flight gets one more edit.
-func (r *response) summaryJob(ctx workflow.Context) {
+func (r *response) summaryJob(ctx workflow.Context) bool {
 	c := r.w.cm
 	s := &r.w.s
 	if s.WarRoom == nil || s.WarRoom.Summary == "" {
-		return
+		return true
 	}
 	c.summaryBusy = true
 	defer func() {
@@ -302,7 +300,8 @@ func (r *response) summaryJob(ctx workflow.Context) {
 			r.refresh()
 		}
 	}()
-	_, _ = r.send(ctx, activities.RoomPost{IncidentID: s.ID, Channel: s.WarRoom.Channel, Text: r.summary(), Edit: s.WarRoom.Summary})
+	_, err := r.send(ctx, activities.RoomPost{IncidentID: s.ID, Channel: s.WarRoom.Channel, Text: r.summary(), Edit: s.WarRoom.Summary})
+	return err == nil || ctx.Err() == nil
 }
 
 // summary is the war room's summary message.
@@ -330,7 +329,8 @@ func (r *response) summary() string {
 func (r *response) unfilledAt() (time.Time, bool) {
 	s := &r.w.s
 	after := s.Plan.Comms.RoleUnfilledAfter
-	if after <= 0 || s.RolesReminded || s.Phase == Mitigated || s.Phase == Resolved || len(r.unfilled()) == 0 {
+	// With nobody to remind yet, it waits for the first acknowledgment.
+	if after <= 0 || s.RolesReminded || s.Phase == Mitigated || s.Phase == Resolved || len(r.unfilled()) == 0 || r.commander() == "" {
 		return time.Time{}, false
 	}
 	return s.FirstSeen.Add(after), true
@@ -357,10 +357,6 @@ func (r *response) advance(ctx workflow.Context, now time.Time) {
 	s.RolesReminded = true
 	roles := r.unfilled()
 	to := r.commander()
-	if to == "" {
-		r.w.event(ctx, "reminder.skipped", "", fmt.Sprintf("roles %s unfilled after %s, and nobody has acknowledged to remind", strings.Join(roles, ", "), s.Plan.Comms.RoleUnfilledAfter))
-		return
-	}
 	r.w.event(ctx, "reminder", to, fmt.Sprintf("roles unfilled after %s: %s", s.Plan.Comms.RoleUnfilledAfter, strings.Join(roles, ", ")))
 	rem := activities.Reminder{IncidentID: s.ID, Ref: IncidentRef(s.ID, s.Run), Kind: activities.ReminderRole, Person: to,
 		Service: s.Service, Severity: s.Severity, Summary: s.Summary, Role: strings.Join(roles, ", "), Due: at,
@@ -369,6 +365,29 @@ func (r *response) advance(ctx workflow.Context, now time.Time) {
 		rem.Room = s.WarRoom.URL
 	}
 	r.w.enqueue(Job{Kind: jobRemind, Reminder: &rem})
+}
+
+// knownPeople refuses handles the catalog does not have; responders and
+// role holders need no lookup.
+func (w *incident) knownPeople(ctx workflow.Context, people ...string) error {
+	var ask []string
+	for _, p := range people {
+		if !w.isResponder(p) && !slices.ContainsFunc(w.s.Roles, func(h RoleHolder) bool { return h.Person == p }) {
+			ask = append(ask, p)
+		}
+	}
+	if len(ask) == 0 {
+		return nil
+	}
+	var unknown []string
+	lctx := lookupOptions(ctx, "check "+strings.Join(ask, ", "))
+	if err := workflow.ExecuteLocalActivity(lctx, unknownPeopleActivity, ask).Get(ctx, &unknown); err != nil {
+		return temporal.NewApplicationError("cannot check the catalog: "+rootMessage(err), RejectInvalid)
+	}
+	if len(unknown) > 0 {
+		return temporal.NewApplicationError(fmt.Sprintf("%s not in the catalog", strings.Join(unknown, ", ")), RejectUnknownResponder)
+	}
+	return nil
 }
 
 // validateRole checks a role assignment without touching state.
@@ -403,15 +422,12 @@ func (w *incident) assignRole(ctx workflow.Context, req RoleRequest) (RoleResult
 	if err := w.validateRole(req); err != nil {
 		return RoleResult{}, err
 	}
-	if !w.isResponder(req.Person) || !w.isResponder(req.By) {
-		var unknown []string
-		lctx := lookupOptions(ctx, "check "+req.Person)
-		if err := workflow.ExecuteLocalActivity(lctx, unknownPeopleActivity, []string{req.Person, req.By}).Get(ctx, &unknown); err != nil {
-			return RoleResult{}, temporal.NewApplicationError("role: cannot check the catalog: "+rootMessage(err), RejectInvalid)
-		}
-		if len(unknown) > 0 {
-			return RoleResult{}, temporal.NewApplicationError(fmt.Sprintf("role: %s not in the catalog", strings.Join(unknown, ", ")), RejectUnknownResponder)
-		}
+	if err := w.knownPeople(ctx, req.Person, req.By); err != nil {
+		return RoleResult{}, err
+	}
+	// The lookup waited: the incident may have resolved meanwhile.
+	if err := w.validateRole(req); err != nil {
+		return RoleResult{}, err
 	}
 	if w.rs.holder(req.Role) == req.Person {
 		h := w.s.Roles[slices.IndexFunc(w.s.Roles, func(h RoleHolder) bool { return h.Role == req.Role })]
