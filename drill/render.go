@@ -36,11 +36,15 @@ func Plus(o Offset) string {
 // What says what a message was: "page, level 1", "escalation, level 2,
 // round 2", "fallback", "sync resolve", or the dependency's call.
 func (m Message) What() string {
+	about := ""
+	if m.Subject != "" {
+		about = ": " + oneLine(m.Subject, 60)
+	}
 	if m.Call != callNotify {
-		return m.Call
+		return m.Call + about
 	}
 	if m.Kind == "" {
-		return "message"
+		return "message" + about // not a page: a reminder, a notice
 	}
 	parts := []string{m.Kind}
 	if m.Level > 0 {
@@ -149,6 +153,15 @@ func writeIndented(w io.Writer, m Message) {
 	for _, l := range body {
 		fmt.Fprintf(w, "      | %s\n", l)
 	}
+}
+
+// oneLine is s on one line, cut to n characters.
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
 }
 
 func orDash(s string) string {
