@@ -59,3 +59,24 @@ func TestRecorderKeepsAnyCall(t *testing.T) {
 		t.Errorf("recorded %+v, id %q", got, id)
 	}
 }
+
+func TestCompare(t *testing.T) {
+	msg := func(off time.Duration, person, via string) Message {
+		return Message{Offset: Offset(off), Person: person, Via: via, Call: callNotify, Kind: "page", Level: 1, Round: 1}
+	}
+	a := &Result{Messages: []Message{msg(0, "ann", "sms"), msg(0, "ann", "sms"), msg(5*time.Minute, "bob", "sms"), msg(time.Hour, "cat", "email")}}
+	b := &Result{Messages: []Message{msg(0, "ann", "sms"), msg(15*time.Minute, "bob", "sms"), msg(time.Hour, "dan", "email")}}
+	got := Compare(a, b, false)
+	want := []Difference{
+		{Only: "a", What: "message", Line: "+0s ann sms page, level 1"}, // a sends it twice, b once
+		{Only: "a", What: "message", Line: "+1h cat email page, level 1"},
+		{Only: "b", What: "message", Line: "+1h dan email page, level 1"},
+		{Only: "moved", What: "message", Line: "bob sms page, level 1", From: "+5m", To: "+15m"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Compare:\n got %+v\nwant %+v", got, want)
+	}
+	if d := Compare(a, a, true); len(d) != 0 {
+		t.Errorf("a drill against itself: %+v", d)
+	}
+}

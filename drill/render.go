@@ -188,14 +188,19 @@ func (e Event) Line() string {
 
 // Difference is what one drill did that the other did not.
 type Difference struct {
-	Only string `json:"only"` // "a" or "b"
+	// Only is "a" or "b": only that drill has Line; or "moved": both
+	// have it (without its offset), a at From and b at To.
+	Only string `json:"only"`
 	What string `json:"what"` // message or event
 	Line string `json:"line"`
+	From string `json:"from,omitempty"`
+	To   string `json:"to,omitempty"`
 }
 
 // Compare lists what differs between two drills of the same incident: the
 // messages and timeline events each has that the other has not, as many
-// times as it has more of them, in time order.
+// times as it has more of them, in time order; a message both send, only at
+// different offsets, is one "moved" difference.
 func Compare(a, b *Result, withText bool) []Difference {
 	var out []Difference
 	lines := func(r *Result) (msgs, events []string) {
@@ -209,9 +214,37 @@ func Compare(a, b *Result, withText bool) []Difference {
 	}
 	am, ae := lines(a)
 	bm, be := lines(b)
-	out = append(out, diff("message", am, bm)...)
+	out = append(out, moved(diff("message", am, bm))...)
 	out = append(out, diff("event", ae, be)...)
 	return out
+}
+
+// moved pairs each line only a has with the first line only b has that
+// says the same but for its offset (the first word), in order.
+func moved(diffs []Difference) []Difference {
+	var out, pairs []Difference
+	taken := make([]bool, len(diffs))
+	for i, d := range diffs {
+		if d.Only != "a" {
+			continue
+		}
+		from, rest, _ := strings.Cut(d.Line, " ")
+		for j, e := range diffs {
+			to, other, _ := strings.Cut(e.Line, " ")
+			if taken[j] || e.Only != "b" || other != rest {
+				continue
+			}
+			taken[i], taken[j] = true, true
+			pairs = append(pairs, Difference{Only: "moved", What: d.What, Line: rest, From: from, To: to})
+			break
+		}
+	}
+	for i, d := range diffs {
+		if !taken[i] {
+			out = append(out, d)
+		}
+	}
+	return append(out, pairs...)
 }
 
 // diff lists the lines of a not in b and of b not in a, counting repeats.

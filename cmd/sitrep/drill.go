@@ -186,14 +186,22 @@ func writeComparison(d *Deps, o *DrillOptions, path string, a, b *drill.Result) 
 		fmt.Fprintf(d.Out, "No difference between %s and %s.\n", path, o.Compare)
 		return nil
 	}
-	for _, side := range []struct{ only, name string }{{"a", path}, {"b", o.Compare}} {
-		fmt.Fprintf(d.Out, "\nOnly with %s:\n", side.name)
+	for _, side := range []struct{ only, title string }{
+		{"moved", "Sent by both, at another time (" + path + " → " + o.Compare + ")"},
+		{"a", "Only with " + path}, {"b", "Only with " + o.Compare},
+	} {
+		fmt.Fprintf(d.Out, "\n%s:\n", side.title)
 		n := 0
 		for _, df := range diffs {
-			if df.Only == side.only {
+			switch {
+			case df.Only != side.only:
+				continue
+			case df.Only == "moved":
+				fmt.Fprintf(d.Out, "  %s %s → %s %s\n", df.What, df.From, df.To, df.Line)
+			default:
 				fmt.Fprintf(d.Out, "  %s %s\n", df.What, df.Line)
-				n++
 			}
+			n++
 		}
 		if n == 0 {
 			fmt.Fprintln(d.Out, "  nothing")
