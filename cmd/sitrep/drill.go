@@ -71,6 +71,14 @@ Without --ack-after nobody acknowledges. A drill nothing resolves ends after
   sitrep drill --service checkout --severity SEV1 --verbose --html drill.html`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			for _, off := range []struct {
+				name string
+				d    time.Duration
+			}{{"ack-after", o.AckAfter}, {"mitigate-after", o.MitigateAfter}, {"resolve-after", o.ResolveAfter}} {
+				if cmd.Flags().Changed(off.name) && off.d <= 0 {
+					return usagef("--%s must be positive, not %s", off.name, off.d)
+				}
+			}
 			if runF != nil {
 				return runF(o)
 			}

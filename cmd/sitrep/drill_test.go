@@ -342,6 +342,8 @@ func TestDrillUsageErrors(t *testing.T) {
 		{"ack and no ack", append(base, "--severity", "SEV1", "--ack-after", "5m", "--no-ack"), "none of the others can be"},
 		{"beyond the end", append(base, "--severity", "SEV1", "--resolve-after", "30h"), "resolve offset 30h0m0s is not before the drill's end at 24h0m0s"},
 		{"unknown acker", append(base, "--severity", "SEV1", "--ack-after", "5m", "--ack-by", "nobody"), `"nobody" is not a person in the catalog`},
+		{"zero offset", append(base, "--severity", "SEV1", "--ack-after", "0s"), "--ack-after must be positive, not 0s"},
+		{"negative offset", append(base, "--severity", "SEV1", "--resolve-after=-5m"), "--resolve-after must be positive, not -5m0s"},
 		{"bad source", append(base, "--severity", "SEV1", "--source", "psychic"), `source "psychic"`},
 		{"no catalog", []string{"drill", "--catalog", "nope.yaml", "--service", "checkout", "--severity", "SEV1"}, "nope.yaml"},
 		{"bad output", append(base, "--severity", "SEV1", "-o", "yaml"), "--output must be text or json"},
