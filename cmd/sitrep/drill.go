@@ -132,12 +132,12 @@ func drillRun(d *Deps, o *DrillOptions) error {
 		Source: workflows.Source(o.Source), Summary: o.Summary, Start: start, AckAfter: o.AckAfter, AckBy: o.AckBy,
 		MitigateAfter: o.MitigateAfter, ResolveAfter: o.ResolveAfter, Horizon: o.For, Templates: tmpl}
 	path := defaultCatalog(d, o.Catalog)
-	res, err := drillOn(path, opts)
+	res, err := drillOn(d, path, opts)
 	if err != nil {
 		return err
 	}
 	if o.Compare != "" {
-		other, err := drillOn(o.Compare, opts)
+		other, err := drillOn(d, o.Compare, opts)
 		if err != nil {
 			return err
 		}
@@ -155,12 +155,15 @@ func drillRun(d *Deps, o *DrillOptions) error {
 }
 
 // drillOn runs the drill against the catalog at path.
-func drillOn(path string, opts drill.Options) (*drill.Result, error) {
+func drillOn(d *Deps, path string, opts drill.Options) (*drill.Result, error) {
 	c, err := catalog.Load(path)
 	if err != nil {
 		return nil, &usageError{err.Error()}
 	}
 	opts.Catalog = c
+	if _, ok := c.Services[opts.Service]; !ok && c.CatchAll != "" {
+		fmt.Fprintf(d.Err, "sitrep: %s: service %q is not in the catalog: its alerts go to the catch-all team %s\n", path, opts.Service, c.CatchAll)
+	}
 	res, err := drill.Run(opts)
 	if errors.Is(err, drill.ErrInvalid) {
 		return nil, &usageError{err.Error()}

@@ -328,6 +328,15 @@ func TestDrillHTMLIsEscaped(t *testing.T) {
 	}
 }
 
+func TestDrillUnknownServiceGoesToTheCatchAll(t *testing.T) {
+	c, _ := catalog.Load(exampleCatalog)
+	r := sitrep(t, nil, "drill", "--catalog", exampleCatalog, "--service", "chekout", "--severity", "SEV1", "--at", drillAt)
+	want := `service "chekout" is not in the catalog: its alerts go to the catch-all team ` + c.CatchAll
+	if r.code != 0 || !strings.Contains(r.stderr, want) || !strings.Contains(r.stdout, "Routed to team "+c.CatchAll) {
+		t.Errorf("exit %d, stderr %q; want %q\n%s", r.code, r.stderr, want, r.stdout)
+	}
+}
+
 func TestDrillUsageErrors(t *testing.T) {
 	base := []string{"drill", "--catalog", exampleCatalog, "--service", "checkout"}
 	tests := []struct {
