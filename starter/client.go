@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -380,4 +381,126 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// PostUpdate posts a stakeholder update to incident id: the status page,
+// the stakeholder lists of its audience and the war room; the update clock
+// restarts. The request is checked here first (ValidateUpdate), so a
+// mistake is named before anything reaches the incident; the incident's
+// own validator then judges the rest (a status going backwards, an unknown
+// sub-role), answered as a RejectedError. requestID, when not empty, makes
+// a retried request count once.
+func (c *Client) PostUpdate(ctx context.Context, id, requestID string, req workflows.UpdateRequest) (workflows.UpdateResult, error) {
+	var out workflows.UpdateResult
+	if err := ValidateUpdate(req); err != nil {
+		return out, err
+	}
+	id, req.Run = workflows.ParseIncidentRef(id)
+	return out, c.update(ctx, id, requestID, workflows.PostUpdateUpdate, req, &out)
+}
+
+// AssignRole gives req.Role on incident id to req.Person. The incident's
+// validator refuses an unknown role or person with a RejectedError.
+func (c *Client) AssignRole(ctx context.Context, id, requestID string, req workflows.RoleRequest) (workflows.RoleResult, error) {
+	var out workflows.RoleResult
+	if err := ValidateRole(req); err != nil {
+		return out, err
+	}
+	id, req.Run = workflows.ParseIncidentRef(id)
+	return out, c.update(ctx, id, requestID, workflows.AssignRoleUpdate, req, &out)
+}
+
+// FindByRoom returns the ID of the open incident whose war room is the chat
+// channel channelID (its SitrepRoom search attribute), or ErrNotFound. It
+// reads visibility, which lags a room's opening by a moment.
+func (c *Client) FindByRoom(ctx context.Context, channelID string) (string, error) {
+	if !isChannelID(channelID) {
+		return "", fmt.Errorf("%w: channel %q is not a chat channel ID", ErrInvalid, truncate(channelID, 40))
+	}
+	q := fmt.Sprintf("WorkflowType = 'Incident' AND ExecutionStatus = 'Running' AND %s = %q", workflows.RoomAttr.GetName(), channelID)
+	resp, err := c.tc.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: q, PageSize: 1})
+	if err != nil {
+		return "", wrap("find incident of room "+channelID, err)
+	}
+	if len(resp.GetExecutions()) == 0 {
+		return "", fmt.Errorf("room %s: %w: no open incident has this channel as its war room", channelID, ErrNotFound)
+	}
+	return resp.GetExecutions()[0].GetExecution().GetWorkflowId(), nil
+}
+
+// isChannelID accepts what Slack and Mattermost channel IDs are made of,
+// so that nothing else reaches a visibility query.
+func isChannelID(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// Audiences lists the audiences an update may be for.
+var Audiences = []workflows.Audience{workflows.AudienceInternal, workflows.AudienceExternal, workflows.AudienceBoth}
+
+// updateStatuses are the statuses an update may set: resolved comes with
+// the final notice, from Resolve.
+var updateStatuses = slices.DeleteFunc(slices.Clone(workflows.Statuses), func(s workflows.StakeholderStatus) bool {
+	return s == workflows.StatusResolved
+})
+
+// ValidateUpdate checks what can be checked of an update without the
+// incident, naming each problem; the error wraps ErrInvalid. The CLI, the
+// slash commands and PostUpdate all call it, so each refuses alike.
+func ValidateUpdate(req workflows.UpdateRequest) error {
+	var problems []string
+	if strings.TrimSpace(req.Message) == "" {
+		problems = append(problems, `message: empty: say what stakeholders should know ("no new information yet, next update at 10:30" is an update too)`)
+	}
+	switch {
+	case req.Status == workflows.StatusResolved:
+		problems = append(problems, "status: resolved is what `sitrep resolve` sends, with the final notice")
+	case req.Status != "" && !slices.Contains(workflows.Statuses, req.Status):
+		problems = append(problems, fmt.Sprintf("status: %q is not one of %s", req.Status, joinAny(updateStatuses)))
+	}
+	if req.Audience != "" && !slices.Contains(Audiences, req.Audience) {
+		problems = append(problems, fmt.Sprintf("audience: %q is not one of %s", req.Audience, joinAny(Audiences)))
+	}
+	if strings.TrimSpace(req.By) == "" {
+		problems = append(problems, "by: empty: the catalog handle of who posts it")
+	}
+	return invalidRequest(problems)
+}
+
+// ValidateRole checks a role request's fields; the incident's validator
+// judges whether the role and the person exist.
+func ValidateRole(req workflows.RoleRequest) error {
+	var problems []string
+	if strings.TrimSpace(req.Role) == "" {
+		problems = append(problems, "role: empty: name a role (commander, comms, or a sub-role of the catalog)")
+	}
+	if strings.TrimSpace(req.Person) == "" {
+		problems = append(problems, "person: empty: the catalog handle of who takes the role")
+	}
+	if strings.TrimSpace(req.By) == "" {
+		problems = append(problems, "by: empty: the catalog handle of who assigns it")
+	}
+	return invalidRequest(problems)
+}
+
+func invalidRequest(problems []string) error {
+	if len(problems) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(problems, "; "))
+}
+
+func joinAny[T ~string](vs []T) string {
+	s := make([]string, len(vs))
+	for i, v := range vs {
+		s[i] = string(v)
+	}
+	return strings.Join(s, ", ")
 }

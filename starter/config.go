@@ -23,7 +23,8 @@ import (
 //	TWILIO_AUTH_TOKEN(_FILE)       verifies Twilio's webhooks (SMS replies, keypresses)
 //	SITREP_TWILIO_EXTRA_AUTH_TOKENS(_FILE) more auth tokens Twilio's webhooks may be signed with,
 //	                               comma separated: the other token while one is rotated
-//	SLACK_SIGNING_SECRET(_FILE)    verifies Slack's button clicks; comma-separated for rotation
+//	SLACK_SIGNING_SECRET(_FILE)    verifies Slack's button clicks and slash commands; comma-separated for rotation
+//	MATTERMOST_COMMAND_TOKEN(_FILE) verifies Mattermost's /sitrep slash command; comma-separated for rotation
 //	PAGERDUTY_WEBHOOK_SECRET(_FILE) verifies PagerDuty v3 webhooks; comma-separated for rotation
 //	SITREP_PAGERDUTY_SERVICES      the PagerDuty service IDs sitrep pages into, comma separated;
 //	                               required with PAGERDUTY_WEBHOOK_SECRET
@@ -63,6 +64,7 @@ func IntakeConfigFromEnv(getenv func(string) string) (IntakeConfig, error) {
 	}
 	cfg.TwilioAuthTokens = append(cfg.TwilioAuthTokens, splitList(secret("SITREP_TWILIO_EXTRA_AUTH_TOKENS"))...)
 	cfg.PagerDutyWebhookSecrets = splitList(secret("PAGERDUTY_WEBHOOK_SECRET"))
+	cfg.MattermostCommandTokens = splitList(secret("MATTERMOST_COMMAND_TOKEN"))
 	for i, item := range splitList(secret("SITREP_INTAKE_KEYS")) {
 		integration, key, ok := strings.Cut(item, ":")
 		if !ok || key == "" {

@@ -35,6 +35,15 @@ type fakeIncidents struct {
 	readyErr  error
 	listed    []Listed
 	listErr   error
+	rooms     map[string]string // chat channel ID → the incident it is the war room of
+	commands  []cmdCall
+	rejectErr error // Mitigate, PostUpdate and AssignRole are refused with it
+}
+
+// cmdCall is one update a command asked for: what reached the starter.
+type cmdCall struct {
+	Kind, ID, RequestID string
+	Req                 any
 }
 
 // call is one recorded update.
@@ -43,7 +52,7 @@ type call struct {
 }
 
 func newFake() *fakeIncidents {
-	return &fakeIncidents{open: map[string]bool{}, states: map[string]workflows.IncidentState{}, seen: map[string]any{}}
+	return &fakeIncidents{open: map[string]bool{}, states: map[string]workflows.IncidentState{}, seen: map[string]any{}, rooms: map[string]string{}}
 }
 
 func (f *fakeIncidents) Alert(_ context.Context, al workflows.Alert) (Receipt, error) {
@@ -112,7 +121,7 @@ func (f *fakeIncidents) Escalate(_ context.Context, id, requestID string, req wo
 	return res, nil
 }
 
-func (f *fakeIncidents) Resolve(_ context.Context, id, _ string, req workflows.PhaseRequest) (workflows.PhaseResult, error) {
+func (f *fakeIncidents) Resolve(_ context.Context, id, requestID string, req workflows.PhaseRequest) (workflows.PhaseResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.updateErr != nil {
@@ -125,7 +134,81 @@ func (f *fakeIncidents) Resolve(_ context.Context, id, _ string, req workflows.P
 	st.Phase = workflows.Resolved
 	f.states[id] = st
 	f.resolves = append(f.resolves, call{ID: id, Person: req.By, Kind: "resolve"})
-	return workflows.PhaseResult{Phase: workflows.Resolved}, nil
+	f.commands = append(f.commands, cmdCall{"resolve", id, requestID, req})
+	return workflows.PhaseResult{Phase: workflows.Resolved, At: testNow}, nil
+}
+
+// command records an update a command asked for, answering like Temporal:
+// not found, refused, or done once per request ID.
+func (f *fakeIncidents) command(kind, id, requestID string, req any) (first any, err error) {
+	if r, ok := f.seen[requestID]; ok && requestID != "" {
+		return r, nil
+	}
+	if f.updateErr != nil {
+		return nil, f.updateErr
+	}
+	if _, ok := f.states[id]; !ok {
+		return nil, fmt.Errorf("%s %s: %w (it may be resolved already)", kind, id, ErrNotFound)
+	}
+	if f.rejectErr != nil {
+		return nil, f.rejectErr
+	}
+	f.commands = append(f.commands, cmdCall{kind, id, requestID, req})
+	return nil, nil
+}
+
+// commandAnswer answers one command as Temporal and the client would:
+// invalid, not found, refused, the first answer to its request ID, or res.
+func commandAnswer[R any](f *fakeIncidents, kind, id, requestID string, req any, invalid error, res R) (R, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var zero R
+	if invalid != nil {
+		return zero, invalid
+	}
+	if first, err := f.command(kind, id, requestID, req); first != nil || err != nil {
+		r, _ := first.(R)
+		return r, err
+	}
+	f.seen[requestID] = res
+	return res, nil
+}
+
+func (f *fakeIncidents) Mitigate(_ context.Context, id, requestID string, req workflows.PhaseRequest) (workflows.PhaseResult, error) {
+	return commandAnswer(f, "mitigate", id, requestID, req, nil, workflows.PhaseResult{Phase: workflows.Mitigated, At: testNow})
+}
+
+func (f *fakeIncidents) PostUpdate(_ context.Context, id, requestID string, req workflows.UpdateRequest) (workflows.UpdateResult, error) {
+	next := testNow.Add(30 * time.Minute)
+	res := workflows.UpdateResult{At: testNow, Status: req.Status, NextDue: &next}
+	if res.Status == "" {
+		res.Status = workflows.StatusInvestigating
+	}
+	return commandAnswer(f, "post-update", id, requestID, req, ValidateUpdate(req), res)
+}
+
+func (f *fakeIncidents) AssignRole(_ context.Context, id, requestID string, req workflows.RoleRequest) (workflows.RoleResult, error) {
+	return commandAnswer(f, "assign-role", id, requestID, req, ValidateRole(req),
+		workflows.RoleResult{Role: req.Role, Person: req.Person, Previous: "alice", At: testNow})
+}
+
+func (f *fakeIncidents) FindByRoom(_ context.Context, channelID string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.listErr != nil {
+		return "", f.listErr
+	}
+	id, ok := f.rooms[channelID]
+	if !ok {
+		return "", fmt.Errorf("room %s: %w: no open incident has this channel as its war room", channelID, ErrNotFound)
+	}
+	return id, nil
+}
+
+func (f *fakeIncidents) commandsMade() []cmdCall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]cmdCall(nil), f.commands...)
 }
 
 func (f *fakeIncidents) Status(_ context.Context, id string) (workflows.IncidentState, error) {
@@ -217,6 +300,9 @@ const (
 	pdSecret           = "pd-webhook-secret-0123456789"
 	pdSecretRotated    = "pd-webhook-secret-rotated-9876"
 	publicURL          = "https://sitrep.example.com"
+
+	mmCommandToken        = "xbt6dmfa4pgbzdqr8ka6ztwsqe"
+	mmCommandTokenRotated = "9gqyf1ucwprdzmr7wpyw5s1e4h"
 )
 
 var testNow = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
@@ -244,6 +330,7 @@ func testConfig(t *testing.T) IntakeConfig {
 		TwilioAuthTokens:        []string{twilioToken, twilioTokenRotated},
 		SlackSigningSecrets:     []string{slackSecret, slackSecretRotated},
 		PagerDutyWebhookSecrets: []string{pdSecret, pdSecretRotated},
+		MattermostCommandTokens: []string{mmCommandToken, mmCommandTokenRotated},
 		PagerDutyServices:       []string{pdService},
 		PagerDutyUsers:          map[string]string{"PLH1HKV": "alice"},
 	}

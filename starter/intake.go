@@ -75,6 +75,23 @@
 // PagerDuty webhook must be about a listed PagerDuty service and at most an
 // hour old, and its signed event ID is its request ID.
 //
+// # Commands from the war room
+//
+//	POST /v1/slack/commands       Slack slash command (/sitrep …), signed with the Slack signing secret
+//	POST /v1/mattermost/commands  Mattermost slash command, with the command's token
+//
+// The text is "[INCIDENT] VERB ARGS": update [--status S] [--audience A]
+// [--role R] MESSAGE, role ROLE PERSON (or @me), mitigate [NOTE], resolve
+// [NOTE], status, help. Without an incident ID the incident is the open one
+// whose war room the channel is. The person is the catalog handle whose chat
+// contact is the user who typed it. Each goes through the starter call the
+// CLI makes, validated alike, with the command's trigger ID as the request
+// ID, and is answered at once with an ephemeral message saying what happened
+// or what was wrong; a result the incident has not given within Slack's 3
+// seconds follows at the command's response_url. A bad signature, a
+// timestamp outside 5 minutes or a wrong token is a 401. Commands count
+// toward AlertRate, its per-address part per chat user.
+//
 // # Operations
 //
 //	GET /healthz  200 while serving
@@ -102,6 +119,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.temporal.io/api/serviceerror"
 
 	"github.com/sitrep-dev/sitrep/catalog"
@@ -137,9 +155,14 @@ type Incidents interface {
 	Alert(ctx context.Context, al workflows.Alert) (Receipt, error)
 	Acknowledge(ctx context.Context, id, requestID string, req workflows.AckRequest) (workflows.AckResult, error)
 	Escalate(ctx context.Context, id, requestID string, req workflows.EscalateRequest) (workflows.EscalateResult, error)
+	Mitigate(ctx context.Context, id, requestID string, req workflows.PhaseRequest) (workflows.PhaseResult, error)
 	Resolve(ctx context.Context, id, requestID string, req workflows.PhaseRequest) (workflows.PhaseResult, error)
+	PostUpdate(ctx context.Context, id, requestID string, req workflows.UpdateRequest) (workflows.UpdateResult, error)
+	AssignRole(ctx context.Context, id, requestID string, req workflows.RoleRequest) (workflows.RoleResult, error)
 	Status(ctx context.Context, id string) (workflows.IncidentState, error)
 	List(ctx context.Context, f ListFilter) ([]Listed, error)
+	// FindByRoom finds the open incident whose war room is a chat channel.
+	FindByRoom(ctx context.Context, channelID string) (string, error)
 	// Ready reports whether Temporal answers.
 	Ready(ctx context.Context) error
 }
@@ -242,6 +265,11 @@ type IntakeConfig struct {
 	// SlackSigningSecrets verify Slack's requests, any one of them, so the
 	// signing secret can be rotated; none disables /v1/slack.
 	SlackSigningSecrets []string
+	// MattermostCommandTokens verify Mattermost's slash commands, any one of
+	// them (the token Mattermost shows for the /sitrep command), so that one
+	// can be regenerated without a refused command; none disables
+	// /v1/mattermost/commands.
+	MattermostCommandTokens []string
 	// PagerDutyWebhookSecrets verify PagerDuty v3 webhooks, any one of them,
 	// so a secret can be rotated; none disables /v1/pagerduty/webhook.
 	PagerDutyWebhookSecrets []string
@@ -288,6 +316,11 @@ type Intake struct {
 	alertLimit  *limiter
 	now         func() time.Time
 	newKey      func() string // a dedup key for a PagerDuty trigger without one
+	commands    *prometheus.CounterVec
+	// replyWithin is how long a slash command waits for its incident before
+	// answering "working on it"; replies posts the result later.
+	replyWithin time.Duration
+	replies     *http.Client
 }
 
 type hashedKey struct {
@@ -322,13 +355,21 @@ func NewIntake(cfg IntakeConfig, incidents Incidents, logger *slog.Logger) (*Int
 	if err != nil {
 		return nil, err
 	}
+	commands, err := newCommandMetric(m.reg)
+	if err != nil {
+		return nil, err
+	}
 	in := &Intake{
 		cfg: cfg, inc: incidents, log: logger,
-		keys:    map[string][]hashedKey{},
-		metrics: m,
-		pages:   pages,
-		now:     time.Now,
-		newKey:  newDedupKey,
+		keys:     map[string][]hashedKey{},
+		metrics:  m,
+		commands: commands,
+		pages:    pages,
+		now:      time.Now,
+		newKey:   newDedupKey,
+		// Slack waits 3 seconds for an answer.
+		replyWithin: defaultReplyWithin,
+		replies:     &http.Client{Timeout: callTimeout},
 		formats: &formats{
 			serviceLabel: cfg.ServiceLabel, severityLabel: cfg.SeverityLabel,
 			dedupLabels: cfg.DedupLabels, severities: map[string]catalog.Severity{},
@@ -440,14 +481,20 @@ func (c IntakeConfig) validate(incidents Incidents) error {
 			errs = append(errs, errors.New("recentPages: needed to answer SMS replies"))
 		}
 	}
-	for name, list := range map[string][]string{"twilioAuthTokens": c.TwilioAuthTokens, "slackSigningSecrets": c.SlackSigningSecrets, "pagerDutyWebhookSecrets": c.PagerDutyWebhookSecrets} {
+	for name, list := range map[string][]string{"twilioAuthTokens": c.TwilioAuthTokens, "slackSigningSecrets": c.SlackSigningSecrets,
+		"pagerDutyWebhookSecrets": c.PagerDutyWebhookSecrets, "mattermostCommandTokens": c.MattermostCommandTokens} {
 		for i, v := range list {
 			if strings.TrimSpace(v) == "" {
 				errs = append(errs, fmt.Errorf("%s[%d]: empty", name, i))
 			}
 		}
 	}
-	if c.People == nil && (len(c.TwilioAuthTokens) > 0 || len(c.SlackSigningSecrets) > 0 || c.AckLinks != nil) {
+	for i, t := range c.MattermostCommandTokens {
+		if t = strings.TrimSpace(t); t != "" && len(t) < 16 {
+			errs = append(errs, fmt.Errorf("mattermostCommandTokens[%d]: shorter than 16 characters; use the token Mattermost made for the command", i))
+		}
+	}
+	if c.People == nil && (len(c.TwilioAuthTokens) > 0 || len(c.SlackSigningSecrets) > 0 || len(c.MattermostCommandTokens) > 0 || c.AckLinks != nil) {
 		errs = append(errs, errors.New("people: needed to map SMS and chat replies to people"))
 	}
 	return errors.Join(errs...)
@@ -501,6 +548,10 @@ func (in *Intake) routes() (http.Handler, error) {
 	}
 	if len(in.cfg.SlackSigningSecrets) > 0 {
 		handle("POST /v1/slack/actions", http.HandlerFunc(in.slackHandler))
+		handle("POST /v1/slack/commands", http.HandlerFunc(in.slackCommandHandler))
+	}
+	if len(in.cfg.MattermostCommandTokens) > 0 {
+		handle("POST /v1/mattermost/commands", http.HandlerFunc(in.mattermostCommandHandler))
 	}
 	if len(in.cfg.PagerDutyWebhookSecrets) > 0 {
 		handle("POST /v1/pagerduty/webhook", http.HandlerFunc(in.pagerDutyWebhookHandler))

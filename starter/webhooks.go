@@ -350,20 +350,8 @@ type slackAnswer struct {
 // so a replay is refused after 5 minutes; within them, the request ID (the
 // message, the clicker and the button) makes it count once.
 func (in *Intake) slackHandler(w http.ResponseWriter, r *http.Request) {
-	body, err := in.readBody(w, r)
-	if err != nil {
-		in.metrics.ack(channelSlack, ackInvalid)
-		http.Error(w, err.Error(), bodyStatus(err))
-		return
-	}
-	if err := slack.VerifyRequestAny(secrets(in.cfg.SlackSigningSecrets), r.Header, body, in.now()); err != nil {
-		outcome := ackBadSignature
-		if errors.Is(err, slack.ErrExpiredTimestamp) {
-			outcome = ackExpired
-		}
-		in.metrics.ack(channelSlack, outcome)
-		in.log.Warn("slack request refused", "error", err)
-		http.Error(w, err.Error(), http.StatusForbidden)
+	body, ok := in.slackSigned(w, r, http.StatusForbidden, func(outcome string) { in.metrics.ack(channelSlack, outcome) })
+	if !ok {
 		return
 	}
 	click, err := slack.ParseInteraction(body)
@@ -387,6 +375,30 @@ func (in *Intake) slackHandler(w http.ResponseWriter, r *http.Request) {
 	reqID := requestID(channelSlack, click.ChannelID+":"+click.MessageTS+":"+click.UserID+":"+click.ActionID)
 	res := in.act(r.Context(), channelSlack, act, click.Value, reqID, person)
 	writeJSON(w, http.StatusOK, slackAnswer{ResponseType: "ephemeral", Text: res.Text})
+}
+
+// slackSigned reads the body of a request Slack signed and checks its
+// signature against every signing secret, and its timestamp against the 5
+// minute window, answering the request itself with refused when it is no
+// good; count counts the outcome of a request refused.
+func (in *Intake) slackSigned(w http.ResponseWriter, r *http.Request, refused int, count func(outcome string)) ([]byte, bool) {
+	body, err := in.readBody(w, r)
+	if err != nil {
+		count(ackInvalid)
+		http.Error(w, err.Error(), bodyStatus(err))
+		return nil, false
+	}
+	if err := slack.VerifyRequestAny(secrets(in.cfg.SlackSigningSecrets), r.Header, body, in.now()); err != nil {
+		outcome := ackBadSignature
+		if errors.Is(err, slack.ErrExpiredTimestamp) {
+			outcome = ackExpired
+		}
+		count(outcome)
+		in.log.Warn("slack request refused", "error", err, "route", r.Pattern)
+		http.Error(w, err.Error(), refused)
+		return nil, false
+	}
+	return body, true
 }
 
 // The keys of a Mattermost button's Context that the intake reads: the page

@@ -181,10 +181,16 @@ func TestTwilioVoice(t *testing.T) {
 // slackRequest builds a signed Slack interaction request.
 func slackRequest(payload string, ts time.Time, secret string) (string, []string) {
 	body := "payload=" + url.QueryEscape(payload)
+	return body, slackHeaders(body, ts, secret)
+}
+
+// slackHeaders signs a form body as Slack does: v0= and the hex
+// HMAC-SHA256 of "v0:<timestamp>:<body>" under the signing secret.
+func slackHeaders(body string, ts time.Time, secret string) []string {
 	stamp := strconv.FormatInt(ts.Unix(), 10)
 	mac := hmac.New(sha256.New, []byte(secret))
 	mac.Write([]byte("v0:" + stamp + ":" + body))
-	return body, []string{"Content-Type", formType, "X-Slack-Request-Timestamp", stamp,
+	return []string{"Content-Type", formType, "X-Slack-Request-Timestamp", stamp,
 		"X-Slack-Signature", "v0=" + hex.EncodeToString(mac.Sum(nil))}
 }
 

@@ -275,15 +275,20 @@ type fakeIncidents struct {
 	phase    workflows.PhaseResult
 	state    workflows.IncidentState
 	list     []starter.Listed
+	update   workflows.UpdateResult
+	role     workflows.RoleResult
 	err      error
 
-	mu    sync.Mutex
-	calls []string
-	alert workflows.Alert
-	ackRq workflows.AckRequest
-	escRq workflows.EscalateRequest
-	phRq  workflows.PhaseRequest
-	filt  starter.ListFilter
+	mu     sync.Mutex
+	calls  []string
+	reqIDs []string // the request IDs of update and role
+	updRq  workflows.UpdateRequest
+	roleRq workflows.RoleRequest
+	alert  workflows.Alert
+	ackRq  workflows.AckRequest
+	escRq  workflows.EscalateRequest
+	phRq   workflows.PhaseRequest
+	filt   starter.ListFilter
 }
 
 func (f *fakeIncidents) call(s string) {

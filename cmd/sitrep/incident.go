@@ -310,7 +310,7 @@ func phaseCmd(d *Deps, runF func(*PhaseOptions) error, verb, short string,
 		},
 	}
 	cmd.Flags().StringVar(&o.By, "by", "", "who did it, for the timeline")
-	cmd.Flags().StringVar(&o.Note, "note", "", "a line for the timeline")
+	cmd.Flags().StringVar(&o.Note, "note", "", "what happened, in a line: the timeline has it, and stakeholders read it in the mitigated or final notice")
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", 30*time.Second, "how long to wait for the incident to answer")
 	o.Output.add(cmd)
 	return cmd
@@ -341,7 +341,7 @@ func newCmdStatus(d *Deps, runF func(*StatusOptions) error) *cobra.Command {
 	o := &StatusOptions{}
 	cmd := &cobra.Command{
 		Use:   "status INCIDENT",
-		Short: "Show an incident: phase, who was paged when, who acknowledged, timeline",
+		Short: "Show an incident: phase, who was paged when, who acknowledged, war room, roles, stakeholder updates, timeline",
 		Args:  exactlyOneIncident,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Incident = args[0]
@@ -359,7 +359,7 @@ func newCmdStatus(d *Deps, runF func(*StatusOptions) error) *cobra.Command {
 				if o.Output.json() {
 					return writeJSON(d.Out, st)
 				}
-				printStatus(d.Out, st)
+				printStatus(d.Out, st, d.Now())
 				return nil
 			})
 		},
@@ -369,7 +369,7 @@ func newCmdStatus(d *Deps, runF func(*StatusOptions) error) *cobra.Command {
 	return cmd
 }
 
-func printStatus(w io.Writer, st workflows.IncidentState) {
+func printStatus(w io.Writer, st workflows.IncidentState, now time.Time) {
 	ts := func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") }
 	fmt.Fprintf(w, "%s  %s %s  %s\n", st.ID, st.Severity, st.Service, strings.ToUpper(string(st.Phase)))
 	fmt.Fprintf(w, "  %s\n", st.Summary)
@@ -392,6 +392,7 @@ func printStatus(w io.Writer, st workflows.IncidentState) {
 	case st.Unacknowledged:
 		fmt.Fprintln(w, "  NOBODY ACKNOWLEDGED: escalation ran out, fallback contact told")
 	}
+	printResponse(w, st, now)
 	if len(st.Pages) > 0 {
 		fmt.Fprintln(w, "\nPages")
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)

@@ -28,6 +28,8 @@ type Incidents interface {
 	Escalate(ctx context.Context, id, requestID string, req workflows.EscalateRequest) (workflows.EscalateResult, error)
 	Mitigate(ctx context.Context, id, requestID string, req workflows.PhaseRequest) (workflows.PhaseResult, error)
 	Resolve(ctx context.Context, id, requestID string, req workflows.PhaseRequest) (workflows.PhaseResult, error)
+	PostUpdate(ctx context.Context, id, requestID string, req workflows.UpdateRequest) (workflows.UpdateResult, error)
+	AssignRole(ctx context.Context, id, requestID string, req workflows.RoleRequest) (workflows.RoleResult, error)
 	Status(ctx context.Context, id string) (workflows.IncidentState, error)
 	List(ctx context.Context, f starter.ListFilter) ([]starter.Listed, error)
 }
@@ -177,7 +179,8 @@ TEMPORAL_API_KEY, TEMPORAL_TLS_* or a TEMPORAL_PROFILE (default localhost:7233).
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err.Error()} })
 	root.AddCommand(
 		newCmdAlert(d, nil), newCmdDeclare(d, nil), newCmdAck(d, nil), newCmdEscalate(d, nil),
-		newCmdMitigate(d, nil), newCmdResolve(d, nil), newCmdStatus(d, nil), newCmdList(d, nil),
+		newCmdMitigate(d, nil), newCmdResolve(d, nil), newCmdUpdate(d, nil), newCmdRole(d, nil),
+		newCmdStatus(d, nil), newCmdList(d, nil),
 		newCmdCatalog(d), newCmdWorker(d), newCmdServe(d), newCmdSandbox(d), newCmdDev(d),
 		newCmdReport(d, nil), newCmdDrill(d, nil), newCmdVersion(d), newCmdOnCall(d, nil), newCmdTestPage(d, nil),
 	)
