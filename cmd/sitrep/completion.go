@@ -25,7 +25,7 @@ func addHelp(root *cobra.Command, d *Deps) {
 			c.Example = examples[path]
 		}
 		switch path {
-		case "ack", "escalate", "mitigate", "resolve":
+		case "ack", "escalate", "mitigate", "resolve", "role", "update":
 			c.ValidArgsFunction = incidentIDs(d, true)
 		case "status":
 			c.ValidArgsFunction = incidentIDs(d, false)
@@ -48,6 +48,7 @@ func addHelp(root *cobra.Command, d *Deps) {
 		flag("as", people)
 		flag("by", people)
 		flag("ack-by", people)
+		flag("person", people)
 		flag("service", func(c *catalog.Catalog) []string { return slices.Sorted(maps.Keys(c.Services)) })
 		flag("team", func(c *catalog.Catalog) []string { return slices.Sorted(maps.Keys(c.Teams)) })
 		flag("rotation", func(c *catalog.Catalog) []string { return slices.Sorted(maps.Keys(c.Rotations)) })

@@ -58,6 +58,9 @@ func TestCompletion(t *testing.T) {
 		if !slices.Equal(got, []string{rows[0].ID, rows[1].ID}) || !f.filt.Open {
 			t.Errorf("ack completes %v (open only: %v), want %s, %s", got, f.filt.Open, rows[0].ID, rows[1].ID)
 		}
+		if got := complete(t, f, nil, "update", "inc-check"); !slices.Equal(got, []string{rows[0].ID}) || !f.filt.Open {
+			t.Errorf("update inc-check completes %v (open only: %v), want %s", got, f.filt.Open, rows[0].ID)
+		}
 		if got := complete(t, f, nil, "status", "inc-dns"); !slices.Equal(got, []string{rows[1].ID}) || f.filt.Open {
 			t.Errorf("status inc-dns completes %v (open only: %v), want %s of any incident", got, f.filt.Open, rows[1].ID)
 		}
@@ -74,6 +77,7 @@ func TestCompletion(t *testing.T) {
 	}{
 		{[]string{"ack", rows[0].ID, "--as", ""}, people},
 		{[]string{"test-page", ""}, people},
+		{[]string{"role", rows[0].ID, "--person", ""}, people},
 		{[]string{"oncall", "--service", ""}, slices.Sorted(maps.Keys(c.Services))},
 		{[]string{"oncall", "--rotation", ""}, slices.Sorted(maps.Keys(c.Rotations))},
 		{[]string{"drill", "--severity", ""}, []string{"SEV1", "SEV2", "SEV3", "SEV4"}},
