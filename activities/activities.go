@@ -88,6 +88,8 @@ type Activities struct {
 	// Comms are the providers of everything said to people not being paged:
 	// status page, war room, video bridge, stakeholder email.
 	Comms CommsDeps
+	// Tracker files and reads action-item tickets (Jira); nil: not configured.
+	Tracker Tracker
 }
 
 // RouteInput asks where an incident goes.

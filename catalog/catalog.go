@@ -46,6 +46,8 @@ type Catalog struct {
 	// when the update reminders come, and the roles beyond commander and
 	// communications lead.
 	Comms Comms
+	// Postmortem is what follows an incident; see PostmortemSettings.
+	Postmortem Postmortem
 }
 
 // Comms is the catalog's communication settings; Load fills the defaults.
@@ -145,6 +147,9 @@ type Team struct {
 	ProductManagers []string
 	ProjectManagers []string
 	CommsRotation   string // rotation that supplies the communications lead; may be empty
+	// Approvers may approve what stakeholders are told after an incident
+	// (management, PR); empty: the managers.
+	Approvers []string
 }
 
 // Service is something that can break.

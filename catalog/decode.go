@@ -25,11 +25,11 @@ type file struct {
 // examples/catalog.yaml documents them), the values of closed sets, and the
 // shapes of checked strings.
 var (
-	topFields      = []string{"catch_all", "bundle_window", "people", "rotations", "teams", "services", "escalation_policies", "severities", "stakeholder_groups", "comms"}
+	topFields      = []string{"catch_all", "bundle_window", "people", "rotations", "teams", "services", "escalation_policies", "severities", "stakeholder_groups", "comms", "postmortem"}
 	personFields   = []string{"handle", "name", "timezone", "contacts"}
 	rotationFields = []string{"name", "members", "shift", "handoff_day", "handoff_time", "timezone", "start", "overrides"}
 	overrideFields = []string{"person", "start", "end"}
-	teamFields     = []string{"name", "rotation", "comms_rotation", "policy", "members", "managers", "product_managers", "project_managers"}
+	teamFields     = []string{"name", "rotation", "comms_rotation", "policy", "members", "managers", "product_managers", "project_managers", "approvers"}
 	serviceFields  = []string{"name", "team", "tier", "policy", "group_window", "stakeholder_groups", "status_page_components"}
 	policyFields   = []string{"name", "levels", "repeat", "fallback", "handoff"}
 	levelFields    = []string{"targets", "delay"}
@@ -359,6 +359,9 @@ func (f *file) top(n *yaml.Node) {
 	}
 	if v, ok := m["comms"]; ok {
 		f.comms(keyNode(n, "comms"), v)
+	}
+	if v, ok := m["postmortem"]; ok {
+		f.postmortem(keyNode(n, "postmortem"), v)
 	}
 }
 
@@ -690,6 +693,7 @@ func (f *file) team(n *yaml.Node) {
 	t.Managers = f.refNames(m, owner, "managers", "person")
 	t.ProductManagers = f.refNames(m, owner, "product_managers", "person")
 	t.ProjectManagers = f.refNames(m, owner, "project_managers", "person")
+	t.Approvers = f.refNames(m, owner, "approvers", "person")
 	if ok {
 		f.c.Teams[t.Name] = t
 	}

@@ -323,7 +323,7 @@ func TestValidationEachError(t *testing.T) {
 			[]string{`@A: catch_all: unknown team "sre"`}},
 		{"unknown top-level field",
 			"catch_all: ops", "catch_all: ops\ncatchall: ops #A",
-			[]string{`@A: unknown field "catchall" (want one of catch_all, bundle_window, people, rotations, teams, services, escalation_policies, severities, stakeholder_groups, comms)`}},
+			[]string{`@A: unknown field "catchall" (want one of catch_all, bundle_window, people, rotations, teams, services, escalation_policies, severities, stakeholder_groups, comms, postmortem)`}},
 		{"unknown nested field",
 			"    name: Ann\n", "    name: Ann\n    phone: 123 #A\n",
 			[]string{`@A: person "ann": unknown field "phone" (want one of handle, name, timezone, contacts)`}},

@@ -136,6 +136,23 @@ func (m mailer) Send(_ context.Context, e integrations.Email) (string, error) {
 		Detail: detail(map[string]any{"attachments": files})}), nil
 }
 
+// tracker stands in for the issue tracker (Jira): tickets are filed and,
+// in a drill, never done.
+type tracker struct{ r *recorder }
+
+func (k tracker) File(_ context.Context, t activities.Ticket) (string, error) {
+	id := k.r.record(Message{Via: "tracker", Call: "file " + t.Priority, Person: t.Assignee, Subject: t.Summary, Text: t.Description,
+		Detail: detail(map[string]any{"labels": t.Labels})})
+	return strings.ToUpper(id), nil
+}
+
+func (k tracker) Status(_ context.Context, key string) (activities.TicketStatus, error) {
+	k.r.record(Message{Via: "tracker", Call: "status " + key})
+	return activities.TicketStatus{Name: "To Do", Category: "new"}, nil
+}
+
+func (tracker) URL(key string) string { return "https://tracker.example.com/browse/" + key }
+
 // detail is v as the JSON a drill's record carries.
 func detail(v any) json.RawMessage {
 	b, err := json.Marshal(v)
@@ -163,5 +180,6 @@ func newActivities(c *catalog.Catalog, t *activities.Templates, r *recorder) *ac
 		Templates: t,
 		Comms: activities.CommsDeps{StatusPage: statusPage{r}, Rooms: rooms{r}, Announcer: announcer{r},
 			Bridges: bridges{r}, Mailer: mailer{r}},
+		Tracker: tracker{r},
 	}
 }

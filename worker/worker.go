@@ -30,6 +30,8 @@ type Options struct {
 	// Metrics, when set, counts pages, acknowledgments, escalations and
 	// provider errors (give the client its SDKHandler too).
 	Metrics *Metrics
+	// Tracker files action items and post-mortems (NewTracker); nil: off.
+	Tracker activities.Tracker
 }
 
 // Worker polls sitrep's task queue.
@@ -71,6 +73,7 @@ func New(tc client.Client, o Options) (*Worker, error) {
 		Observe:   o.Observe,
 		Pagers:    st,
 		Forwarder: st,
+		Tracker:   o.Tracker,
 	})
 	return &Worker{w: w, tc: tc, log: o.Logger}, nil
 }

@@ -41,6 +41,20 @@ const (
 	PostUpdateUpdate = "post-update"
 	// AssignRoleUpdate gives a role (commander, comms, a sub-role) to a person.
 	AssignRoleUpdate = "assign-role"
+	// SubmitPostmortemUpdate submits the post-mortem (root cause, impact,
+	// action items, learnings); EditPostmortemUpdate resubmits it. Updates:
+	// the commander hears at once what is wrong with it, field by field.
+	SubmitPostmortemUpdate = "postmortem-submit"
+	EditPostmortemUpdate   = "postmortem-edit"
+	// ApproveUpdate and RejectUpdate decide on the stakeholder summary;
+	// only the service's approvers may.
+	ApproveUpdate = "postmortem-approve"
+	RejectUpdate  = "postmortem-reject"
+	// AddActionUpdate adds an action item, to the post-mortem before it is
+	// approved, to the follow-up after.
+	AddActionUpdate = "actions-add"
+	// PostmortemQuery returns the post-mortem document's contents.
+	PostmortemQuery = "postmortem"
 )
 
 // StakeholderStatus is what stakeholders are told of the incident's state;
@@ -114,6 +128,11 @@ const (
 	// RejectStale: the request answers a page of an earlier incident that
 	// had the same ID (the same alert, fired again after it was resolved).
 	RejectStale = "StaleIncident"
+	// RejectNotApprover: only the service's approvers decide what
+	// stakeholders are told after an incident.
+	RejectNotApprover = "NotApprover"
+	// RejectStaleDraft: the approver decided on a draft an edit replaced.
+	RejectStaleDraft = "StaleDraft"
 )
 
 // IncidentRef names one incident, not just its ID, for everything that
@@ -157,12 +176,21 @@ var RoomAttr = temporal.NewSearchAttributeKeyKeyword("SitrepRoom")
 // alice", and how an SMS reply without a code finds its incident.
 var PagedAttr = temporal.NewSearchAttributeKeyKeywordList("SitrepPaged")
 
+// PostPhaseAttr is where an incident's aftermath stands: postmortem-due,
+// in-review, published, following-up, closed (PostIncident and FollowUp).
+var PostPhaseAttr = temporal.NewSearchAttributeKeyKeyword("SitrepPostPhase")
+
+// PostmortemDueAttr is when the post-mortem is due: `SitrepPostPhase =
+// "postmortem-due" AND SitrepPostmortemDue < "<now>"` finds every overdue one.
+var PostmortemDueAttr = temporal.NewSearchAttributeKeyTime("SitrepPostmortemDue")
+
 // SearchAttributes lists every search attribute sitrep needs registered,
 // with an empty value of its type.
 var SearchAttributes = []temporal.SearchAttributeUpdate{
 	ServiceAttr.ValueSet(""), SeverityAttr.ValueSet(""), PhaseAttr.ValueSet(""), SourceAttr.ValueSet(""),
 	TeamAttr.ValueSet(""), PagedAttr.ValueSet(nil), NextUpdateAttr.ValueSet(time.Time{}),
 	RoomAttr.ValueSet(""),
+	PostPhaseAttr.ValueSet(""), PostmortemDueAttr.ValueSet(time.Time{}),
 }
 
 // Source is where an alert came from.
@@ -303,6 +331,7 @@ func Register(r Registrar) {
 	r.RegisterWorkflowWithOptions(Incident, workflow.RegisterOptions{Name: "Incident"})
 	r.RegisterWorkflowWithOptions(Pager, workflow.RegisterOptions{Name: "Pager"})
 	r.RegisterWorkflowWithOptions(PostIncident, workflow.RegisterOptions{Name: "PostIncident"})
+	r.RegisterWorkflowWithOptions(FollowUp, workflow.RegisterOptions{Name: "FollowUp"})
 }
 
 // MarkdownText escapes text (an alert's summary, which anyone holding an

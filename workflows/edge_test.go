@@ -52,7 +52,7 @@ func TestResolveDoesNotWaitForPagerSync(t *testing.T) {
 	if got, closed := st.ResolvedAt.Sub(start), h.env.Now().Sub(start); got != 10*m || closed != 10*m {
 		t.Fatalf("resolved at %s, closed at %s; want both at 10m", got, closed)
 	}
-	if handed == nil || len(handed.Syncs) != 1 || handed.Syncs[0].Action != "resolve" || st.PostIncident == "" {
+	if handed == nil || len(handed.Handover) != 1 || handed.Handover[0].Action != "resolve" || st.PostIncident == "" {
 		t.Fatalf("handed to PostIncident: %+v (state %q)", handed, st.PostIncident)
 	}
 }

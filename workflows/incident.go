@@ -515,7 +515,7 @@ func (w *incident) startPostIncident(ctx workflow.Context, syncs []Job) error {
 		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
 		StaticSummary:     truncate(fmt.Sprintf("after %s %s: %s", w.s.Severity, w.s.Service, w.s.Summary), 200),
 	})
-	in := PostIncidentInput{Incident: w.s, Syncs: syncs}
+	in := PostIncidentInput{Incident: w.s, Handover: syncs}
 	f := workflow.ExecuteChildWorkflow(cctx, PostIncident, in)
 	if err := f.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
 		// Already started: a retried task of this run started it before.

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -58,6 +59,7 @@ teams:
   - name: pay
     policy: pay-policy
     members: [alice, carol]
+    approvers: [frank]
   - name: web
     policy: web-policy
     members: [bea, carol]
@@ -107,6 +109,12 @@ comms:
   role_unfilled_after: 2s
   roles:
     - {name: partner-comms, title: Partner comms, stakeholder_groups: [customers]}
+postmortem:
+  due_after: 2s
+  remind_every: 2s
+  approval_remind_every: 2s
+  give_up_after: 30s
+  responders: [alice, carol]
 `
 
 // memComms stands in for every comms provider.
@@ -170,6 +178,7 @@ func TestRecordHistories(t *testing.T) {
 		t.Fatal(err)
 	}
 	fail := map[string]bool{"bea/sms": true}
+	trk := &memTracker{status: map[string]string{}}
 	w := worker.New(c, workflows.TaskQueue, worker.Options{})
 	workflows.Register(w)
 	st := starter.New(c)
@@ -177,7 +186,7 @@ func TestRecordHistories(t *testing.T) {
 		Forwarder: st, Notifiers: map[catalog.Channel]activities.Notifier{catalog.SMS: okNotifier{catalog.SMS, fail},
 			catalog.Email: okNotifier{catalog.Email, fail}, catalog.PagerDuty: okNotifier{catalog.PagerDuty, fail},
 			catalog.Chat: okNotifier{catalog.Chat, fail}},
-		Comms: activities.CommsDeps{StatusPage: memComms{}, Rooms: memComms{}, Bridges: memComms{}, Mailer: memComms{}}})
+		Tracker: trk, Comms: activities.CommsDeps{StatusPage: memComms{}, Rooms: memComms{}, Bridges: memComms{}, Mailer: memComms{}}})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -323,7 +332,169 @@ func TestRecordHistories(t *testing.T) {
 	until(id, func(s workflows.IncidentState) bool { return s.AlertCount == 61 })
 	ok(t)(st.Resolve(ctx, id, "", workflows.PhaseRequest{By: "alice"}))
 	saveRun(t, c, id, first.GetWorkflowExecutionInfo().GetExecution().GetRunId(), "continue-as-new")
+
+	recordPostIncident(ctx, t, c, st, trk)
 }
+
+// recordPostIncident records the post-incident workflows: a post-mortem
+// submitted, rejected, edited and approved; a follow-up that continues as
+// new with an item added before it hands over, and ends when all are done.
+func recordPostIncident(ctx context.Context, t *testing.T, c client.Client, st *starter.Client, trk *memTracker) {
+	now := time.Now().UTC()
+	in := workflows.PostIncidentInput{Incident: workflows.IncidentState{ID: "inc-checkout-00000000000000aa", Run: "rec", Phase: workflows.Resolved,
+		Service: "checkout", KnownService: true, Team: "pay", Severity: catalog.SEV2, Source: workflows.External, Reporter: "a customer",
+		Summary: "customers cannot pay", ResolvedAt: &now, Timeline: []workflows.Event{{At: now, Kind: "resolved", Text: "resolved"}}}}
+	in.Incident.AcknowledgedBy, in.Incident.Paged = "alice", []string{"alice"}
+	ref := workflows.IncidentRef(in.Incident.ID, in.Incident.Run)
+	id := workflows.PostIncidentID(ref)
+	if _, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue}, workflows.PostIncident, in); err != nil {
+		t.Fatal(err)
+	}
+	sub := workflows.Submission{RootCause: "a change", Impact: activities.Impact{Duration: "30m", CustomersAffected: "some", SLOEffect: "none"},
+		ActionItems: []workflows.ActionItem{{Title: "test changes", Owner: "alice", Due: now.AddDate(0, 0, 7).Format(time.DateOnly)}},
+		Learnings:   []string{"look first"}}
+	postUntil := func(ok func(workflows.PostIncidentState) bool) {
+		deadline := time.Now().Add(time.Minute)
+		for {
+			s, err := st.PostIncident(ctx, id)
+			if err == nil && ok(s) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s never reached the state wanted: %+v (%v)", id, s.Phase, err)
+			}
+			<-time.After(100 * time.Millisecond)
+		}
+	}
+	inReview := func(s workflows.PostIncidentState) bool { return s.Phase == workflows.InReview }
+	postUntil(func(s workflows.PostIncidentState) bool { return s.Meeting != nil || len(s.Timeline) > 3 })
+	must(t)(st.SubmitPostmortem(ctx, id, "", workflows.SubmitRequest{Submission: sub, By: "alice"}, false))
+	postUntil(inReview)
+	mustD(t)(st.Decide(ctx, id, "", workflows.DecisionRequest{By: "frank", Comment: "plainer, please"}, false))
+	postUntil(func(s workflows.PostIncidentState) bool { return s.Phase == workflows.PostmortemDue })
+	must(t)(st.SubmitPostmortem(ctx, id, "", workflows.SubmitRequest{Submission: sub, By: "alice"}, true))
+	postUntil(func(s workflows.PostIncidentState) bool { return s.Phase == workflows.InReview && s.Version == 2 })
+	mustD(t)(st.Decide(ctx, id, "", workflows.DecisionRequest{By: "frank"}, true))
+	save(t, c, id, "postincident-reject-edit-approve")
+
+	// The follow-up, a "week" a second: two weeks a run.
+	fin := workflows.FollowUpState{Ref: "rec-followup", IncidentID: "inc-rec", Service: "checkout", Team: "pay", Summary: "customers cannot pay",
+		Resolved: now, Schedule: workflows.FollowUpSchedule{Every: time.Second, Zone: "UTC"}, ContinueEvery: 2}
+	for i, title := range []string{"one", "two"} {
+		key := fmt.Sprintf("REC-%d", i+1)
+		trk.set(key, "new")
+		fin.Items = append(fin.Items, workflows.FollowItem{ActionItem: workflows.ActionItem{ID: fmt.Sprint("A", i+1), Title: title,
+			Owner: "alice", Due: now.Format(time.DateOnly), Ticket: key}})
+	}
+	fid := workflows.FollowUpID("rec-followup")
+	if _, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fid, TaskQueue: workflows.TaskQueue}, workflows.FollowUp, fin); err != nil {
+		t.Fatal(err)
+	}
+	first, err := c.DescribeWorkflowExecution(ctx, fid, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: fid, UpdateName: workflows.AddActionUpdate,
+		Args:         []any{workflows.AddActionRequest{Item: workflows.ActionItem{Title: "three", Owner: "carol", Due: now.Format(time.DateOnly)}}},
+		WaitForStage: client.WorkflowUpdateStageCompleted})
+	if err == nil {
+		err = h.Get(ctx, nil)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	trk.set("REC-1", "done")
+	firstRun := first.GetWorkflowExecutionInfo().GetExecution().GetRunId()
+	for deadline := time.Now().Add(time.Minute); ; {
+		d, err := c.DescribeWorkflowExecution(ctx, fid, "")
+		if err == nil && d.GetWorkflowExecutionInfo().GetExecution().GetRunId() != firstRun {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never continued as new (%v)", fid, err)
+		}
+		<-time.After(100 * time.Millisecond)
+	}
+	for _, k := range trk.keys() {
+		trk.set(k, "done")
+	}
+	saveRun(t, c, fid, firstRun, "followup-continue-as-new")
+	save(t, c, fid, "followup-until-done")
+}
+
+func must(t *testing.T) func(workflows.SubmitResult, error) {
+	return func(_ workflows.SubmitResult, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func mustD(t *testing.T) func(workflows.DecisionResult, error) {
+	return func(_ workflows.DecisionResult, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// memTracker is an issue tracker in memory.
+type memTracker struct {
+	mu     sync.Mutex
+	status map[string]string // key → category
+	marks  map[string]string
+}
+
+func (m *memTracker) set(key, category string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.status[key] = category
+}
+
+func (m *memTracker) keys() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []string
+	for k := range m.status {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (m *memTracker) File(_ context.Context, tk activities.Ticket) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.marks == nil {
+		m.marks = map[string]string{}
+	}
+	if k, ok := m.marks[tk.Marker]; ok {
+		return k, nil
+	}
+	k := fmt.Sprintf("OPS-%d", len(m.marks)+1)
+	m.marks[tk.Marker] = k
+	m.status[k] = "new"
+	return k, nil
+}
+
+func (m *memTracker) Status(_ context.Context, key string) (activities.TicketStatus, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.status[key]
+	if !ok {
+		return activities.TicketStatus{}, &integrations.Error{Provider: "mem", Kind: integrations.Permanent, Status: 404, Message: "no such issue"}
+	}
+	return activities.TicketStatus{Name: c, Category: c}, nil
+}
+
+func (m *memTracker) URL(key string) string { return "https://tracker.example.com/" + key }
+
+// okMailer takes every email.
+type okMailer struct{}
+
+func (okMailer) Send(context.Context, integrations.Email) (string, error) { return "mail", nil }
 
 func ok(t *testing.T) func(workflows.PhaseResult, error) {
 	return func(_ workflows.PhaseResult, err error) {

@@ -557,6 +557,22 @@ func TestCLIAckEscalate(t *testing.T) {
 func TestCLISitrepAs(t *testing.T) {
 	id := "inc-checkout-0a1b2c3d"
 	env := map[string]string{"SITREP_AS": "carol"}
+	t.Run("every --as", func(t *testing.T) {
+		d := newDeps()
+		d.Getenv = func(k string) string { return env[k] }
+		n := 0
+		walk(newCmdRoot(d), func(c *cobra.Command) {
+			if f := c.Flags().Lookup("as"); f != nil {
+				n++
+				if f.Value.String() != "carol" || f.Annotations[cobra.BashCompOneRequiredFlag] != nil {
+					t.Errorf("%s --as: %q, annotations %v; want carol, not required", c.CommandPath(), f.Value, f.Annotations)
+				}
+			}
+		})
+		if n < 4 {
+			t.Errorf("%d commands with --as", n)
+		}
+	})
 	for _, verb := range []string{"ack", "escalate"} {
 		t.Run(verb+" takes SITREP_AS", func(t *testing.T) {
 			f := &fakeIncidents{}

@@ -27,7 +27,8 @@ func addHelp(root *cobra.Command, d *Deps) {
 		switch path {
 		case "ack", "escalate", "mitigate", "resolve", "role", "update":
 			c.ValidArgsFunction = incidentIDs(d, true)
-		case "status":
+		case "status", "postmortem approve", "postmortem edit", "postmortem reject", "postmortem show", "postmortem submit",
+			"actions add", "actions list":
 			c.ValidArgsFunction = incidentIDs(d, false)
 		case "test-page":
 			c.ValidArgsFunction = func(cmd *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
@@ -49,6 +50,8 @@ func addHelp(root *cobra.Command, d *Deps) {
 		flag("by", people)
 		flag("ack-by", people)
 		flag("person", people)
+		flag("owner", people)
+		asDefault(c, d)
 		flag("service", func(c *catalog.Catalog) []string { return slices.Sorted(maps.Keys(c.Services)) })
 		flag("team", func(c *catalog.Catalog) []string { return slices.Sorted(maps.Keys(c.Teams)) })
 		flag("rotation", func(c *catalog.Catalog) []string { return slices.Sorted(maps.Keys(c.Rotations)) })
@@ -59,6 +62,25 @@ func addHelp(root *cobra.Command, d *Deps) {
 			_ = c.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]cobra.Completion{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 		}
 	})
+}
+
+// asDefault makes SITREP_AS the default of c's --as, when it has one that
+// no constructor gave a default: set, the flag is no longer required.
+func asDefault(c *cobra.Command, d *Deps) {
+	f := c.Flags().Lookup("as")
+	if f == nil {
+		return
+	}
+	if !strings.Contains(f.Usage, "$SITREP_AS") {
+		f.Usage += " (default $SITREP_AS)"
+	}
+	as := getenv(d, "SITREP_AS")
+	if as == "" || f.Value.String() != "" {
+		return
+	}
+	_ = f.Value.Set(as) // a string flag: cannot fail
+	f.DefValue = as
+	delete(f.Annotations, cobra.BashCompOneRequiredFlag)
 }
 
 func walk(c *cobra.Command, f func(*cobra.Command)) {
@@ -128,6 +150,24 @@ var examples = map[string]string{
 	"serve":   `  sitrep serve --addr :8080 --catalog examples/catalog.yaml`,
 	"sandbox": `  sitrep sandbox --intake http://localhost:8080 --catalog examples/catalog.yaml`,
 	"dev":     `  sitrep dev`,
+	"postmortem": `  sitrep postmortem list --overdue
+  sitrep postmortem submit inc-checkout-0a1b2c3d4e5f6a7b --file pm.yaml --as carol
+  sitrep postmortem approve inc-checkout-0a1b2c3d4e5f6a7b --as frank`,
+	"postmortem approve": `  sitrep postmortem approve inc-checkout-0a1b2c3d4e5f6a7b --as frank`,
+	"postmortem edit":    `  sitrep postmortem edit inc-checkout-0a1b2c3d4e5f6a7b --file pm.yaml --as carol`,
+	"postmortem list": `  sitrep postmortem list
+  sitrep postmortem list --overdue -o json`,
+	"postmortem reject": `  sitrep postmortem reject inc-checkout-0a1b2c3d4e5f6a7b --as frank --comment "say what customers could not do, not which pod crashed"`,
+	"postmortem show":   `  sitrep postmortem show inc-checkout-0a1b2c3d4e5f6a7b`,
+	"postmortem submit": `  sitrep postmortem submit inc-checkout-0a1b2c3d4e5f6a7b --file examples/postmortem.yaml --as carol
+  sitrep postmortem submit inc-checkout-0a1b2c3d4e5f6a7b --file - --as carol < pm.yaml`,
+	"actions": `  sitrep actions list inc-checkout-0a1b2c3d4e5f6a7b
+  sitrep actions add inc-checkout-0a1b2c3d4e5f6a7b --title "alert on checkout 5xx" --owner bob --due 2026-12-19 --as carol`,
+	"actions add": `  sitrep actions add inc-checkout-0a1b2c3d4e5f6a7b --title "alert on checkout 5xx" --owner bob --due 2026-12-19 --as carol
+  sitrep actions add inc-checkout-0a1b2c3d4e5f6a7b --title "load test the new pool" --owner alice --due 2027-01-15 --priority Highest --as carol`,
+	"actions list": `  sitrep actions list inc-checkout-0a1b2c3d4e5f6a7b -o json`,
+	"learnings": `  sitrep learnings --since 30d
+  sitrep learnings --since 2026-01-01 -o json`,
 	"report": `  sitrep report --since 30d
   sitrep report --service checkout --since 90d --html report.html`,
 }

@@ -183,6 +183,7 @@ TEMPORAL_API_KEY, TEMPORAL_TLS_* or a TEMPORAL_PROFILE (default localhost:7233).
 		newCmdStatus(d, nil), newCmdList(d, nil),
 		newCmdCatalog(d), newCmdWorker(d), newCmdServe(d), newCmdSandbox(d), newCmdDev(d),
 		newCmdReport(d, nil), newCmdDrill(d, nil), newCmdVersion(d), newCmdOnCall(d, nil), newCmdTestPage(d, nil),
+		newCmdPostmortem(d), newCmdActions(d), newCmdLearnings(d),
 	)
 	addHelp(root, d)
 	root.Version = currentBuild().String()

@@ -46,7 +46,8 @@ probe() {
     --search-attribute 'SitrepService="probe"' --search-attribute 'SitrepSeverity="probe"' \
     --search-attribute 'SitrepPhase="probe"' --search-attribute 'SitrepSource="probe"' \
     --search-attribute 'SitrepTeam="probe"' --search-attribute 'SitrepPaged=["probe"]' \
-    --search-attribute 'SitrepNextUpdate="2026-01-01T00:00:00Z"' --search-attribute 'SitrepRoom="probe"' || return 1
+    --search-attribute 'SitrepNextUpdate="2026-01-01T00:00:00Z"' --search-attribute 'SitrepRoom="probe"' \
+    --search-attribute 'SitrepPostPhase="probe"' --search-attribute 'SitrepPostmortemDue="2026-01-01T00:00:00Z"' || return 1
   temporal workflow terminate --namespace "$NAMESPACE" --workflow-id "$id" --reason "sitrep setup probe"
 }
 
@@ -56,7 +57,7 @@ if ! namespace_known >/dev/null 2>&1; then
   temporal operator namespace create --namespace "$NAMESPACE" --retention "$RETENTION" || true
 fi
 retry namespace_known
-for sa in SitrepService SitrepSeverity SitrepPhase SitrepSource SitrepTeam SitrepRoom; do
+for sa in SitrepService SitrepSeverity SitrepPhase SitrepSource SitrepTeam SitrepRoom SitrepPostPhase; do
   retry create_sa "$sa" Keyword
   echo "search attribute $sa registered"
 done
@@ -64,5 +65,7 @@ retry create_sa SitrepPaged KeywordList
 echo "search attribute SitrepPaged registered"
 retry create_sa SitrepNextUpdate Datetime
 echo "search attribute SitrepNextUpdate registered"
+retry create_sa SitrepPostmortemDue Datetime
+echo "search attribute SitrepPostmortemDue registered"
 retry probe
 echo "namespace $NAMESPACE ready: search attributes usable"
