@@ -510,3 +510,76 @@ func TestTemplatesOverride(t *testing.T) {
 		}
 	})
 }
+
+// stubStatusPage is a configured status page that is never called.
+type stubStatusPage struct{ activities.StatusPage }
+
+func TestRouteComms(t *testing.T) {
+	cat, err := catalog.Load("../examples/catalog.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl, err := activities.LoadTemplates("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	withPage := &activities.Activities{Catalog: activities.StaticCatalog{C: cat}, Templates: tmpl,
+		Comms: activities.CommsDeps{StatusPage: stubStatusPage{}}}
+	noPage := &activities.Activities{Catalog: activities.StaticCatalog{C: cat}, Templates: tmpl}
+	// Tuesday 1 December 2026, 10:58 in Berlin: the payments-comms shift
+	// that began Wednesday 25 November 10:00 is alice's (carol, alice, bob
+	// in turn from 7 January).
+	at := time.Date(2026, 12, 1, 9, 58, 0, 0, time.UTC)
+	groups := []activities.GroupPlan{{Name: "support", Audience: catalog.Internal}, {Name: "leadership", Audience: catalog.Internal},
+		{Name: "merchants", Audience: catalog.External}}
+	roles := []catalog.Role{{Name: "partner-comms", Title: "Partner communications", StakeholderGroups: []string{"merchants"}}}
+	tests := []struct {
+		name string
+		a    *activities.Activities
+		in   activities.RouteInput
+		want activities.CommsPlan
+	}{
+		{
+			name: "SEV1 on a service with status page components",
+			a:    withPage,
+			in:   activities.RouteInput{Service: "checkout", Severity: catalog.SEV1, Summary: "Checkout error rate 12%!", OpenedAt: at},
+			want: activities.CommsPlan{Cadence: 30 * time.Minute, RemindBefore: 5 * time.Minute, NoNewsAfter: 10 * time.Minute,
+				RoleUnfilledAfter: 15 * time.Minute, Notice: catalog.WhenOpen, WarRoom: catalog.WhenOpen, StatusPage: true,
+				Components: []string{"Checkout"}, Groups: groups, Roles: roles,
+				RoomName: "inc-20261201-checkout-checkout-error-rate-12", CommsLead: "alice"},
+		},
+		{
+			name: "no status page configured: email only",
+			a:    noPage,
+			in:   activities.RouteInput{Service: "checkout", Severity: catalog.SEV1, Summary: "Checkout error rate 12%!", OpenedAt: at},
+			want: activities.CommsPlan{Cadence: 30 * time.Minute, RemindBefore: 5 * time.Minute, NoNewsAfter: 10 * time.Minute,
+				RoleUnfilledAfter: 15 * time.Minute, Notice: catalog.WhenOpen, WarRoom: catalog.WhenOpen,
+				Components: []string{"Checkout"}, Groups: groups, Roles: roles,
+				RoomName: "inc-20261201-checkout-checkout-error-rate-12", CommsLead: "alice"},
+		},
+		{
+			name: "a service with no components, a team with no comms rotation, an internal-only severity",
+			a:    withPage,
+			in:   activities.RouteInput{Service: "kubernetes", Severity: catalog.SEV3, Summary: "Nodes NotReady", OpenedAt: at},
+			want: activities.CommsPlan{Cadence: 4 * time.Hour, RemindBefore: 5 * time.Minute, RoleUnfilledAfter: 15 * time.Minute,
+				Notice: catalog.WhenAck, WarRoom: catalog.WhenAck, InternalOnly: true,
+				Groups: []activities.GroupPlan{{Name: "support", Audience: catalog.Internal}, {Name: "leadership", Audience: catalog.Internal}},
+				Roles:  roles, RoomName: "inc-20261201-kubernetes-nodes-notready"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			val, err := activityEnv(tt.a).ExecuteActivity(tt.a.Route, tt.in)
+			if err != nil {
+				t.Fatalf("Route: %v", err)
+			}
+			var got activities.RouteResult
+			if err := val.Get(&got); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got.Comms, tt.want) {
+				t.Errorf("Route(%+v).Comms =\n  %+v\nwant\n  %+v", tt.in, got.Comms, tt.want)
+			}
+		})
+	}
+}

@@ -2,8 +2,13 @@ package activities
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/sitrep-dev/sitrep/catalog"
@@ -44,6 +49,12 @@ type Rooms interface {
 	Invite(ctx context.Context, channelID string, userIDs ...string) error
 	Post(ctx context.Context, channelID, text string) (messageID string, err error)
 	Edit(ctx context.Context, channelID, messageID, text string) error
+}
+
+// DirectMessenger is a Rooms that can also message one person: reminders
+// then go as plain messages, without the buttons of a page.
+type DirectMessenger interface {
+	DirectMessage(ctx context.Context, userID, text string) (messageID string, err error)
 }
 
 // Announcer posts announcements to one configured channel: Microsoft
@@ -128,7 +139,65 @@ type NoticeResult struct {
 // address of the group. A group the catalog no longer has, or no mailer, is
 // a non-retryable error naming it.
 func (a *Activities) EmailGroup(ctx context.Context, n GroupNotice) (NoticeResult, error) {
-	return NoticeResult{}, temporal.NewNonRetryableApplicationError("not built", ErrNotConfigured, nil)
+	if a.Comms.Mailer == nil {
+		return NoticeResult{}, notConfigured("no email provider is configured for stakeholder notices")
+	}
+	c := a.Catalog.Current()
+	g, ok := c.StakeholderGroups[n.Group]
+	if !ok {
+		return NoticeResult{}, catalogError(fmt.Errorf("unknown stakeholder group %q", n.Group))
+	}
+	if len(g.Emails) == 0 {
+		return NoticeResult{}, catalogError(fmt.Errorf("stakeholder group %q has no email addresses", n.Group))
+	}
+	if g.Audience == catalog.Internal {
+		// Colleagues read people by name; external audiences never see them.
+		n.Commander, n.CommsLead, n.Reporter = fullName(c, n.Commander), fullName(c, n.CommsLead), fullName(c, n.Reporter)
+	}
+	subject, text, err := a.Templates.Notice(n.Notice, g.Audience)
+	if err != nil {
+		return NoticeResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrPermanent, err)
+	}
+	id, err := a.Comms.Mailer.Send(ctx, integrations.Email{To: slices.Clone(g.Emails), Subject: subject, Text: text, IncidentID: n.IncidentID})
+	if err != nil {
+		return NoticeResult{}, providerError(ctx, "email "+n.Group, n.IncidentID, err)
+	}
+	return NoticeResult{ProviderID: id, Recipients: len(g.Emails)}, nil
+}
+
+// fullName is "Alice Andersen (alice)" for a handle the catalog has a name
+// for, else the handle as it is.
+func fullName(c *catalog.Catalog, handle string) string {
+	if p, ok := c.People[handle]; ok && p.Name != "" {
+		return p.Name + " (" + handle + ")"
+	}
+	return handle
+}
+
+// notConfigured is the non-retryable error of a step whose provider is missing.
+func notConfigured(msg string) error {
+	return temporal.NewNonRetryableApplicationError(msg, ErrNotConfigured, nil)
+}
+
+// providerError classifies a comms provider's failure as Deliver does, and
+// names the step that failed. Only the provider's own error is kept, not
+// what the client wrapped around it (a chat user ID, say), and contacts
+// are redacted: the message goes into history.
+func providerError(ctx context.Context, step, incidentID string, err error) error {
+	err = classify(err, nil)
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		msg := step + ": " + app.Message()
+		if app.NonRetryable() {
+			err = temporal.NewNonRetryableApplicationError(msg, app.Type(), nil)
+		} else {
+			err = temporal.NewApplicationErrorWithOptions(msg, app.Type(), temporal.ApplicationErrorOptions{NextRetryDelay: app.NextRetryDelay()})
+		}
+	} else {
+		err = fmt.Errorf("%s: %s", step, redact(err.Error()))
+	}
+	activity.GetLogger(ctx).Warn("comms step failed", "step", step, "incidentID", incidentID, "error", err)
+	return err
 }
 
 // StatusPageResult is the status page incident a notice went to.
@@ -142,7 +211,59 @@ type StatusPageResult struct {
 // update it by ID; resolved resolves it. External template. No status page
 // configured: ErrNotConfigured.
 func (a *Activities) StatusPageNotice(ctx context.Context, n Notice, id string) (StatusPageResult, error) {
-	return StatusPageResult{}, temporal.NewNonRetryableApplicationError("not built", ErrNotConfigured, nil)
+	if a.Comms.StatusPage == nil {
+		return StatusPageResult{}, notConfigured("no status page is configured")
+	}
+	// The page is the link: the notice on it does not point to itself.
+	page := n
+	page.StatusURL = ""
+	_, body, err := a.Templates.Notice(page, catalog.External)
+	if err != nil {
+		return StatusPageResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrPermanent, err)
+	}
+	title, err := a.Templates.StatusTitle(n)
+	if err != nil {
+		return StatusPageResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrPermanent, err)
+	}
+	post := StatusPost{Title: title, Body: body, Status: statusOf(n), Impact: StatusImpact(n.Severity), Components: slices.Clone(n.Components)}
+	if id == "" {
+		id, url, err := a.Comms.StatusPage.Open(ctx, orID(n.Ref, n.IncidentID), post)
+		if err != nil {
+			return StatusPageResult{}, providerError(ctx, "open status page incident", n.IncidentID, err)
+		}
+		return StatusPageResult{ID: id, URL: url}, nil
+	}
+	if err := a.Comms.StatusPage.Update(ctx, id, post); err != nil {
+		return StatusPageResult{}, providerError(ctx, "update status page incident", n.IncidentID, err)
+	}
+	return StatusPageResult{ID: id, URL: n.StatusURL}, nil
+}
+
+// statusOf is the status page status a notice sets: its own, or the one
+// its kind implies.
+func statusOf(n Notice) string {
+	switch {
+	case n.Kind == NoticeResolved:
+		return "resolved"
+	case n.Status != "":
+		return n.Status
+	case n.Kind == NoticeMitigated:
+		return "monitoring"
+	}
+	return "investigating"
+}
+
+// StatusImpact is the status page impact of a severity.
+func StatusImpact(s catalog.Severity) string {
+	switch s {
+	case catalog.SEV1:
+		return "critical"
+	case catalog.SEV2:
+		return "major"
+	case catalog.SEV3:
+		return "minor"
+	}
+	return "none"
 }
 
 // RoomInput asks for an incident's war room.
@@ -165,7 +286,36 @@ type RoomResult struct {
 // OpenRoom creates the war room's channel (or finds the one a retried
 // attempt created) and the video bridge. No chat platform: ErrNotConfigured.
 func (a *Activities) OpenRoom(ctx context.Context, in RoomInput) (RoomResult, error) {
-	return RoomResult{}, temporal.NewNonRetryableApplicationError("not built", ErrNotConfigured, nil)
+	var out RoomResult
+	switch {
+	case a.Comms.Rooms != nil:
+		ch, url, err := a.Comms.Rooms.Create(ctx, in.Name)
+		if err != nil {
+			return RoomResult{}, providerError(ctx, "create war room", in.IncidentID, err)
+		}
+		out = RoomResult{Platform: a.Comms.Rooms.Platform(), Channel: ch, URL: url}
+	case a.Comms.Announcer != nil:
+		out = RoomResult{Platform: "teams"}
+	default:
+		return RoomResult{}, notConfigured("no chat platform is configured for a war room")
+	}
+	if a.Comms.Bridges == nil {
+		return out, nil
+	}
+	topic := in.Topic
+	if topic == "" {
+		topic = in.Name
+	}
+	// A bridge that cannot be made leaves the room without one: responders
+	// still talk in the channel, and the failure is on the timeline.
+	bridge, err := a.Comms.Bridges.Link(ctx, orID(in.Ref, in.IncidentID), topic)
+	if err != nil {
+		activity.GetLogger(ctx).Warn("video bridge failed", "incidentID", in.IncidentID, "error", err)
+		out.Problems = append(out.Problems, redact("video bridge: "+err.Error()))
+		return out, nil
+	}
+	out.Bridge = bridge
+	return out, nil
 }
 
 // InviteInput invites people to a war room, by handle.
@@ -181,8 +331,36 @@ type InviteResult struct {
 }
 
 // InviteToRoom invites people, by their chat contact in the catalog.
+//
+// Each person is invited on their own, so one the platform does not know
+// (a permanent refusal) is in Missing and the others still join; a
+// transient failure retries the whole, and inviting a member again is harmless.
 func (a *Activities) InviteToRoom(ctx context.Context, in InviteInput) (InviteResult, error) {
-	return InviteResult{}, temporal.NewNonRetryableApplicationError("not built", ErrNotConfigured, nil)
+	if a.Comms.Rooms == nil {
+		return InviteResult{}, notConfigured("no chat platform is configured for a war room")
+	}
+	c := a.Catalog.Current()
+	var out InviteResult
+	for _, p := range in.People {
+		if slices.Contains(out.Invited, p) || slices.Contains(out.Missing, p) {
+			continue
+		}
+		user, err := c.Address(p, catalog.Chat)
+		if err != nil {
+			out.Missing = append(out.Missing, p)
+			continue
+		}
+		if err := a.Comms.Rooms.Invite(ctx, in.Channel, user); err != nil {
+			err = providerError(ctx, "invite "+p, "", err)
+			if !isNonRetryable(err) {
+				return InviteResult{}, err
+			}
+			out.Missing = append(out.Missing, p)
+			continue
+		}
+		out.Invited = append(out.Invited, p)
+	}
+	return out, nil
 }
 
 // RoomPost posts text to a war room, or edits the message Edit names.
@@ -195,8 +373,32 @@ type RoomPost struct {
 }
 
 // PostToRoom posts or edits; it returns the message's ID.
+// Editing the summary is idempotent; a retried post after an ambiguous
+// failure may show twice, as chat platforms have no idempotency key.
 func (a *Activities) PostToRoom(ctx context.Context, in RoomPost) (string, error) {
-	return "", temporal.NewNonRetryableApplicationError("not built", ErrNotConfigured, nil)
+	if in.Channel == "" {
+		if a.Comms.Announcer == nil {
+			return "", notConfigured("no war room channel and no announcement channel")
+		}
+		if err := a.Comms.Announcer.Announce(ctx, "sitrep incident "+in.IncidentID, in.Text); err != nil {
+			return "", providerError(ctx, "announce", in.IncidentID, err)
+		}
+		return "", nil
+	}
+	if a.Comms.Rooms == nil {
+		return "", notConfigured("no chat platform is configured for a war room")
+	}
+	if in.Edit != "" {
+		if err := a.Comms.Rooms.Edit(ctx, in.Channel, in.Edit, in.Text); err != nil {
+			return "", providerError(ctx, "edit war room message", in.IncidentID, err)
+		}
+		return in.Edit, nil
+	}
+	id, err := a.Comms.Rooms.Post(ctx, in.Channel, in.Text)
+	if err != nil {
+		return "", providerError(ctx, "post to war room", in.IncidentID, err)
+	}
+	return id, nil
 }
 
 // ReminderKind is what a reminder is about.
@@ -234,6 +436,99 @@ type ReminderResult struct {
 // Remind renders a reminder (reminder.*.tmpl) and sends it to the person on
 // their first reachable channel of chat, sms, email (never a voice call),
 // and to each CC the same way.
+//
+// Who already got it rides on heartbeat details, so a retry after a CC's
+// transient failure does not remind the person twice. A person with no
+// reachable channel is a non-retryable ErrNoContact, after the CCs are told.
 func (a *Activities) Remind(ctx context.Context, r Reminder) (ReminderResult, error) {
-	return ReminderResult{}, temporal.NewNonRetryableApplicationError("not built", ErrNotConfigured, nil)
+	subject, text, err := a.Templates.Reminder(r)
+	if err != nil {
+		return ReminderResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrPermanent, err)
+	}
+	var done reminded
+	if activity.HasHeartbeatDetails(ctx) {
+		_ = activity.GetHeartbeatDetails(ctx, &done) // unreadable: everyone is reminded again
+	}
+	if done.Sent == nil {
+		done.Sent = map[string]ReminderResult{}
+	}
+	var out ReminderResult
+	var missing error
+	for i, p := range append([]string{r.Person}, r.CC...) {
+		if p == "" || (i > 0 && p == r.Person) {
+			continue
+		}
+		res, ok := done.Sent[p]
+		if !ok {
+			res, err = a.remindOne(ctx, r, p, subject, text)
+			if err != nil && isNonRetryable(err) {
+				if i == 0 {
+					missing = err
+				}
+				continue
+			}
+			if err != nil {
+				return ReminderResult{}, err
+			}
+			done.Sent[p] = res
+			activity.RecordHeartbeat(ctx, done)
+		}
+		if i == 0 {
+			out = res
+		}
+	}
+	return out, missing
+}
+
+// directNotifier sends a message as a plain direct message.
+type directNotifier struct{ dm DirectMessenger }
+
+func (d directNotifier) Notify(ctx context.Context, m Message) (string, error) {
+	return d.dm.DirectMessage(ctx, m.To, m.Text)
+}
+
+// reminded is who a reminder reached, across its attempts.
+type reminded struct {
+	Sent map[string]ReminderResult
+}
+
+// reminderChannels are the channels a reminder may use, in order: never a
+// voice call for something that is not a page.
+var reminderChannels = []catalog.Channel{catalog.Chat, catalog.SMS, catalog.Email}
+
+// remindOne sends the reminder to person on their first reachable channel;
+// a channel that refuses for good moves on to the next.
+func (a *Activities) remindOne(ctx context.Context, r Reminder, person, subject, text string) (ReminderResult, error) {
+	c := a.Catalog.Current()
+	var refused []string
+	for _, ch := range reminderChannels {
+		n, ok := a.Notifiers[ch]
+		if dm, isDM := a.Comms.Rooms.(DirectMessenger); isDM && ch == catalog.Chat {
+			// The chat notifier adds a page's Acknowledge and Escalate buttons.
+			n, ok = directNotifier{dm}, true
+		}
+		if !ok {
+			continue
+		}
+		to, err := c.Address(person, ch)
+		if err != nil {
+			continue
+		}
+		id, err := n.Notify(ctx, Message{IncidentID: r.IncidentID, Ref: orID(r.Ref, r.IncidentID), Person: person, To: to,
+			Subject: subject, Text: text, Severity: r.Severity})
+		if err == nil {
+			return ReminderResult{Channel: ch, ProviderID: id}, nil
+		}
+		err = classify(err, nil)
+		activity.GetLogger(ctx).Warn("reminder failed", "incidentID", r.IncidentID, "person", person, "channel", ch, "error", err)
+		if !isNonRetryable(err) {
+			return ReminderResult{}, err
+		}
+		refused = append(refused, fmt.Sprintf("%s: %s", ch, err))
+	}
+	msg := fmt.Sprintf("%s has no reachable chat, sms or email contact", person)
+	if len(refused) > 0 {
+		msg += " (" + strings.Join(refused, "; ") + ")"
+	}
+	return ReminderResult{}, temporal.NewNonRetryableApplicationError(redact(msg), ErrNoContact, nil)
 }

@@ -9,6 +9,9 @@ import (
 	"slices"
 	"strings"
 	"text/template"
+	"time"
+
+	"github.com/sitrep-dev/sitrep/catalog"
 )
 
 //go:embed templates/*.tmpl
@@ -112,4 +115,126 @@ func (t *Templates) render(name string, data any) (string, error) {
 		return "", fmt.Errorf("render %s: %w", name, err)
 	}
 	return b.String(), nil
+}
+
+// noticeData is what notice templates see: the notice, and what is worked
+// out of it for reading.
+type noticeData struct {
+	Notice
+	Audience string
+	// What names what is affected: the status page components, the public
+	// names, when the service has them; else the service.
+	What string
+	// Next is when the next update comes ("10:30 UTC"); empty when none is promised.
+	Next string
+	// Every is the cadence in words ("30 minutes", "hour"); empty when none.
+	Every string
+	// Opened is when the incident opened ("09:58 UTC").
+	Opened string
+	// State is the incident's status as the notice leaves it: Status, or
+	// the one its kind implies (resolved, monitoring, investigating).
+	State string
+}
+
+// Notice renders a stakeholder notice's subject and text with its
+// audience's templates: notice.internal.* or notice.external.*.
+func (t *Templates) Notice(n Notice, audience catalog.Audience) (subject, text string, err error) {
+	if audience != catalog.Internal && audience != catalog.External {
+		return "", "", fmt.Errorf("render notice: unknown audience %q", audience)
+	}
+	d := noticeData{Notice: n, Audience: string(audience), What: what(n), Next: clock(n.NextUpdate),
+		Every: every(n.Cadence), Opened: clock(n.OpenedAt), State: statusOf(n)}
+	prefix := "notice." + string(audience)
+	if subject, err = t.render(prefix+".subject.tmpl", d); err != nil {
+		return "", "", err
+	}
+	if text, err = t.render(prefix+".text.tmpl", d); err != nil {
+		return "", "", err
+	}
+	return strings.Join(strings.Fields(subject), " "), strings.TrimSpace(text), nil
+}
+
+// StatusTitle renders the name of a status page incident
+// (statuspage.title.tmpl): what customers see it listed as, whatever its
+// status later.
+func (t *Templates) StatusTitle(n Notice) (string, error) {
+	d := noticeData{Notice: n, Audience: string(catalog.External), What: what(n), State: statusOf(n)}
+	title, err := t.render("statuspage.title.tmpl", d)
+	return strings.Join(strings.Fields(title), " "), err
+}
+
+type reminderData struct {
+	Reminder
+	DueAt string // "10:30 UTC"
+	// Slash is the war room's slash command for Command, when there is a room.
+	Slash string
+}
+
+// Reminder renders a reminder's subject and text.
+func (t *Templates) Reminder(r Reminder) (subject, text string, err error) {
+	d := reminderData{Reminder: r, DueAt: clock(r.Due)}
+	if r.Room != "" {
+		d.Slash = slashCommand(r.Command, r.Ref, r.IncidentID)
+	}
+	if subject, err = t.render("reminder.subject.tmpl", d); err != nil {
+		return "", "", err
+	}
+	if text, err = t.render("reminder.text.tmpl", d); err != nil {
+		return "", "", err
+	}
+	return strings.Join(strings.Fields(subject), " "), strings.TrimSpace(text), nil
+}
+
+// slashCommand turns `sitrep update INC --status …` into the war room's
+// `/sitrep update --status …`: the room names the incident.
+func slashCommand(command string, ids ...string) string {
+	rest, ok := strings.CutPrefix(command, "sitrep ")
+	if !ok {
+		return ""
+	}
+	fields := strings.Fields(rest)
+	if len(fields) > 1 && slices.Contains(ids, fields[1]) {
+		rest = strings.Replace(rest, " "+fields[1], "", 1)
+	}
+	return "/sitrep " + rest
+}
+
+// clock is t as stakeholders read it, in UTC; "" for the zero time.
+func clock(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("15:04 MST")
+}
+
+// every says a cadence in words: "30 minutes", "hour", "4 hours".
+func every(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return ""
+	case d == time.Hour:
+		return "hour"
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%d hours", d/time.Hour)
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%d minutes", d/time.Minute)
+	}
+	return d.String()
+}
+
+// what names what a notice is about: the status page components, the
+// public names, when the service has them; else the service.
+func what(n Notice) string {
+	if len(n.Components) > 0 {
+		return joinAnd(n.Components)
+	}
+	return n.Service
+}
+
+// joinAnd joins names as a sentence does: "A", "A and B", "A, B and C".
+func joinAnd(names []string) string {
+	if len(names) <= 1 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }

@@ -112,11 +112,26 @@ func (c *Client) Alert(ctx context.Context, al workflows.Alert) (Receipt, error)
 	if err != nil {
 		return Receipt{}, wrap("record alert", err)
 	}
+	opened := run.GetRunID() != before
 	if probe.seen {
 		c.probed.Store(true)
-		return Receipt{IncidentID: id, Opened: probe.started}, nil
+		opened = probe.started
 	}
-	return Receipt{IncidentID: id, Opened: run.GetRunID() != before}, nil
+	if !opened {
+		// Landed in an incident that has resolved and is closing: it opens
+		// the next incident as it closes.
+		opened = c.closing(ctx, id)
+	}
+	return Receipt{IncidentID: id, Opened: opened}, nil
+}
+
+// closing: id's open run has resolved and is handing over.
+func (c *Client) closing(ctx context.Context, id string) bool {
+	d, err := c.tc.DescribeWorkflowExecution(ctx, id, "")
+	if err != nil {
+		return false
+	}
+	return keyword(d.GetWorkflowExecutionInfo().GetSearchAttributes(), workflows.PhaseAttr) == string(workflows.Resolved)
 }
 
 // running is the run ID of id's open incident, or "" when none is open.

@@ -32,6 +32,9 @@ type Options struct {
 	Metrics *Metrics
 	// Tracker files action items and post-mortems (NewTracker); nil: off.
 	Tracker activities.Tracker
+	// Comms are the status page, war room, bridge and stakeholder email
+	// providers (see CommsFromEnv); any may be nil.
+	Comms activities.CommsDeps
 }
 
 // Worker polls sitrep's task queue.
@@ -74,6 +77,7 @@ func New(tc client.Client, o Options) (*Worker, error) {
 		Pagers:    st,
 		Forwarder: st,
 		Tracker:   o.Tracker,
+		Comms:     o.Comms,
 	})
 	return &Worker{w: w, tc: tc, log: o.Logger}, nil
 }

@@ -200,11 +200,14 @@ func (w *incident) run(ctx workflow.Context) (IncidentState, error) {
 		}
 		w.pg.advance(ctx)
 		w.cm.advance(ctx)
-		w.dispatch(ctx)
-		w.publish(ctx)
 		if w.s.Phase == Resolved {
+			// What resolution queued (the final notices) is handed over,
+			// not started here: the incident closes at once.
+			w.publish(ctx)
 			return w.finish(ctx)
 		}
+		w.dispatch(ctx)
+		w.publish(ctx)
 		if w.shouldContinueAsNew(ctx) {
 			if done, err := w.continueAsNew(ctx); done {
 				return w.s, err
@@ -516,16 +519,19 @@ func (w *incident) startPostIncident(ctx workflow.Context, syncs []Job) error {
 		StaticSummary:     truncate(fmt.Sprintf("after %s %s: %s", w.s.Severity, w.s.Service, w.s.Summary), 200),
 	})
 	in := PostIncidentInput{Incident: w.s, Handover: syncs}
+	in.Incident.PostIncident = id
 	f := workflow.ExecuteChildWorkflow(cctx, PostIncident, in)
+	// Named at once: whoever reads the incident as it closes finds it.
+	w.s.PostIncident = id
 	if err := f.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
 		// Already started: a retried task of this run started it before.
 		var started *temporal.ChildWorkflowExecutionAlreadyStartedError
 		if !errors.As(err, &started) {
+			w.s.PostIncident = ""
 			w.event(ctx, "postincident.failed", "", "could not start the post-incident workflow: "+rootMessage(err))
 			return nil
 		}
 	}
-	w.s.PostIncident = id
 	w.event(ctx, "postincident", "", "post-incident workflow "+id+" started")
 	// The child runs on its own; this run does not wait for its result.
 	return nil

@@ -156,7 +156,16 @@ func (s *stack) StartWorker(o stackOptions) error {
 	if err != nil {
 		return fmt.Errorf("sandbox providers: %w", err)
 	}
-	w, err := worker.New(s.Client, worker.Options{Catalog: activities.StaticCatalog{C: o.Catalog}, Notifiers: notifiers, Links: o.Links, Logger: o.Logger, Observe: o.Observe})
+	comms, err := worker.CommsFromEnv(s.Env, o.PublicURL)
+	if err != nil {
+		return fmt.Errorf("sandbox comms providers: %w", err)
+	}
+	tracker, err := worker.NewTracker(s.Env)
+	if err != nil {
+		return fmt.Errorf("sandbox tracker: %w", err)
+	}
+	w, err := worker.New(s.Client, worker.Options{Catalog: activities.StaticCatalog{C: o.Catalog}, Notifiers: notifiers, Links: o.Links,
+		Logger: o.Logger, Observe: o.Observe, Comms: comms, Tracker: tracker})
 	if err != nil {
 		return err
 	}

@@ -31,7 +31,8 @@ func newCmdWorker(d *Deps) *cobra.Command {
 		Short: "Run the worker: incidents page through the providers configured in the environment",
 		Long: `Run the worker. The catalog comes from --catalog or SITREP_CATALOG; providers
 from their environment variables (TWILIO_*, SENDGRID_*, SMTP_*, SLACK_*,
-PAGERDUTY_*); a provider with no configuration is off (PagerDuty's Events API
+MATTERMOST_*, PAGERDUTY_*; for stakeholder comms also STATUSPAGE_*,
+TEAMS_WEBHOOK_URL, ZOOM_* or VIDEO_URL_TEMPLATE); a provider with no configuration is off (PagerDuty's Events API
 needs none: it is always on), and the worker says which channels are live
 when it starts. SIGHUP reloads the catalog; one that does not validate is
 refused and the one in force stays.
@@ -68,6 +69,12 @@ SITREP_LOG_LEVEL sets the level (debug, info, warn, error; default info).`,
 			opts, err := workerOptions(cfg, cat, notifiers, logger)
 			if err != nil {
 				return err
+			}
+			if opts.Comms, err = worker.CommsFromEnv(d.Getenv, cfg.PublicURL); err != nil {
+				return &usageError{err.Error()}
+			}
+			if opts.Tracker, err = worker.NewTracker(d.Getenv); err != nil {
+				return &usageError{err.Error()}
 			}
 			if metricsAddr != "" {
 				if opts.Metrics, err = worker.NewMetrics(buildVersion()); err != nil {
@@ -171,7 +178,8 @@ func runWorker(cmd *cobra.Command, tc client.Client, o worker.Options, metricsAd
 	}
 	live := worker.Live(o.Notifiers)
 	c := o.Catalog.Current()
-	logger.Info("worker started", "channelsLive", strings.Join(live, ","), "people", len(c.People), "services", len(c.Services))
+	logger.Info("worker started", "channelsLive", strings.Join(live, ","), "commsLive", strings.Join(worker.CommsLive(o.Comms), ","),
+		"people", len(c.People), "services", len(c.Services))
 	warnMissing(c, o.Notifiers, logger)
 	return w.Run(cmd.Context())
 }

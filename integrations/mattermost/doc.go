@@ -1,5 +1,6 @@
-// Package mattermost posts incident messages with buttons, sends direct
-// messages, opens war-room channels and invites responders through
+// Package mattermost posts incident messages with buttons, edits them (a
+// post's patch), sends direct messages, opens war-room channels and invites
+// responders through
 // Mattermost's REST API v4, with plain net/http.
 //
 // Mattermost does not sign button clicks: it POSTs the button's Context to

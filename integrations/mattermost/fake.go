@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -54,6 +55,8 @@ type Fake struct {
 	seq      int
 	channels map[string]*fakeChannel // by ID
 	posts    fakeapi.Log[PostedMessage]
+	commands map[string]SlashCommand // response_url id → the command typed
+	replies  []Reply
 }
 
 type fakeChannel struct {
@@ -70,6 +73,7 @@ type PostedMessage struct {
 	Text      string
 	Incident  string // from the post's props
 	Buttons   []Button
+	Edited    int // how many times a patch changed it
 }
 
 // NewFake returns a fake server with one team and no channels.
@@ -80,7 +84,7 @@ func NewFake(opts FakeOptions) *Fake {
 	if opts.TeamID == "" {
 		opts.TeamID = FakeTeamID
 	}
-	return &Fake{opts: opts, channels: map[string]*fakeChannel{}}
+	return &Fake{opts: opts, channels: map[string]*fakeChannel{}, commands: map[string]SlashCommand{}}
 }
 
 // Register mounts the fake on mux under Mattermost's real paths.
@@ -92,10 +96,13 @@ func (f *Fake) Register(mux *http.ServeMux) {
 		"POST /api/v4/channels":                            f.create,
 		"GET /api/v4/teams/{team_id}/channels/name/{name}": f.byName,
 		"POST /api/v4/channels/{channel_id}/members":       f.addMember,
+		"PUT /api/v4/posts/{post_id}/patch":                f.patch,
+		"GET /api/v4/teams/{team_id}":                      f.team,
 	}
 	for pattern, h := range routes {
 		mux.Handle(pattern, f.wrap(h))
 	}
+	mux.Handle("POST /hooks/commands/{command}", http.HandlerFunc(f.commandReply))
 	mux.Handle("/api/v4/", fakeapi.Unexpected(f.opts.Reporter, provider))
 }
 
@@ -234,6 +241,75 @@ func (f *Fake) post(w http.ResponseWriter, r *http.Request) {
 	f.recordLocked(m)
 	writeJSON(w, http.StatusCreated, p)
 }
+
+// patch serves PUT /api/v4/posts/{post_id}/patch: the bot edits its own
+// post's message; the post keeps its ID and buttons.
+func (f *Fake) patch(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Message *string `json:"message"`
+	}
+	if json.NewDecoder(r.Body).Decode(&in) != nil {
+		badBody(w, "post")
+		return
+	}
+	if in.Message != nil && utf8.RuneCountInString(*in.Message) > maxPostRunes {
+		writeError(w, http.StatusBadRequest, "model.post.is_valid.msg.app_error", "Invalid Message.")
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var edited *PostedMessage
+	f.posts.Update(func(ps []PostedMessage) {
+		for i := range ps {
+			if ps[i].ID != r.PathValue("post_id") {
+				continue
+			}
+			if ch := f.channels[ps[i].ChannelID]; ch != nil && ch.DeleteAt != 0 {
+				return
+			}
+			if in.Message != nil {
+				ps[i].Text = *in.Message
+			}
+			ps[i].Edited++
+			e := ps[i]
+			edited = &e
+		}
+	})
+	switch {
+	case edited == nil && f.channelOfLocked(r.PathValue("post_id")) != nil:
+		writeError(w, http.StatusBadRequest, "api.post.patch_post.can_not_update_post_in_deleted.error", "Can not update a post in a deleted channel.")
+		return
+	case edited == nil:
+		// Mattermost answers 403 for a post the token cannot see, real or not.
+		forbidden(w)
+		return
+	}
+	now := time.Now().UnixMilli()
+	writeJSON(w, http.StatusOK, map[string]any{"id": edited.ID, "channel_id": edited.ChannelID, "user_id": FakeBotUserID,
+		"message": edited.Text, "props": map[string]any{incidentProp: edited.Incident}, "update_at": now, "edit_at": now})
+}
+
+// channelOfLocked is the channel of a post the bot made, or nil.
+func (f *Fake) channelOfLocked(postID string) *fakeChannel {
+	for _, p := range f.posts.All() {
+		if p.ID == postID {
+			return f.channels[p.ChannelID]
+		}
+	}
+	return nil
+}
+
+// team serves GET /api/v4/teams/{team_id}: the fake's one team, named "sitrep".
+func (f *Fake) team(w http.ResponseWriter, r *http.Request) {
+	if r.PathValue("team_id") != f.opts.TeamID {
+		forbidden(w)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": f.opts.TeamID, "name": FakeTeamName, "display_name": "sitrep", "type": "O"})
+}
+
+// FakeTeamName is the name of the fake's team, as in its channels' URLs.
+const FakeTeamName = "sitrep"
 
 func (f *Fake) recordLocked(m PostedMessage) {
 	f.show(m)
@@ -485,10 +561,7 @@ func (f *Fake) ClickButton(ctx context.Context, postID, buttonID, userID string)
 		return nil, fmt.Errorf("click mattermost button: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	hc := f.opts.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Timeout: 10 * time.Second}
-	}
+	hc := f.httpClient()
 	resp, err := hc.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("click mattermost button: %w", err)
@@ -517,4 +590,124 @@ func (f *Fake) ClickButton(ctx context.Context, postID, buttonID, userID string)
 		f.mu.Unlock()
 	}
 	return resp, nil
+}
+
+// Room is a channel as a person in the team sees it: its members and the
+// posts in it, each as last edited.
+type Room struct {
+	ID       string
+	Name     string
+	Archived bool
+	Members  []string // user IDs, sorted; the bot is one
+	Messages []PostedMessage
+}
+
+// Rooms returns the team's channels, oldest first.
+func (f *Fake) Rooms() []Room {
+	posts := f.posts.All()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var chans []*fakeChannel
+	for _, ch := range f.channels {
+		if ch.Type != "D" {
+			chans = append(chans, ch)
+		}
+	}
+	slices.SortFunc(chans, func(a, b *fakeChannel) int { return strings.Compare(a.ID, b.ID) }) // IDs count up
+	var out []Room
+	for _, ch := range chans {
+		r := Room{ID: ch.ID, Name: ch.Name, Archived: ch.DeleteAt != 0}
+		for u := range ch.members {
+			r.Members = append(r.Members, u)
+		}
+		slices.Sort(r.Members)
+		for _, p := range posts {
+			if p.ChannelID == ch.ID {
+				r.Messages = append(r.Messages, p)
+			}
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// SlashCommand is a slash command a person typed in a channel.
+type SlashCommand struct {
+	User    string // who typed it
+	Channel string // where
+	Command string // "/sitrep"
+	Text    string // what followed it
+}
+
+// Reply is a slash command's late answer, posted to its response_url.
+type Reply struct {
+	Channel string
+	User    string
+	Text    string
+}
+
+// SendSlashCommand sends targetURL the slash command Mattermost sends when
+// c.User types c.Command c.Text in c.Channel, with the command's token (in
+// the form, as Mattermost sends it). Its response_url is served at
+// baseURL, the fake's address, where a late answer is kept as a Reply.
+func (f *Fake) SendSlashCommand(ctx context.Context, targetURL, baseURL, token string, c SlashCommand) (*http.Response, error) {
+	f.mu.Lock()
+	f.seq++
+	id := fmt.Sprintf("cmd%023d", f.seq)
+	f.commands[id] = c
+	name := ""
+	if ch := f.channels[c.Channel]; ch != nil {
+		name = ch.Name
+	}
+	f.mu.Unlock()
+	form := url.Values{
+		"channel_id": {c.Channel}, "channel_name": {name}, "command": {c.Command}, "team_domain": {FakeTeamName},
+		"team_id": {f.opts.TeamID}, "text": {c.Text}, "trigger_id": {"trigger" + id}, "user_id": {c.User}, "user_name": {c.User},
+		"response_url": {strings.TrimRight(baseURL, "/") + "/hooks/commands/" + id}, "token": {token},
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, targetURL, strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, fmt.Errorf("send slash command: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	hc := f.httpClient()
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("send slash command: %w", err)
+	}
+	return resp, nil
+}
+
+// commandReply serves a slash command's response_url.
+func (f *Fake) commandReply(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Text string `json:"text"`
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, ok := f.commands[r.PathValue("command")]
+	if !ok || json.NewDecoder(r.Body).Decode(&body) != nil {
+		writeError(w, http.StatusNotFound, "web.incoming_webhook.invalid.app_error", "Invalid webhook.")
+		return
+	}
+	f.replies = append(f.replies, Reply{Channel: c.Channel, User: c.User, Text: body.Text})
+	f.opts.Inbox.Add(inbox.Message{Channel: "chat", Provider: provider, To: c.User, From: FakeBotUserID, Text: body.Text})
+	w.Header().Set("Content-Type", "text/plain")
+	_, _ = io.WriteString(w, "ok")
+}
+
+// Replies returns the slash commands' late answers, oldest first.
+func (f *Fake) Replies() []Reply {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.replies)
+}
+
+// httpClient sends what the fake sends to the app: clicks and commands.
+func (f *Fake) httpClient() *http.Client {
+	if f.opts.HTTPClient != nil {
+		return f.opts.HTTPClient
+	}
+	return &http.Client{Timeout: 10 * time.Second}
 }

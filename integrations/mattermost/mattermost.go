@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sitrep-dev/sitrep/integrations"
 )
@@ -52,8 +53,9 @@ type Client struct {
 	teamID string
 	hc     *http.Client
 
-	mu sync.Mutex
-	me string // the token's own user ID, once known
+	mu       sync.Mutex
+	me       string // the token's own user ID, once known
+	teamName string // the team's name, once known
 }
 
 // New validates cfg and returns a client.
@@ -158,9 +160,13 @@ const channelExists = "store.sql_channel.save_channel.exists.app_error"
 // CreateChannel creates a public channel in the team and returns its ID.
 // When the name is taken it returns that channel's ID, so a retry is safe.
 // An empty displayName is the name.
+// A name or display name Mattermost would refuse is a permanent error, not sent.
 func (c *Client) CreateChannel(ctx context.Context, name, displayName string) (string, error) {
 	if displayName == "" {
 		displayName = name
+	}
+	if err := checkChannelName(name, displayName); err != nil {
+		return "", fmt.Errorf("create channel: %w", classify(0, nil, nil, err))
 	}
 	var ch channel
 	err := c.do(ctx, http.MethodPost, "/api/v4/channels",
@@ -177,6 +183,65 @@ func (c *Client) CreateChannel(ctx context.Context, name, displayName string) (s
 		return "", fmt.Errorf("create channel: %w", err)
 	}
 	return ch.ID, nil
+}
+
+// MaxChannelName is Mattermost's limit on a channel's name and on its display name.
+const MaxChannelName = 64
+
+// checkChannelName reports what Mattermost would refuse: a name of 1 to 64
+// lowercase letters, digits, dashes and underscores, a display name of 1
+// to 64 characters.
+func checkChannelName(name, displayName string) error {
+	switch {
+	case name == "":
+		return invalidInput("channel name is empty")
+	case len(name) > MaxChannelName:
+		return invalidInput(fmt.Sprintf("channel name is %d characters, more than %d", len(name), MaxChannelName))
+	case utf8.RuneCountInString(displayName) > MaxChannelName:
+		return invalidInput(fmt.Sprintf("channel display name is more than %d characters", MaxChannelName))
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return invalidInput(fmt.Sprintf("channel name %q holds %q: only lowercase letters, digits, - and _", name, r))
+		}
+	}
+	return nil
+}
+
+// EditMessage replaces the text of the post (PUT /api/v4/posts/{id}/patch);
+// its buttons stay. Patching the same text again succeeds, so a retry is safe.
+func (c *Client) EditMessage(ctx context.Context, postID, text string) error {
+	switch {
+	case postID == "":
+		return fmt.Errorf("edit message: %w", classify(0, nil, nil, invalidInput("no post ID")))
+	case strings.TrimSpace(text) == "":
+		return fmt.Errorf("edit message: %w", classify(0, nil, nil, invalidInput("no text")))
+	}
+	if err := c.do(ctx, http.MethodPut, "/api/v4/posts/"+url.PathEscape(postID)+"/patch", map[string]string{"message": text}, nil); err != nil {
+		return fmt.Errorf("edit message: %w", err)
+	}
+	return nil
+}
+
+// ChannelURL is the link that opens the team's channel called name. It asks
+// the team's name once.
+func (c *Client) ChannelURL(ctx context.Context, name string) (string, error) {
+	c.mu.Lock()
+	team := c.teamName
+	c.mu.Unlock()
+	if team == "" {
+		var t struct {
+			Name string `json:"name"`
+		}
+		if err := c.do(ctx, http.MethodGet, "/api/v4/teams/"+url.PathEscape(c.teamID), nil, &t); err != nil {
+			return "", fmt.Errorf("get team: %w", err)
+		}
+		team = t.Name
+		c.mu.Lock()
+		c.teamName = team
+		c.mu.Unlock()
+	}
+	return c.base + "/" + url.PathEscape(team) + "/channels/" + url.PathEscape(name), nil
 }
 
 // Invite adds users to the channel, one request per user. Adding a member

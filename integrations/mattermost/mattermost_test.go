@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -148,8 +149,6 @@ func TestFakeChecksRealErrors(t *testing.T) {
 			_, err := e.client.PostMessage(ctx, archived, mattermost.Message{Text: strings.Repeat("x", 16384)})
 			return err
 		}, 400, "model.post.is_valid.msg.app_error"},
-		{"invalid channel name", func() error { _, err := e.client.CreateChannel(ctx, "INC 21", ""); return err },
-			400, "model.channel.is_valid.name.app_error"},
 		{"name taken by an archived channel", func() error { _, err := e.client.CreateChannel(ctx, "old", ""); return err },
 			404, "app.channel.get_by_name.missing.app_error"},
 		{"invite an unknown user", func() error {
@@ -191,6 +190,90 @@ func TestFakeChecksRealErrors(t *testing.T) {
 			_, err := e.client.PostMessage(ctx, "somechannel", m)
 			assertError(t, err, integrations.Permanent, 0, "invalid_input", 0)
 		}
+	})
+}
+
+func TestChannelNames(t *testing.T) {
+	e := setup(t, 0)
+	ctx := context.Background()
+	for _, name := range []string{"INC 21", "inc.21", "", strings.Repeat("a", 65)} {
+		_, err := e.client.CreateChannel(ctx, name, "")
+		assertError(t, err, integrations.Permanent, 0, "invalid_input", 0)
+		if _, made := e.fake.ChannelID(name); made {
+			t.Errorf("CreateChannel(%q) made the channel", name)
+		}
+	}
+	if _, err := e.client.CreateChannel(ctx, strings.Repeat("a", 64), ""); err != nil {
+		t.Errorf("a 64-character name: %v", err)
+	}
+	_, err := e.client.CreateChannel(ctx, "inc-21", strings.Repeat("é", 65))
+	assertError(t, err, integrations.Permanent, 0, "invalid_input", 0)
+
+	t.Run("the fake refuses what Mattermost refuses", func(t *testing.T) {
+		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/api/v4/channels",
+			strings.NewReader(`{"team_id":"`+mattermost.FakeTeamID+`","name":"INC 21","display_name":"x","type":"O"}`))
+		req.Header.Set("Authorization", "Bearer "+mattermost.FakeToken.Reveal())
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 400 || !strings.Contains(string(b), "model.channel.is_valid.name.app_error") {
+			t.Errorf("create INC 21: %d %s", resp.StatusCode, b)
+		}
+	})
+
+	t.Run("channel URL", func(t *testing.T) {
+		for range 2 {
+			u, err := e.client.ChannelURL(ctx, "inc-21")
+			if err != nil || u != e.srv.URL+"/"+mattermost.FakeTeamName+"/channels/inc-21" {
+				t.Errorf("ChannelURL = %q, %v", u, err)
+			}
+		}
+	})
+}
+
+func TestEditMessage(t *testing.T) {
+	e := setup(t, 0)
+	ctx := context.Background()
+	ch, err := e.client.CreateChannel(ctx, "inc-30", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := e.client.PostMessage(ctx, ch, mattermost.Message{Text: "Status: investigating", Incident: "inc-30"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the same edit again, as a retry would: harmless
+		if err := e.client.EditMessage(ctx, id, "Status: identified"); err != nil {
+			t.Fatalf("EditMessage: %v", err)
+		}
+	}
+	var room *mattermost.Room
+	for _, r := range e.fake.Rooms() {
+		if r.ID == ch {
+			room = &r
+		}
+	}
+	if room == nil || len(room.Messages) != 1 {
+		t.Fatalf("rooms = %+v, want %s with one post", e.fake.Rooms(), ch)
+	}
+	if m := room.Messages[0]; m.ID != id || m.Text != "Status: identified" || m.Edited != 2 || m.Incident != "inc-30" {
+		t.Errorf("post after the edits = %+v", m)
+	}
+
+	t.Run("errors", func(t *testing.T) {
+		err := e.client.EditMessage(ctx, "nopost", "x")
+		assertError(t, err, integrations.Permanent, 403, "api.context.permissions.app_error", 0)
+		err = e.client.EditMessage(ctx, id, " ")
+		assertError(t, err, integrations.Permanent, 0, "invalid_input", 0)
+		e.fake.Faults.FailNext(mattermost.RateLimitFault(2 * time.Second))
+		err = e.client.EditMessage(ctx, id, "x")
+		assertError(t, err, integrations.Transient, 429, "", 2*time.Second)
+		e.fake.ArchiveChannel(ch)
+		err = e.client.EditMessage(ctx, id, "x")
+		assertError(t, err, integrations.Permanent, 400, "api.post.patch_post.can_not_update_post_in_deleted.error", 0)
 	})
 }
 
@@ -352,4 +435,57 @@ func TestNewValidates(t *testing.T) {
 			t.Errorf("New error %v does not name %s", err, want)
 		}
 	}
+}
+
+func TestSendSlashCommand(t *testing.T) {
+	e := setup(t, 0)
+	ctx := context.Background()
+	ch, err := e.client.CreateChannel(ctx, "inc-50", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan url.Values, 1)
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil || r.PostForm.Get("token") != "cmdtoken" {
+			http.Error(w, "wrong token", http.StatusUnauthorized)
+			return
+		}
+		got <- r.PostForm
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"response_type":"ephemeral","text":"working on it"}`)
+	}))
+	defer app.Close()
+	resp, err := e.fake.SendSlashCommand(ctx, app.URL, e.srv.URL, "cmdtoken", mattermost.SlashCommand{User: alice, Channel: ch, Command: "/sitrep", Text: "role comms @me"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("the app answered %d", resp.StatusCode)
+	}
+	form := <-got
+	for k, want := range map[string]string{"command": "/sitrep", "text": "role comms @me", "user_id": alice, "channel_id": ch, "channel_name": "inc-50",
+		"team_id": mattermost.FakeTeamID} {
+		if form.Get(k) != want {
+			t.Errorf("%s = %q, want %q", k, form.Get(k), want)
+		}
+	}
+	r, err := http.Post(form.Get("response_url"), "application/json", strings.NewReader(`{"response_type":"ephemeral","text":"comms is alice"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if reps := e.fake.Replies(); r.StatusCode != http.StatusOK || len(reps) != 1 || reps[0] != (mattermost.Reply{Channel: ch, User: alice, Text: "comms is alice"}) {
+		t.Errorf("response_url answered %d; replies %+v", r.StatusCode, reps)
+	}
+	t.Run("a wrong token is refused", func(t *testing.T) {
+		resp, err := e.fake.SendSlashCommand(ctx, app.URL, e.srv.URL, "other", mattermost.SlashCommand{User: alice, Channel: ch, Command: "/sitrep", Text: "status"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("status %d", resp.StatusCode)
+		}
+	})
 }

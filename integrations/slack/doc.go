@@ -1,5 +1,6 @@
-// Package slack posts incident messages with buttons, opens war-room channels
-// and invites responders through Slack's Web API, built on
+// Package slack posts incident messages with buttons, edits them
+// (chat.update: a war room's summary is kept current, not reposted), opens
+// war-room channels and invites responders through Slack's Web API, built on
 // github.com/slack-go/slack, and verifies and reads the button clicks Slack
 // sends back.
 //

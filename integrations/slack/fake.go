@@ -44,7 +44,7 @@ type FakeOptions struct {
 }
 
 // Fake speaks the Slack Web API methods Client uses (chat.postMessage,
-// conversations.open, .create, .list and .invite) under /api/, checks the
+// chat.update, conversations.open, .create, .list and .invite) under /api/, checks the
 // bearer or form token, answers errors as HTTP 200 ok:false, and serves the
 // response_url of the clicks it sends.
 type Fake struct {
@@ -60,6 +60,7 @@ type Fake struct {
 	ims      map[string]string       // user ID → direct-message channel ID
 	messages fakeapi.Log[PostedMessage]
 	clicks   map[string]PostedMessage // response_url id → the message clicked
+	commands map[string]SlashCommand  // response_url id → the command typed
 	replies  []Reply
 }
 
@@ -79,6 +80,7 @@ type PostedMessage struct {
 	Text     string
 	Incident string // from the message metadata
 	Buttons  []Button
+	Edited   int // how many times chat.update changed it
 }
 
 // Reply is what the app posted to a click's response_url.
@@ -96,7 +98,7 @@ func NewFake(opts FakeOptions) *Fake {
 	}
 	return &Fake{
 		opts: opts, channels: map[string]*fakeChannel{}, ims: map[string]string{},
-		clicks: map[string]PostedMessage{},
+		clicks: map[string]PostedMessage{}, commands: map[string]SlashCommand{},
 	}
 }
 
@@ -104,6 +106,7 @@ func NewFake(opts FakeOptions) *Fake {
 func (f *Fake) Register(mux *http.ServeMux) {
 	methods := map[string]func(url.Values) any{
 		"chat.postMessage":     f.postMessage,
+		"chat.update":          f.update,
 		"conversations.open":   f.open,
 		"conversations.create": f.create,
 		"conversations.list":   f.list,
@@ -114,9 +117,11 @@ func (f *Fake) Register(mux *http.ServeMux) {
 	}
 	mux.Handle("GET /api/conversations.list", f.wrap(f.method(f.list)))
 	mux.Handle("POST /actions/{team}/{click}/{token}", f.wrap(http.HandlerFunc(f.respond)))
+	mux.Handle("POST /commands/{team}/{command}/{token}", f.wrap(http.HandlerFunc(f.commandReply)))
 	unexpected := fakeapi.Unexpected(f.opts.Reporter, provider)
 	mux.Handle("/api/", unexpected)
 	mux.Handle("/actions/", unexpected)
+	mux.Handle("/commands/", unexpected)
 }
 
 // wrap reads the body before faults apply: the server notices a client that
@@ -253,18 +258,68 @@ func (f *Fake) postMessage(args url.Values) any {
 	incident, _ := meta.EventPayload[metadataIncidentKey].(string)
 
 	f.seq++
-	m := PostedMessage{Channel: ch.id, User: ch.user, TS: fmt.Sprintf("%d.%06d", time.Now().Unix(), f.seq), Text: text, Incident: incident}
-	for _, b := range blocks {
-		for _, e := range b.Elements {
-			if b.Type == "actions" && e.Type == "button" {
-				m.Buttons = append(m.Buttons, Button{ActionID: e.ActionID, Text: e.Text.Text, Value: e.Value, Style: e.Style})
-			}
-		}
-	}
+	m := PostedMessage{Channel: ch.id, User: ch.user, TS: fmt.Sprintf("%d.%06d", time.Now().Unix(), f.seq), Text: text, Incident: incident,
+		Buttons: buttonsOf(blocks)}
 	f.recordLocked(m)
 	return map[string]any{"ok": true, "channel": ch.id, "ts": m.TS, "message": map[string]any{
 		"type": "message", "user": FakeBotUserID, "bot_id": "B0SITREP", "text": text, "ts": m.TS,
 	}}
+}
+
+// update serves chat.update: the bot edits one of its own messages, which
+// keeps its timestamp. Slack answers with the channel, ts and new text.
+func (f *Fake) update(args url.Values) any {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	text, rawBlocks := args.Get("text"), args.Get("blocks")
+	switch {
+	case text == "" && rawBlocks == "" && args.Get("attachments") == "":
+		return apiError("no_text")
+	case len(text) > 40000:
+		return apiError("msg_too_long")
+	}
+	var blocks []block
+	if rawBlocks != "" && json.Unmarshal([]byte(rawBlocks), &blocks) != nil {
+		return apiError("invalid_blocks")
+	}
+	ch := f.channels[args.Get("channel")]
+	switch {
+	case ch == nil:
+		return apiError("channel_not_found")
+	case ch.archived:
+		return apiError("is_archived")
+	}
+	ts := args.Get("ts")
+	found := false
+	f.messages.Update(func(ms []PostedMessage) {
+		for i := range ms {
+			if ms[i].Channel == ch.id && ms[i].TS == ts {
+				found = true
+				ms[i].Text, ms[i].Buttons, ms[i].Edited = text, buttonsOf(blocks), ms[i].Edited+1
+			}
+		}
+	})
+	if !found {
+		// Only the bot's own messages are in the log: anyone else's is
+		// cant_update_message in Slack; an unknown ts is message_not_found.
+		return apiError("message_not_found")
+	}
+	return map[string]any{"ok": true, "channel": ch.id, "ts": ts, "text": text, "message": map[string]any{
+		"type": "message", "user": FakeBotUserID, "bot_id": "B0SITREP", "text": text, "ts": ts,
+		"edited": map[string]any{"user": FakeBotUserID, "ts": fmt.Sprintf("%d.000000", time.Now().Unix())},
+	}}
+}
+
+func buttonsOf(blocks []block) []Button {
+	var out []Button
+	for _, b := range blocks {
+		for _, e := range b.Elements {
+			if b.Type == "actions" && e.Type == "button" {
+				out = append(out, Button{ActionID: e.ActionID, Text: e.Text.Text, Value: e.Value, Style: e.Style})
+			}
+		}
+	}
+	return out
 }
 
 // block is the part of a Block Kit block the fake reads.
@@ -527,6 +582,18 @@ func (f *Fake) Members(channelID string) []string {
 	return out
 }
 
+// ChannelName returns the name of the channel with ID id; false for none
+// or a direct message.
+func (f *Fake) ChannelName(id string) (string, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ch := f.channels[id]
+	if ch == nil || ch.im {
+		return "", false
+	}
+	return ch.name, true
+}
+
 // ChannelID returns the ID of the channel named name.
 func (f *Fake) ChannelID(name string) (string, bool) {
 	f.mu.Lock()
@@ -603,10 +670,6 @@ func (f *Fake) ClickButton(ctx context.Context, targetURL string, signingSecret 
 	f.clicks[click] = clicked
 	f.mu.Unlock()
 
-	base := strings.TrimRight(f.opts.URL, "/")
-	if base == "" {
-		base = "https://hooks.slack.com"
-	}
 	payload := map[string]any{
 		"type":         "block_actions",
 		"user":         map[string]any{"id": userID, "username": userID, "team_id": fakeTeamID},
@@ -615,7 +678,7 @@ func (f *Fake) ClickButton(ctx context.Context, targetURL string, signingSecret 
 		"container":    map[string]any{"type": "message", "message_ts": clicked.TS, "channel_id": clicked.Channel, "is_ephemeral": false},
 		"channel":      map[string]any{"id": clicked.Channel},
 		"trigger_id":   "1000." + click,
-		"response_url": base + "/actions/" + fakeTeamID + "/" + click + "/fake",
+		"response_url": f.hooksURL() + "/actions/" + fakeTeamID + "/" + click + "/fake",
 		"message":      map[string]any{"type": "message", "ts": clicked.TS, "text": clicked.Text, "user": FakeBotUserID},
 		"actions": []map[string]any{{
 			"type": "button", "action_id": actionID, "block_id": actionsBlockID, "value": value,
@@ -626,10 +689,20 @@ func (f *Fake) ClickButton(ctx context.Context, targetURL string, signingSecret 
 	if err != nil {
 		return nil, fmt.Errorf("click slack button: %w", err)
 	}
-	body := []byte(url.Values{"payload": {string(js)}}.Encode())
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, targetURL, bytes.NewReader(body))
+	resp, err := f.sendSigned(ctx, targetURL, signingSecret, url.Values{"payload": {string(js)}})
 	if err != nil {
 		return nil, fmt.Errorf("click slack button: %w", err)
+	}
+	return resp, nil
+}
+
+// sendSigned posts form to targetURL as Slack posts to an app, signed with
+// signingSecret at the current time.
+func (f *Fake) sendSigned(ctx context.Context, targetURL string, signingSecret integrations.Secret, form url.Values) (*http.Response, error) {
+	body := []byte(form.Encode())
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, targetURL, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
 	}
 	ts := strconv.FormatInt(time.Now().Unix(), 10)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -640,9 +713,102 @@ func (f *Fake) ClickButton(ctx context.Context, targetURL string, signingSecret 
 	if hc == nil {
 		hc = &http.Client{Timeout: 10 * time.Second}
 	}
-	resp, err := hc.Do(req)
+	return hc.Do(req)
+}
+
+// hooksURL is where the fake's response_urls point.
+func (f *Fake) hooksURL() string {
+	if base := strings.TrimRight(f.opts.URL, "/"); base != "" {
+		return base
+	}
+	return "https://hooks.slack.com"
+}
+
+// Room is a channel as a person in the workspace sees it: its members and
+// the messages in it, each as last edited.
+type Room struct {
+	ID       string
+	Name     string
+	Private  bool
+	Archived bool
+	Members  []string // user IDs, sorted; the bot is one
+	Messages []PostedMessage
+}
+
+// Rooms returns the channels other than direct messages, oldest first.
+func (f *Fake) Rooms() []Room {
+	msgs := f.messages.All()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []Room
+	for _, id := range f.order {
+		ch := f.channels[id]
+		r := Room{ID: ch.id, Name: ch.name, Private: ch.private, Archived: ch.archived}
+		for u := range ch.members {
+			r.Members = append(r.Members, u)
+		}
+		slices.Sort(r.Members)
+		for _, m := range msgs {
+			if m.Channel == ch.id {
+				r.Messages = append(r.Messages, m)
+			}
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// SlashCommand is a slash command a person typed in a channel.
+type SlashCommand struct {
+	User    string // who typed it
+	Channel string // where
+	Command string // "/sitrep"
+	Text    string // what followed it
+}
+
+// SendSlashCommand sends targetURL the slash command Slack sends when
+// c.User types c.Command c.Text in c.Channel, signed with signingSecret at
+// the current time. Its response_url leads back to the fake, where a late
+// answer is kept as a Reply.
+func (f *Fake) SendSlashCommand(ctx context.Context, targetURL string, signingSecret integrations.Secret, c SlashCommand) (*http.Response, error) {
+	f.mu.Lock()
+	f.seq++
+	id := fmt.Sprintf("%08d", f.seq)
+	f.commands[id] = c
+	name := ""
+	if ch := f.channels[c.Channel]; ch != nil {
+		name = ch.name
+	}
+	f.mu.Unlock()
+	resp, err := f.sendSigned(ctx, targetURL, signingSecret, url.Values{
+		"token": {"sandboxverificationtoken"}, "team_id": {fakeTeamID}, "team_domain": {"sitrep"},
+		"channel_id": {c.Channel}, "channel_name": {name}, "user_id": {c.User}, "user_name": {c.User},
+		"command": {c.Command}, "text": {c.Text}, "api_app_id": {"A0SITREP"}, "is_enterprise_install": {"false"},
+		"response_url": {f.hooksURL() + "/commands/" + fakeTeamID + "/" + id + "/fake"}, "trigger_id": {"2000." + id},
+	})
 	if err != nil {
-		return nil, fmt.Errorf("click slack button: %w", err)
+		return nil, fmt.Errorf("send slash command: %w", err)
 	}
 	return resp, nil
+}
+
+// commandReply serves a slash command's response_url: the app's late
+// answer, shown to the person who typed the command.
+func (f *Fake) commandReply(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Text         string `json:"text"`
+		ResponseType string `json:"response_type"`
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, ok := f.commands[r.PathValue("command")]
+	if !ok || json.NewDecoder(r.Body).Decode(&body) != nil {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = io.WriteString(w, `{"ok":false,"error":"no_active_hooks"}`)
+		return
+	}
+	f.replies = append(f.replies, Reply{Channel: c.Channel, Text: body.Text})
+	f.opts.Inbox.Add(inbox.Message{Channel: "chat", Provider: provider, To: c.User, From: FakeBotUserID, Text: body.Text})
+	writeJSON(w, map[string]any{"ok": true})
 }

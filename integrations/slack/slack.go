@@ -51,7 +51,8 @@ func ConfigFromEnv(getenv func(string) string) (Config, bool, error) {
 
 // Client talks to Slack's Web API. It is safe for concurrent use.
 type Client struct {
-	api *slackapi.Client
+	api  *slackapi.Client
+	base string
 }
 
 // New validates cfg and returns a client.
@@ -82,7 +83,7 @@ func New(cfg Config) (*Client, error) {
 		hc.Timeout = DefaultTimeout
 	}
 	api := slackapi.New(cfg.BotToken.Reveal(), slackapi.OptionAPIURL(base+"/api/"), slackapi.OptionHTTPClient(&hc))
-	return &Client{api: api}, nil
+	return &Client{api: api, base: base}, nil
 }
 
 // Message is a message with optional buttons.
@@ -174,9 +175,59 @@ func truncate(s string, n int) string {
 
 func isUserID(id string) bool { return strings.HasPrefix(id, "U") || strings.HasPrefix(id, "W") }
 
+// UpdateMessage replaces the text of the message with timestamp ts in the
+// channel (chat.update) and drops its buttons: the bot can edit only its own
+// messages. It is idempotent, so a retry is safe.
+func (c *Client) UpdateMessage(ctx context.Context, channelID, ts string, m Message) error {
+	switch {
+	case channelID == "" || ts == "":
+		return fmt.Errorf("update message: %w", classify(invalidInput("no channel ID or message timestamp")))
+	case strings.TrimSpace(m.Text) == "":
+		return fmt.Errorf("update message: %w", classify(invalidInput("no text")))
+	}
+	opts := []slackapi.MsgOption{slackapi.MsgOptionText(m.Text, false)}
+	if len(m.Buttons) > 0 {
+		opts = append(opts, slackapi.MsgOptionBlocks(blocks(m)...))
+	}
+	if _, _, _, err := c.api.UpdateMessageContext(ctx, channelID, ts, opts...); err != nil {
+		return fmt.Errorf("update message: %w", classify(err))
+	}
+	return nil
+}
+
+// ChannelURL is a link that opens the channel in Slack.
+func (c *Client) ChannelURL(channelID string) string {
+	return c.base + "/app_redirect?channel=" + url.QueryEscape(channelID)
+}
+
+// MaxChannelName is Slack's limit on a channel name.
+const MaxChannelName = 80
+
+// checkChannelName reports what Slack would refuse in a channel name:
+// it must be 1 to 80 lowercase letters, digits, dashes and underscores (no
+// periods, spaces or capitals).
+func checkChannelName(name string) error {
+	switch {
+	case name == "":
+		return invalidInput("channel name is empty")
+	case len(name) > MaxChannelName:
+		return invalidInput(fmt.Sprintf("channel name is %d characters, more than %d", len(name), MaxChannelName))
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return invalidInput(fmt.Sprintf("channel name %q holds %q: only lowercase letters, digits, - and _", name, r))
+		}
+	}
+	return nil
+}
+
 // CreateChannel creates a public channel and returns its ID. When the name is
-// taken it finds that channel and returns its ID, so a retry is safe.
+// taken it finds that channel and returns its ID, so a retry is safe. A name
+// Slack would refuse is a permanent error, not sent.
 func (c *Client) CreateChannel(ctx context.Context, name string) (string, error) {
+	if err := checkChannelName(name); err != nil {
+		return "", fmt.Errorf("create channel: %w", classify(err))
+	}
 	ch, err := c.api.CreateConversationContext(ctx, slackapi.CreateConversationParams{ChannelName: name})
 	if err == nil {
 		return ch.ID, nil

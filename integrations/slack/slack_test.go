@@ -152,9 +152,70 @@ func TestCreateChannel(t *testing.T) {
 		_, err := e.client.CreateChannel(ctx, "inc-10")
 		assertError(t, err, integrations.Permanent, 200, "name_taken", 0)
 	})
-	t.Run("invalid name", func(t *testing.T) {
-		_, err := e.client.CreateChannel(ctx, "Incident 11")
-		assertError(t, err, integrations.Permanent, 200, "invalid_name_specials", 0)
+	t.Run("a name Slack refuses is permanent and not sent", func(t *testing.T) {
+		for _, name := range []string{"Incident 11", "inc-11.checkout", "INC-11", "", strings.Repeat("a", 81)} {
+			_, err := e.client.CreateChannel(ctx, name)
+			assertError(t, err, integrations.Permanent, 0, "invalid_input", 0)
+			if _, made := e.fake.ChannelID(name); made {
+				t.Errorf("CreateChannel(%q) made the channel", name)
+			}
+		}
+		if _, err := e.client.CreateChannel(ctx, strings.Repeat("a", 80)); err != nil {
+			t.Errorf("an 80-character name: %v", err)
+		}
+	})
+	t.Run("the fake refuses what Slack refuses", func(t *testing.T) {
+		resp, err := http.PostForm(e.srv.URL+"/api/conversations.create", url.Values{"token": {slack.FakeBotToken.Reveal()}, "name": {"inc.11"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(b), "invalid_name_specials") {
+			t.Errorf("conversations.create inc.11: %s", b)
+		}
+	})
+}
+
+func TestUpdateMessage(t *testing.T) {
+	e := setup(t, slack.Config{})
+	ctx := context.Background()
+	ch, err := e.client.CreateChannel(ctx, "inc-20-summary")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, err := e.client.PostMessage(ctx, ch, slack.Message{Text: "Status: investigating", Incident: "inc-20"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the same edit again, as a retry would: harmless
+		if err := e.client.UpdateMessage(ctx, ch, ts, slack.Message{Text: "Status: identified"}); err != nil {
+			t.Fatalf("UpdateMessage: %v", err)
+		}
+	}
+	var rooms []slack.Room
+	for _, r := range e.fake.Rooms() {
+		if r.ID == ch {
+			rooms = append(rooms, r)
+		}
+	}
+	if len(rooms) != 1 || len(rooms[0].Messages) != 1 {
+		t.Fatalf("rooms = %+v, want one with one message", rooms)
+	}
+	if m := rooms[0].Messages[0]; m.TS != ts || m.Text != "Status: identified" || m.Edited != 2 {
+		t.Errorf("message after the edits = %+v", m)
+	}
+
+	t.Run("errors", func(t *testing.T) {
+		err := e.client.UpdateMessage(ctx, ch, "1.000001", slack.Message{Text: "x"})
+		assertError(t, err, integrations.Permanent, 200, "message_not_found", 0)
+		err = e.client.UpdateMessage(ctx, "C404", ts, slack.Message{Text: "x"})
+		assertError(t, err, integrations.Permanent, 200, "channel_not_found", 0)
+		err = e.client.UpdateMessage(ctx, ch, ts, slack.Message{Text: " "})
+		assertError(t, err, integrations.Permanent, 0, "invalid_input", 0)
+		e.fake.Faults.FailNext(slack.RateLimitFault(3 * time.Second))
+		err = e.client.UpdateMessage(ctx, ch, ts, slack.Message{Text: "x"})
+		assertError(t, err, integrations.Transient, 429, "ratelimited", 3*time.Second)
 	})
 }
 
@@ -558,4 +619,68 @@ func TestNewValidates(t *testing.T) {
 			t.Errorf("New(%+v) accepted", cfg)
 		}
 	}
+}
+
+func TestSendSlashCommand(t *testing.T) {
+	e := setup(t, slack.Config{})
+	ctx := context.Background()
+	ch, err := e.client.CreateChannel(ctx, "inc-40-checkout")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const secret integrations.Secret = "signing-secret"
+	got := make(chan url.Values, 1)
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if err := slack.VerifyRequest(secret, r.Header, body, time.Now()); err != nil {
+			http.Error(w, err.Error(), http.StatusUnauthorized)
+			return
+		}
+		form, _ := url.ParseQuery(string(body))
+		got <- form
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"response_type":"ephemeral","text":"working on it"}`)
+	}))
+	defer app.Close()
+
+	resp, err := e.fake.SendSlashCommand(ctx, app.URL, secret, slack.SlashCommand{User: "U1ALICE", Channel: ch, Command: "/sitrep", Text: "update --status identified Card payments fail"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(answer), "working on it") {
+		t.Fatalf("the app answered %d %s", resp.StatusCode, answer)
+	}
+	form := <-got
+	for k, want := range map[string]string{"command": "/sitrep", "text": "update --status identified Card payments fail", "user_id": "U1ALICE",
+		"channel_id": ch, "channel_name": "inc-40-checkout"} {
+		if form.Get(k) != want {
+			t.Errorf("%s = %q, want %q", k, form.Get(k), want)
+		}
+	}
+
+	// The late answer, posted to the response_url, reaches the one who typed it.
+	r, err := http.Post(form.Get("response_url"), "application/json", strings.NewReader(`{"response_type":"ephemeral","text":"Update posted"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if reps := e.fake.Replies(); r.StatusCode != http.StatusOK || len(reps) != 1 || reps[0].Channel != ch || reps[0].Text != "Update posted" {
+		t.Errorf("response_url answered %d; replies %+v", r.StatusCode, reps)
+	}
+	if msgs := e.inbox.List(inbox.Filter{To: "U1ALICE"}); len(msgs) != 1 || msgs[0].Text != "Update posted" {
+		t.Errorf("inbox for alice = %+v", msgs)
+	}
+
+	t.Run("signed with another secret, the app refuses it", func(t *testing.T) {
+		resp, err := e.fake.SendSlashCommand(ctx, app.URL, "other", slack.SlashCommand{User: "U1ALICE", Channel: ch, Command: "/sitrep", Text: "status"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("status %d", resp.StatusCode)
+		}
+	})
 }

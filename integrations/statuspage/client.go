@@ -137,6 +137,7 @@ type envelope struct {
 // incident is the part of Statuspage's Incident object the client reads.
 type incident struct {
 	ID         string          `json:"id"`
+	Shortlink  string          `json:"shortlink"`
 	Name       string          `json:"name"`
 	Status     string          `json:"status"`
 	Metadata   json.RawMessage `json:"metadata"`
@@ -175,12 +176,19 @@ func components(ids []string, status string) map[string]string {
 // unresolved incident already carries inc.Marker, it returns that one's ID
 // instead, so retrying is safe.
 func (c *Client) CreateIncident(ctx context.Context, inc Incident) (string, error) {
+	id, _, err := c.OpenIncident(ctx, inc)
+	return id, err
+}
+
+// OpenIncident is CreateIncident that also returns the incident's shortlink,
+// the public URL customers open.
+func (c *Client) OpenIncident(ctx context.Context, inc Incident) (id, shortlink string, err error) {
 	if inc.Marker == "" {
-		return "", classify(nil, nil, fmt.Errorf("create incident: %w: marker is empty", errInvalid))
+		return "", "", classify(nil, nil, fmt.Errorf("create incident: %w: marker is empty", errInvalid))
 	}
-	id, err := c.findUnresolved(ctx, inc.Marker)
-	if err != nil || id != "" {
-		return id, err
+	found, err := c.findUnresolved(ctx, inc.Marker)
+	if err != nil || found.ID != "" {
+		return found.ID, found.Shortlink, err
 	}
 	body := envelope{Incident: Payload{
 		Name:           inc.Name,
@@ -193,29 +201,29 @@ func (c *Client) CreateIncident(ctx context.Context, inc Incident) (string, erro
 	}}
 	var created incident
 	if err := c.do(ctx, http.MethodPost, c.incidentsPath(), body, &created); err != nil {
-		return "", err
+		return "", "", err
 	}
-	return created.ID, nil
+	return created.ID, created.Shortlink, nil
 }
 
-// findUnresolved returns the ID of the unresolved incident carrying marker, or "".
-func (c *Client) findUnresolved(ctx context.Context, marker string) (string, error) {
+// findUnresolved returns the unresolved incident carrying marker, or a zero one.
+func (c *Client) findUnresolved(ctx context.Context, marker string) (incident, error) {
 	for page := 1; page <= maxUnresolvedPages; page++ {
 		q := url.Values{"page": {strconv.Itoa(page)}, "per_page": {strconv.Itoa(unresolvedPageSize)}}
 		var list []incident
 		if err := c.do(ctx, http.MethodGet, c.incidentsPath()+"/unresolved?"+q.Encode(), nil, &list); err != nil {
-			return "", err
+			return incident{}, err
 		}
 		for _, inc := range list {
 			if inc.marker() == marker {
-				return inc.ID, nil
+				return inc, nil
 			}
 		}
 		if len(list) < unresolvedPageSize {
 			break
 		}
 	}
-	return "", nil
+	return incident{}, nil
 }
 
 // UpdateIncident posts u on incident id. Statuspage has no idempotency key: a
@@ -253,6 +261,35 @@ func (c *Client) ResolveIncident(ctx context.Context, id, body string) error {
 		ids = append(ids, comp.ID)
 	}
 	return c.UpdateIncident(ctx, id, Update{Status: "resolved", Body: body, ComponentIDs: ids, ComponentStatus: "operational"})
+}
+
+// ComponentIDs turns the components a catalog names, by name or by ID, into
+// the page's component IDs, asking the page for its components. A name the
+// page does not know is kept as it is: it may be an ID the listing leaves
+// out, and Statuspage refuses it if not.
+func (c *Client) ComponentIDs(ctx context.Context, namesOrIDs []string) ([]string, error) {
+	if len(namesOrIDs) == 0 {
+		return nil, nil
+	}
+	var comps []struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	}
+	if err := c.do(ctx, http.MethodGet, "/v1/pages/"+url.PathEscape(c.pageID)+"/components?per_page=100", nil, &comps); err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(namesOrIDs))
+	for _, n := range namesOrIDs {
+		id := n
+		for _, comp := range comps {
+			if comp.Name == n {
+				id = comp.ID
+				break
+			}
+		}
+		out = append(out, id)
+	}
+	return out, nil
 }
 
 func (c *Client) incidentsPath() string {

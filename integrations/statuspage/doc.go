@@ -7,4 +7,7 @@
 // with the sitrep incident ID in metadata.sitrep.incident_id, and before
 // creating it lists the page's unresolved incidents and returns the one
 // carrying that marker, so a retried CreateIncident never opens a second one.
+//
+// A catalog names components as customers see them ("Checkout");
+// ComponentIDs turns those names into the page's component IDs.
 package statuspage

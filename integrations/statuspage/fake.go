@@ -1,9 +1,11 @@
 package statuspage
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"mime"
 	"net/http"
@@ -24,6 +26,9 @@ type FakeOptions struct {
 	Inbox    *inbox.Inbox     // receives every incident opened or updated; may be nil
 	APIKey   string           // the key accepted; empty accepts any non-empty key
 	PageID   string           // the only page served; empty serves every page ID
+	// Components are the page's components, ID → name. An incident may
+	// also name components the page does not list; they are named by their ID.
+	Components map[string]string
 }
 
 // Fake is an in-memory Statuspage that speaks the incidents part of its REST
@@ -88,6 +93,7 @@ func (f *Fake) Register(mux *http.ServeMux) {
 	mux.Handle("POST /v1/pages/{page_id}/incidents", f.Faults.Wrap(f.auth(f.create)))
 	mux.Handle("GET /v1/pages/{page_id}/incidents", f.Faults.Wrap(f.auth(f.list)))
 	mux.Handle("GET /v1/pages/{page_id}/incidents/unresolved", f.Faults.Wrap(f.auth(f.unresolved)))
+	mux.Handle("GET /v1/pages/{page_id}/components", f.Faults.Wrap(f.auth(f.components)))
 	mux.Handle("GET /v1/pages/{page_id}/incidents/{incident_id}", f.Faults.Wrap(f.auth(f.get)))
 	mux.Handle("PATCH /v1/pages/{page_id}/incidents/{incident_id}", f.Faults.Wrap(f.auth(f.update)))
 	mux.Handle("PUT /v1/pages/{page_id}/incidents/{incident_id}", f.Faults.Wrap(f.auth(f.update)))
@@ -218,7 +224,7 @@ func (f *Fake) create(w http.ResponseWriter, r *http.Request) {
 	req.IncidentID, req.Status = inc.ID, http.StatusCreated
 	f.received.Add(req)
 	f.deliver(inc, p.Body)
-	writeJSON(w, http.StatusCreated, render(inc))
+	writeJSON(w, http.StatusCreated, f.render(inc))
 }
 
 func (f *Fake) update(w http.ResponseWriter, r *http.Request) {
@@ -275,7 +281,7 @@ func (f *Fake) update(w http.ResponseWriter, r *http.Request) {
 	if changed {
 		f.deliver(inc, p.Body)
 	}
-	writeJSON(w, http.StatusOK, render(inc))
+	writeJSON(w, http.StatusOK, f.render(inc))
 }
 
 func (f *Fake) get(w http.ResponseWriter, r *http.Request) {
@@ -291,7 +297,7 @@ func (f *Fake) get(w http.ResponseWriter, r *http.Request) {
 	}
 	req.Status = http.StatusOK
 	f.received.Add(req)
-	writeJSON(w, http.StatusOK, render(inc))
+	writeJSON(w, http.StatusOK, f.render(inc))
 }
 
 // list serves GET incidents: newest first, filtered by q, paged by limit and page.
@@ -348,9 +354,21 @@ func (f *Fake) serveList(w http.ResponseWriter, r *http.Request, sizeParam strin
 		if len(out) == size {
 			break
 		}
-		out = append(out, render(inc))
+		out = append(out, f.render(inc))
 	}
 	req.Status = http.StatusOK
+	f.received.Add(req)
+	writeJSON(w, http.StatusOK, out)
+}
+
+// components serves GET components: the page's components, by ID.
+func (f *Fake) components(w http.ResponseWriter, r *http.Request) {
+	req := Request{Method: r.Method, Path: r.URL.Path, PageID: r.PathValue("page_id"), Status: http.StatusOK}
+	out := []any{}
+	for i, id := range slices.Sorted(maps.Keys(f.opts.Components)) {
+		out = append(out, map[string]any{"id": id, "page_id": req.PageID, "group_id": nil, "name": f.opts.Components[id],
+			"description": nil, "status": "operational", "position": i + 1, "showcase": true, "only_show_if_degraded": false})
+	}
 	f.received.Add(req)
 	writeJSON(w, http.StatusOK, out)
 }
@@ -469,7 +487,7 @@ func impact(inc *IncidentState) string {
 }
 
 // render returns Statuspage's Incident object for inc.
-func render(inc *IncidentState) map[string]any {
+func (f *Fake) render(inc *IncidentState) map[string]any {
 	ts := func(t time.Time) any {
 		if t.IsZero() {
 			return nil
@@ -496,7 +514,7 @@ func render(inc *IncidentState) map[string]any {
 	comps := []any{}
 	for i, id := range ids {
 		comps = append(comps, map[string]any{
-			"id": id, "page_id": inc.PageID, "group_id": nil, "name": id, "description": nil,
+			"id": id, "page_id": inc.PageID, "group_id": nil, "name": cmp.Or(f.opts.Components[id], id), "description": nil,
 			"status": inc.Components[id], "position": i + 1, "showcase": true, "only_show_if_degraded": false,
 			"created_at": ts(inc.CreatedAt), "updated_at": ts(inc.UpdatedAt),
 		})

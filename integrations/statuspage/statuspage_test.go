@@ -112,6 +112,13 @@ func TestCreateIncidentIsIdempotent(t *testing.T) {
 	if first != again {
 		t.Errorf("second create returned %s, want the first %s", again, first)
 	}
+	id, link, err := e.client.OpenIncident(ctx, inc)
+	if err != nil || id != first {
+		t.Fatalf("OpenIncident = %q, %q, %v; want the first %s", id, link, err, first)
+	}
+	if st := e.fake.ExpectIncident(t, "inc-7", "investigating"); link == "" || link != st.Shortlink {
+		t.Errorf("OpenIncident's link = %q, want the incident's shortlink %q", link, st.Shortlink)
+	}
 	if n := len(e.fake.Incidents()); n != 2 {
 		t.Errorf("fake holds %d incidents, want 2", n)
 	}
@@ -288,7 +295,7 @@ func TestFakeReportsUnexpectedRequests(t *testing.T) {
 	fake.Register(mux)
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
-	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/v1/pages/pg1/components", nil)
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/v1/pages/pg1/subscribers", nil)
 	req.Header.Set("Authorization", "OAuth k")
 	resp, err := srv.Client().Do(req)
 	if err != nil {
@@ -298,7 +305,7 @@ func TestFakeReportsUnexpectedRequests(t *testing.T) {
 	if resp.StatusCode != http.StatusNotFound {
 		t.Errorf("status = %d, want 404", resp.StatusCode)
 	}
-	if msgs := rep.Messages(); len(msgs) != 1 || !strings.Contains(msgs[0], "GET /v1/pages/pg1/components") {
+	if msgs := rep.Messages(); len(msgs) != 1 || !strings.Contains(msgs[0], "GET /v1/pages/pg1/subscribers") {
 		t.Errorf("reported %q", msgs)
 	}
 }
@@ -370,5 +377,32 @@ func TestNewValidates(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %s", err, want)
 		}
+	}
+}
+
+func TestComponentIDs(t *testing.T) {
+	box := inbox.New()
+	fake := NewFake(FakeOptions{Reporter: t, Inbox: box, APIKey: testKey, PageID: testPage,
+		Components: map[string]string{"cmp1": "Checkout", "cmp2": "Payments API"}})
+	mux := http.NewServeMux()
+	fake.Register(mux)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	c, err := New(Config{APIKey: testKey, PageID: testPage, BaseURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	ids, err := c.ComponentIDs(ctx, []string{"Payments API", "cmp1", "Unlisted"})
+	if err != nil || strings.Join(ids, ",") != "cmp2,cmp1,Unlisted" {
+		t.Fatalf("ComponentIDs = %v, %v; want the IDs of the named, the rest as given", ids, err)
+	}
+	if ids, err := c.ComponentIDs(ctx, nil); err != nil || ids != nil || len(fake.Received()) != 1 {
+		t.Errorf("ComponentIDs(nil) = %v, %v after %d requests; want nothing asked", ids, err, len(fake.Received()))
+	}
+	fake.Faults.FailNext(RateLimitFault(420))
+	_, err = c.ComponentIDs(ctx, []string{"Checkout"})
+	if e := asError(t, err); e.Kind != integrations.Transient {
+		t.Errorf("a rate limit = %v, want transient", err)
 	}
 }
