@@ -41,6 +41,9 @@ func (m Message) What() string {
 		about = ": " + oneLine(m.Subject, 60)
 	}
 	if m.Call != callNotify {
+		if about == "" && m.Text != "" {
+			about = ": " + oneLine(m.Text, 60) // a war room post, an invitation
+		}
 		return m.Call + about
 	}
 	if m.Kind == "" {

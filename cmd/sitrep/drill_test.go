@@ -366,3 +366,29 @@ func TestDrillUsageErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestDrillShowsWhatStakeholdersHear checks that what the comms activities
+// send (the status page, the stakeholder lists) reaches the drill, beside
+// the pages.
+func TestDrillShowsWhatStakeholdersHear(t *testing.T) {
+	c, err := catalog.Load(exampleCatalog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, _ := runDrill(t, "--catalog", exampleCatalog, "--service", "checkout", "--severity", "SEV1", "--at", drillAt,
+		"--ack-after", "7m", "--resolve-after", "1h")
+	var addresses []string
+	for _, g := range c.Services["checkout"].StakeholderGroups {
+		addresses = append(addresses, c.StakeholderGroups[g].Emails...)
+	}
+	var statusPage, mailed bool
+	for _, m := range res.Messages {
+		statusPage = statusPage || m.Via == "statuspage"
+		if m.Call == "mail" && slices.ContainsFunc(addresses, func(a string) bool { return strings.Contains(m.Person, a) }) {
+			mailed = true
+		}
+	}
+	if !statusPage || !mailed {
+		t.Errorf("status page %v, stakeholder mail %v (to any of %v); messages: %+v", statusPage, mailed, addresses, res.Messages)
+	}
+}
