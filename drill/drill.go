@@ -91,6 +91,8 @@ type Message struct {
 	Text    string `json:"text,omitempty"`
 	// Detail is the call's input, for dependencies that are not notifiers.
 	Detail json.RawMessage `json:"detail,omitempty"`
+	// ProviderID is what the stand-in answered, as a provider's id for it.
+	ProviderID string `json:"providerId,omitempty"`
 }
 
 // Event is one line of a workflow's timeline.
@@ -339,6 +341,7 @@ func (d *run) stop() {
 	if d.env.IsWorkflowCompleted() && len(d.running()) == 0 {
 		return
 	}
+	d.rec.close()
 	if !d.env.IsWorkflowCompleted() {
 		st, err := d.state()
 		if err == nil {
@@ -419,23 +422,20 @@ func (d *run) finish() {
 	}
 }
 
-// label gives each message to a person the kind, level and round of the
-// page it was: the earliest delivered page to that person on that channel
-// not already matched, sent no later than the message.
+// label gives each message that was a page the kind, level and round of
+// its page: the incident records the provider's id of every page it
+// delivered. Other messages (reminders, notices) stay unlabelled.
 func label(msgs []Message, pages []workflows.PageEntry) []Message {
-	used := make([]bool, len(pages))
+	byID := map[string]workflows.PageEntry{}
+	for _, p := range pages {
+		if p.ProviderID != "" {
+			byID[p.ProviderID] = p
+		}
+	}
 	for i := range msgs {
 		m := &msgs[i]
-		if m.Call != callNotify {
-			continue
-		}
-		for j, p := range pages {
-			if used[j] || p.Person != m.Person || string(p.Channel) != m.Via || p.At.After(m.At) || p.Outcome == workflows.Failed {
-				continue
-			}
-			used[j] = true
+		if p, ok := byID[m.ProviderID]; ok && m.Call == callNotify {
 			m.Kind, m.Level, m.Round = kindOf(p), p.Level, p.Round
-			break
 		}
 	}
 	return msgs

@@ -2,6 +2,8 @@ package drill
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -29,15 +31,38 @@ type recorder struct {
 	now  func() time.Time
 	mu   sync.Mutex
 	msgs []Message
+	seen map[string]int // how many calls had each content
+	// closed: the drill reached its end; what is cancelled then is not
+	// part of the plan, and is not recorded.
+	closed bool
 }
 
-// record notes one call and returns the provider id it answers with.
+// close stops recording.
+func (r *recorder) close() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.closed = true
+}
+
+// record notes one call and returns the provider id it answers with. The
+// id comes from the call's content, not from the order of calls, which
+// varies between runs when calls go out in parallel: the same drill
+// answers with the same ids, and records the same text.
 func (r *recorder) record(m Message) string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	m.At = r.now()
-	r.msgs = append(r.msgs, m)
-	return fmt.Sprintf("drill-%s-%d", m.Via, len(r.msgs))
+	sum := sha256.Sum256(fmt.Appendf(nil, "%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00%d", m.Via, m.Call, m.Person, m.Subject, m.Text, m.Detail, m.At.UnixNano()))
+	key := hex.EncodeToString(sum[:6])
+	if r.seen == nil {
+		r.seen = map[string]int{}
+	}
+	r.seen[key]++
+	m.ProviderID = fmt.Sprintf("drill-%s-%s-%d", m.Via, key, r.seen[key])
+	if !r.closed {
+		r.msgs = append(r.msgs, m)
+	}
+	return m.ProviderID
 }
 
 // call records a call to a dependency that is not a notifier: its name,
