@@ -261,7 +261,8 @@ func (c *Client) Status(ctx context.Context, id string) (workflows.IncidentState
 type ListFilter struct {
 	Service string
 	Phase   string
-	Open    bool // only incidents still running
+	Open    bool      // only incidents still running
+	Since   time.Time // only incidents opened at or after; zero for all
 	Limit   int
 }
 
@@ -275,6 +276,8 @@ type Listed struct {
 	Team     string    `json:"team,omitempty"`
 	Status   string    `json:"status"` // Temporal's: Running, Completed, ...
 	Started  time.Time `json:"started"`
+	// Summary is the opening alert's summary; empty when it could not be read.
+	Summary string `json:"summary"`
 }
 
 // List returns incidents, newest first.
@@ -288,6 +291,9 @@ func (c *Client) List(ctx context.Context, f ListFilter) ([]Listed, error) {
 	}
 	if f.Open {
 		q += " AND ExecutionStatus = 'Running'"
+	}
+	if !f.Since.IsZero() {
+		q += fmt.Sprintf(" AND StartTime >= %q", f.Since.UTC().Format(time.RFC3339))
 	}
 	limit := f.Limit
 	if limit <= 0 {
@@ -305,6 +311,7 @@ func (c *Client) List(ctx context.Context, f ListFilter) ([]Listed, error) {
 			l := Listed{ID: e.GetExecution().GetWorkflowId(), Status: statusName(e.GetStatus()), Started: e.GetStartTime().AsTime()}
 			l.Phase, l.Service = keyword(sa, workflows.PhaseAttr), keyword(sa, workflows.ServiceAttr)
 			l.Severity, l.Source, l.Team = keyword(sa, workflows.SeverityAttr), keyword(sa, workflows.SourceAttr), keyword(sa, workflows.TeamAttr)
+			l.Summary = c.summary(ctx, e.GetExecution().GetWorkflowId(), e.GetExecution().GetRunId())
 			out = append(out, l)
 			if len(out) == limit {
 				break
@@ -316,6 +323,24 @@ func (c *Client) List(ctx context.Context, f ListFilter) ([]Listed, error) {
 		}
 	}
 	return out, nil
+}
+
+// summary reads an incident's opening summary from the summary it was
+// started with ("SEV1 checkout: what is wrong"), which visibility does not
+// list: one describe per incident, decoded by the client's data converter.
+func (c *Client) summary(ctx context.Context, id, run string) string {
+	d, err := c.tc.DescribeWorkflow(ctx, id, run)
+	if err != nil {
+		return "" // the row still lists; only its summary is missing
+	}
+	s, err := d.GetStaticSummary()
+	if err != nil {
+		return ""
+	}
+	if _, rest, ok := strings.Cut(s, ": "); ok && strings.HasPrefix(s, "SEV") {
+		return rest
+	}
+	return s
 }
 
 func keyword(sa *commonpb.SearchAttributes, k temporal.SearchAttributeKeyKeyword) string {

@@ -538,6 +538,9 @@ func (in *Intake) routes() (http.Handler, error) {
 		handle("GET /ack/{token}", http.HandlerFunc(in.ackPageHandler))
 		handle("POST /ack/{token}", http.HandlerFunc(in.ackActionHandler))
 		handle("POST /v1/mattermost/actions", http.HandlerFunc(in.mattermostHandler))
+		if shifts, ok := in.cfg.People.(OnCallShifts); ok {
+			handle("GET /v1/oncall/{file}", in.feedHandler(shifts))
+		}
 	}
 	if len(in.cfg.TwilioAuthTokens) > 0 {
 		handle("POST /v1/twilio/sms", http.HandlerFunc(in.smsHandler))

@@ -350,11 +350,17 @@ type cliResult struct {
 // sitrep runs the CLI in-process with inc as the connection to Temporal.
 func sitrep(t *testing.T, inc Incidents, args ...string) cliResult {
 	t.Helper()
+	return sitrepEnv(t, inc, nil, args...)
+}
+
+// sitrepEnv runs the CLI in-process with env as its environment.
+func sitrepEnv(t *testing.T, inc Incidents, env map[string]string, args ...string) cliResult {
+	t.Helper()
 	var out, errb bytes.Buffer
 	var closed bool
 	d := newDeps()
 	d.In, d.Out, d.Err = strings.NewReader(""), &out, &errb
-	d.Getenv = func(string) string { return "" }
+	d.Getenv = func(k string) string { return env[k] }
 	d.Environ = func() []string { return nil }
 	d.Now = func() time.Time { return testNow.In(time.FixedZone("CET", 3600)) }
 	d.Dial = func(context.Context) (client.Client, error) {
@@ -455,6 +461,7 @@ func TestCLIUsageErrors(t *testing.T) {
 		{"status bad output", []string{"status", "inc-a-00000000", "-o", "table"}, "--output must be text or json"},
 		{"list bad output", []string{"list", "-o", "csv"}, "--output must be text or json"},
 		{"list bad timeout", []string{"list", "--timeout", "soon"}, `invalid argument "soon" for "--timeout"`},
+		{"list bad since", []string{"list", "--since", "lately"}, `--since "lately": want an age (24h, 7d) or a time`},
 		// Missing required flags and stray arguments are usage mistakes too.
 		{"alert no summary", []string{"alert", "--service", "checkout", "--severity", "SEV1"}, `required flag(s) "summary" not set`},
 		{"ack no --as", []string{"ack", "inc-a-00000000"}, `required flag(s) "as" not set`},
@@ -545,6 +552,47 @@ func TestCLIAckEscalate(t *testing.T) {
 			t.Errorf("requests %+v, %+v", f.ackRq, f.escRq)
 		}
 	})
+}
+
+func TestCLISitrepAs(t *testing.T) {
+	id := "inc-checkout-0a1b2c3d"
+	env := map[string]string{"SITREP_AS": "carol"}
+	t.Run("every --as", func(t *testing.T) {
+		d := newDeps()
+		d.Getenv = func(k string) string { return env[k] }
+		n := 0
+		walk(newCmdRoot(d), func(c *cobra.Command) {
+			if f := c.Flags().Lookup("as"); f != nil {
+				n++
+				if f.Value.String() != "carol" || f.Annotations[cobra.BashCompOneRequiredFlag] != nil {
+					t.Errorf("%s --as: %q, annotations %v; want carol, not required", c.CommandPath(), f.Value, f.Annotations)
+				}
+			}
+		})
+		if n < 4 {
+			t.Errorf("%d commands with --as", n)
+		}
+	})
+	for _, verb := range []string{"ack", "escalate"} {
+		t.Run(verb+" takes SITREP_AS", func(t *testing.T) {
+			f := &fakeIncidents{}
+			r := sitrepEnv(t, f, env, verb, id)
+			got := f.ackRq.Person
+			if verb == "escalate" {
+				got = f.escRq.Person
+			}
+			if r.code != 0 || got != "carol" {
+				t.Errorf("exit %d (%s), as %q; want carol", r.code, r.stderr, got)
+			}
+		})
+		t.Run(verb+" --as wins", func(t *testing.T) {
+			f := &fakeIncidents{}
+			sitrepEnv(t, f, env, verb, id, "--as", "dave")
+			if f.ackRq.Person != "dave" && f.escRq.Person != "dave" {
+				t.Errorf("as %q/%q, want dave", f.ackRq.Person, f.escRq.Person)
+			}
+		})
+	}
 }
 
 func TestCLIMitigateResolve(t *testing.T) {
@@ -699,9 +747,10 @@ func TestCLIStatus(t *testing.T) {
 func TestCLIList(t *testing.T) {
 	rows := []starter.Listed{
 		{ID: "inc-checkout-0a1b2c3d", Phase: "acknowledged", Service: "checkout", Severity: "SEV1", Source: "monitoring", Team: "payments",
-			Status: "Running", Started: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)},
+			Status: "Running", Started: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC), Summary: "checkout 5xx above 5%"},
 		{ID: "inc-dns-11223344", Phase: "resolved", Service: "dns", Severity: "SEV3", Source: "internal", Team: "sre",
-			Status: "Completed", Started: time.Date(2026, 3, 1, 22, 15, 0, 0, time.FixedZone("EST", -5*3600))},
+			Status: "Completed", Started: time.Date(2026, 3, 1, 22, 15, 0, 0, time.FixedZone("EST", -5*3600)),
+			Summary: "resolver timeouts in eu-west reported by support after a long night of\nretries"},
 	}
 	tests := []struct {
 		name       string
@@ -713,9 +762,18 @@ func TestCLIList(t *testing.T) {
 	}{
 		{
 			name: "table", args: []string{"list"}, rows: rows, wantFilter: starter.ListFilter{Limit: 50},
-			wantOut: "ID                     SEVERITY  SERVICE   PHASE         SOURCE      TEAM      STARTED            STATUS\n" +
-				"inc-checkout-0a1b2c3d  SEV1      checkout  acknowledged  monitoring  payments  2026-03-02 09:00Z  Running\n" +
-				"inc-dns-11223344       SEV3      dns       resolved      internal    sre       2026-03-02 03:15Z  Completed\n",
+			// testNow is 2026-03-02 10:04:05 UTC: ages 1h4m and 6h49m.
+			wantOut: "ID                     SEVERITY  SERVICE   PHASE         SOURCE      TEAM      STARTED            AGE    STATUS     SUMMARY\n" +
+				"inc-checkout-0a1b2c3d  SEV1      checkout  acknowledged  monitoring  payments  2026-03-02 09:00Z  1h4m   Running    checkout 5xx above 5%\n" +
+				"inc-dns-11223344       SEV3      dns       resolved      internal    sre       2026-03-02 03:15Z  6h49m  Completed  resolver timeouts in eu-west reported by support after a lo…\n",
+		},
+		{
+			name: "since an age", args: []string{"list", "-o", "json", "--since", "7d"}, wantOut: "[]\n",
+			wantFilter: starter.ListFilter{Since: testNow.Add(-7 * 24 * time.Hour), Limit: 50},
+		},
+		{
+			name: "since a time", args: []string{"list", "-o", "json", "--since", "2026-03-01 00:00 Europe/Berlin"}, wantOut: "[]\n",
+			wantFilter: starter.ListFilter{Since: time.Date(2026, 2, 28, 23, 0, 0, 0, time.UTC), Limit: 50},
 		},
 		{
 			name: "empty table", args: []string{"list", "--service", "ci", "--open"}, wantErr: "no incidents match\n",
@@ -733,6 +791,9 @@ func TestCLIList(t *testing.T) {
 			if r.code != 0 || r.stdout != tt.wantOut || r.stderr != tt.wantErr {
 				t.Errorf("exit %d\nstdout:\n%s\nstderr %q\nwant stdout:\n%s\nstderr %q", r.code, r.stdout, r.stderr, tt.wantOut, tt.wantErr)
 			}
+			if f.filt.Since.Equal(tt.wantFilter.Since) {
+				f.filt.Since = tt.wantFilter.Since // the same instant, in another zone
+			}
 			if f.filt != tt.wantFilter {
 				t.Errorf("filter %+v, want %+v", f.filt, tt.wantFilter)
 			}
@@ -749,7 +810,7 @@ func TestCLIList(t *testing.T) {
 			t.Fatalf("decoded %d rows, want %d", len(got), len(rows))
 		}
 		for i := range rows {
-			if got[i].ID != rows[i].ID || got[i].Phase != rows[i].Phase || got[i].Team != rows[i].Team || !got[i].Started.Equal(rows[i].Started) {
+			if got[i].ID != rows[i].ID || got[i].Phase != rows[i].Phase || got[i].Team != rows[i].Team || !got[i].Started.Equal(rows[i].Started) || got[i].Summary != rows[i].Summary {
 				t.Errorf("row %d = %+v, want %+v", i, got[i], rows[i])
 			}
 		}

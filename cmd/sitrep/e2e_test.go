@@ -728,6 +728,9 @@ func TestEndToEndIntake(t *testing.T) {
 			if len(rows) != 1 {
 				t.Fatalf("incidents: %+v, want %s alone", rows, id)
 			}
+			if rows[0].Summary != "checkout 5xx above 5%" {
+				t.Errorf("listed summary %q, want the alert's", rows[0].Summary)
+			}
 			break
 		}
 		if time.Now().After(deadline) {

@@ -175,13 +175,18 @@ func newCmdAck(d *Deps, runF func(*AckOptions) error) *cobra.Command {
 			return ackRun(cmd, d, o)
 		},
 	}
-	ackFlags(cmd, o)
+	ackFlags(cmd, d, o)
 	return cmd
 }
 
-func ackFlags(cmd *cobra.Command, o *AckOptions) {
-	cmd.Flags().StringVar(&o.As, "as", "", "your catalog handle")
-	_ = cmd.MarkFlagRequired("as") // the flag exists: cannot fail
+func ackFlags(cmd *cobra.Command, d *Deps, o *AckOptions) {
+	// SITREP_AS saves typing your handle on every command; without it --as
+	// is required.
+	as := getenv(d, "SITREP_AS")
+	cmd.Flags().StringVar(&o.As, "as", as, "your catalog handle (default $SITREP_AS)")
+	if as == "" {
+		_ = cmd.MarkFlagRequired("as") // the flag exists: cannot fail
+	}
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", 30*time.Second, "how long to wait for the incident to answer")
 	o.Output.add(cmd)
 }
@@ -237,8 +242,16 @@ func newCmdEscalate(d *Deps, runF func(*AckOptions) error) *cobra.Command {
 			})
 		},
 	}
-	ackFlags(cmd, o)
+	ackFlags(cmd, d, o)
 	return cmd
+}
+
+// getenv reads the environment d was given; nothing when it has none.
+func getenv(d *Deps, key string) string {
+	if d.Getenv == nil {
+		return ""
+	}
+	return d.Getenv(key)
 }
 
 // PhaseOptions are the flags of `sitrep mitigate` and `sitrep resolve`.
@@ -423,6 +436,7 @@ func printStatus(w io.Writer, st workflows.IncidentState, now time.Time) {
 // ListOptions are the flags of `sitrep list`.
 type ListOptions struct {
 	Filter  starter.ListFilter
+	Since   string
 	Output  outputFlag
 	Timeout time.Duration
 }
@@ -430,15 +444,25 @@ type ListOptions struct {
 func newCmdList(d *Deps, runF func(*ListOptions) error) *cobra.Command {
 	o := &ListOptions{}
 	cmd := &cobra.Command{
-		Use:   "list [--service S] [--phase P] [--open]",
-		Short: "List incidents, newest first",
-		Args:  cobra.NoArgs,
+		Use:   "list [--service S] [--phase P] [--open] [--since 24h|TIME]",
+		Short: "List incidents, newest first, with their summary and age",
+		Example: `  sitrep list --open
+  sitrep list --service checkout --since 7d
+  sitrep list --phase acknowledged --since "2026-12-05 00:00 Europe/Berlin" -o json`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
 				return runF(o)
 			}
 			if err := o.Output.check(); err != nil {
 				return err
+			}
+			if o.Since != "" {
+				since, err := listSince(o.Since, d.Now())
+				if err != nil {
+					return err
+				}
+				o.Filter.Since = since
 			}
 			return withIncidents(cmd, d, o.Timeout, func(ctx context.Context, inc Incidents) error {
 				rows, err := inc.List(ctx, o.Filter)
@@ -456,10 +480,10 @@ func newCmdList(d *Deps, runF func(*ListOptions) error) *cobra.Command {
 					return nil
 				}
 				tw := tabwriter.NewWriter(d.Out, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "ID\tSEVERITY\tSERVICE\tPHASE\tSOURCE\tTEAM\tSTARTED\tSTATUS")
+				fmt.Fprintln(tw, "ID\tSEVERITY\tSERVICE\tPHASE\tSOURCE\tTEAM\tSTARTED\tAGE\tSTATUS\tSUMMARY")
 				for _, r := range rows {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Severity, r.Service, r.Phase, r.Source, r.Team,
-						r.Started.UTC().Format("2006-01-02 15:04Z"), r.Status)
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Severity, r.Service, r.Phase, r.Source, r.Team,
+						r.Started.UTC().Format("2006-01-02 15:04Z"), age(d.Now().Sub(r.Started)), r.Status, oneLine(r.Summary, 60))
 				}
 				return tw.Flush()
 			})
@@ -468,8 +492,45 @@ func newCmdList(d *Deps, runF func(*ListOptions) error) *cobra.Command {
 	cmd.Flags().StringVar(&o.Filter.Service, "service", "", "only this service")
 	cmd.Flags().StringVar(&o.Filter.Phase, "phase", "", "only this phase: triggered, acknowledged, mitigated, resolved")
 	cmd.Flags().BoolVar(&o.Filter.Open, "open", false, "only incidents still open")
+	cmd.Flags().StringVar(&o.Since, "since", "", `only incidents opened since: an age (24h, 7d) or a time ("2026-12-05 00:00 Europe/Berlin")`)
 	cmd.Flags().IntVar(&o.Filter.Limit, "limit", 50, "at most this many")
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", 15*time.Second, "how long to wait for Temporal")
 	o.Output.add(cmd)
 	return cmd
+}
+
+// listSince reads list's --since: an age back from now (24h, 7d) or a time.
+func listSince(s string, now time.Time) (time.Time, error) {
+	if d, err := parseSince(s); err == nil {
+		return now.Add(-d), nil
+	}
+	t, err := parseAt(s)
+	if err != nil {
+		return time.Time{}, usagef("--since %q: want an age (24h, 7d) or a time (\"2026-12-05 00:00 Europe/Berlin\")", s)
+	}
+	return t, nil
+}
+
+// age shows a duration the way people say it: 45s, 12m, 3h5m, 2d4h.
+func age(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "0s"
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 24*time.Hour:
+		return fmt.Sprintf("%dh%dm", int(d.Hours()), int(d.Minutes())%60)
+	}
+	return fmt.Sprintf("%dd%dh", int(d.Hours())/24, int(d.Hours())%24)
+}
+
+// oneLine is s on one line, cut to n characters.
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
 }

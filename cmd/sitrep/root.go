@@ -182,9 +182,12 @@ TEMPORAL_API_KEY, TEMPORAL_TLS_* or a TEMPORAL_PROFILE (default localhost:7233).
 		newCmdMitigate(d, nil), newCmdResolve(d, nil), newCmdUpdate(d, nil), newCmdRole(d, nil),
 		newCmdStatus(d, nil), newCmdList(d, nil),
 		newCmdCatalog(d), newCmdWorker(d), newCmdServe(d), newCmdSandbox(d), newCmdDev(d),
-		newCmdReport(d, nil),
+		newCmdReport(d, nil), newCmdDrill(d, nil), newCmdVersion(d), newCmdOnCall(d, nil), newCmdTestPage(d, nil),
 		newCmdPostmortem(d), newCmdActions(d), newCmdLearnings(d),
 	)
+	addHelp(root, d)
+	root.Version = currentBuild().String()
+	root.SetVersionTemplate("{{.Version}}\n")
 	return root
 }
 
