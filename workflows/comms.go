@@ -215,28 +215,26 @@ func (c *comms) stopClocks() {
 
 // mitigated tells stakeholders the fix is being watched.
 func (c *comms) mitigated(ctx workflow.Context, by, note string) {
-	s := &c.w.s
-	c.stopClocks()
-	c.w.rs.post(fmt.Sprintf("Mitigated by %s: %s", orSitrep(by), note))
-	if s.NoticeAt == nil {
-		return
-	}
-	s.Status = StatusMonitoring
-	c.record(ctx, UpdateRecord{At: workflow.Now(ctx), Kind: string(activities.NoticeMitigated), By: orSitrep(by),
-		Status: StatusMonitoring, Audience: c.fullAudience(), Message: note}, "mitigated: stakeholders told it is being monitored")
+	c.closing(ctx, "Mitigated", activities.NoticeMitigated, StatusMonitoring, by, note, "mitigated: stakeholders told it is being monitored")
 }
 
 // resolved sends the final notices.
 func (c *comms) resolved(ctx workflow.Context, by, note string) {
+	c.closing(ctx, "Resolved", activities.NoticeResolved, StatusResolved, by, note, "resolved: final notice to stakeholders")
+}
+
+// closing stops the update clocks, tells the war room and, when they were
+// told anything, the stakeholders: the fix is in (mitigated) or it is over.
+func (c *comms) closing(ctx workflow.Context, verb string, kind activities.NoticeKind, status StakeholderStatus, by, note, text string) {
 	s := &c.w.s
 	c.stopClocks()
-	c.w.rs.post(fmt.Sprintf("Resolved by %s: %s", orSitrep(by), note))
+	c.w.rs.post(fmt.Sprintf("%s by %s: %s", verb, orSitrep(by), note))
 	if s.NoticeAt == nil {
 		return
 	}
-	s.Status = StatusResolved
-	c.record(ctx, UpdateRecord{At: workflow.Now(ctx), Kind: string(activities.NoticeResolved), By: orSitrep(by),
-		Status: StatusResolved, Audience: c.fullAudience(), Message: note}, "resolved: final notice to stakeholders")
+	s.Status = status
+	c.record(ctx, UpdateRecord{At: workflow.Now(ctx), Kind: string(kind), By: orSitrep(by), Status: status,
+		Audience: c.fullAudience(), Message: note}, text)
 }
 
 // reopened: the problem is back after mitigation. Stakeholders who were
