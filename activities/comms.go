@@ -158,9 +158,23 @@ func (a *Activities) EmailGroup(ctx context.Context, n GroupNotice) (NoticeResul
 	if err != nil {
 		return NoticeResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrPermanent, err)
 	}
-	id, err := a.Comms.Mailer.Send(ctx, integrations.Email{To: slices.Clone(g.Emails), Subject: subject, Text: text, IncidentID: n.IncidentID})
-	if err != nil {
-		return NoticeResult{}, providerError(ctx, "email "+n.Group, n.IncidentID, err)
+	// One email per address: a merchant never sees who else is on the
+	// list. Who was sent to rides on heartbeat details, so a retry after a
+	// transient failure sends nobody the notice twice.
+	var sent []int
+	if activity.HasHeartbeatDetails(ctx) {
+		_ = activity.GetHeartbeatDetails(ctx, &sent) // unreadable: the list is sent again
+	}
+	var id string
+	for i, to := range g.Emails {
+		if slices.Contains(sent, i) {
+			continue
+		}
+		if id, err = a.Comms.Mailer.Send(ctx, integrations.Email{To: []string{to}, Subject: subject, Text: text, IncidentID: n.IncidentID}); err != nil {
+			return NoticeResult{}, providerError(ctx, "email "+n.Group, n.IncidentID, err)
+		}
+		sent = append(sent, i)
+		activity.RecordHeartbeat(ctx, sent)
 	}
 	return NoticeResult{ProviderID: id, Recipients: len(g.Emails)}, nil
 }

@@ -126,10 +126,12 @@ func TestEmailGroup(t *testing.T) {
 			if res.Recipients != 2 || res.ProviderID == "" {
 				t.Errorf("%s: result %+v", k, res)
 			}
-			m := lastMail(t, e.sb.SendGrid)
-			if !slices.Equal(m.To, []string{"ops@merchant-one.example.com", "alerts@merchant-two.example.com"}) {
-				t.Errorf("%s: to %v, want the merchants list in one email", k, m.To)
+			got := e.sb.SendGrid.Received()
+			if len(got) < 2 || !slices.Equal(got[len(got)-2].To, []string{"ops@merchant-one.example.com"}) ||
+				!slices.Equal(got[len(got)-1].To, []string{"alerts@merchant-two.example.com"}) {
+				t.Fatalf("%s: sent %+v, want one email to each merchant: neither sees the other", k, got)
 			}
+			m := got[len(got)-1]
 			text := m.Subject + "\n" + m.Text
 			if l := leaks(e.cat, n, text); len(l) > 0 {
 				t.Errorf("%s: the external notice shows %q:\n%s", k, l, text)
@@ -197,6 +199,21 @@ func TestEmailGroup(t *testing.T) {
 			t.Errorf("error = %v", err)
 		}
 	})
+}
+
+// TestEmailGroupRetrySendsOnlyWhoWasMissed: the attempt before reached the
+// first merchant and failed on the second; the retry emails the second only.
+func TestEmailGroupRetrySendsOnlyWhoWasMissed(t *testing.T) {
+	e := newCommsEnv(t, nil)
+	env := activityEnv(e.a)
+	env.SetHeartbeatDetails([]int{0})
+	if _, err := env.ExecuteActivity(e.a.EmailGroup, activities.GroupNotice{Notice: checkoutNotice(activities.NoticeUpdate), Group: "merchants"}); err != nil {
+		t.Fatal(err)
+	}
+	got := e.sb.SendGrid.Received()
+	if len(got) != 1 || !slices.Equal(got[0].To, []string{"alerts@merchant-two.example.com"}) {
+		t.Errorf("sent %+v, want the second merchant only", got)
+	}
 }
 
 func lastMail(t *testing.T, f *sendgrid.Fake) sendgrid.Mail {
