@@ -559,6 +559,10 @@ func (c *comms) destinations(u UpdateRecord) []string {
 	return out
 }
 
+// roomWait is how long an email notice waits for the war room opening with
+// it, to carry its link.
+const roomWait = 30 * time.Second
+
 // Where a notice goes.
 const (
 	destStatusPage = "status page"
@@ -597,6 +601,14 @@ func (c *comms) notice(ctx workflow.Context, j Job) bool {
 		}
 	case strings.HasPrefix(j.Dest, destEmail):
 		g := strings.TrimPrefix(j.Dest, destEmail)
+		if c.w.rs.roomPending() {
+			// Insiders' notice carries the war room opening with it: a
+			// moment's wait, never long.
+			if _, err := workflow.AwaitWithTimeout(ctx, roomWait, func() bool { return !c.w.rs.roomPending() }); err != nil {
+				return false
+			}
+			n = c.noticeOf(u)
+		}
 		err = workflow.ExecuteActivity(commsOptions(ctx, j.Dest), a.EmailGroup, activities.GroupNotice{Notice: n, Group: g}).Get(ctx, nil)
 	case j.Dest == destRoom:
 		err = c.w.rs.postNow(ctx, roomLine(u))

@@ -197,4 +197,7 @@ func TestNoticeIsEchoedInTheRoomThatOpensWithIt(t *testing.T) {
 	if len(st.Updates) == 0 || !strings.Contains(strings.Join(st.Updates[0].Sent, ","), destRoom) {
 		t.Errorf("initial notice went to %+v, want the war room too", st.Updates)
 	}
+	if e := h.of("email"); len(e) == 0 || e[0].room != "https://chat/C1" {
+		t.Errorf("support's notice %+v, want it to carry the war room that opened with it", e)
+	}
 }

@@ -128,6 +128,7 @@ type said struct {
 	to    string // group, person, channel
 	kind  string // notice kind, reminder kind
 	text  string
+	room  string // the war room link an email carried
 }
 
 // commsHarness runs an incident against commsCatalog with every comms
@@ -184,7 +185,7 @@ func newFaultyCommsHarness(t *testing.T, f commsFaults) *commsHarness {
 					return activities.NoticeResult{}, err
 				}
 			}
-			note(said{what: "email", to: n.Group, kind: string(n.Kind), text: n.Message})
+			note(said{what: "email", to: n.Group, kind: string(n.Kind), text: n.Message, room: n.Room})
 			return activities.NoticeResult{Recipients: 1}, nil
 		})
 	env.OnActivity("OpenRoom", mock.Anything, mock.Anything).Return(
