@@ -122,7 +122,13 @@ func TestCommsView(t *testing.T) {
 		r.Bridge == "" || r.Bridge != room.Bridge || len(r.Messages) != 1 || !strings.Contains(r.Messages[0].Text, "identified") || r.Messages[0].Edited != 1 {
 		t.Errorf("room = %+v, members %v", r, members)
 	}
-	if len(c.Emails) != 1 || !slices.Equal(c.Emails[0].To, []string{"ops@merchant-one.example.com", "alerts@merchant-two.example.com"}) {
+	// One email per merchant, so neither sees the other's address.
+	var to []string
+	for _, e := range c.Emails {
+		to = append(to, e.To...)
+	}
+	slices.Sort(to)
+	if len(c.Emails) != 2 || !slices.Equal(to, []string{"alerts@merchant-two.example.com", "ops@merchant-one.example.com"}) {
 		t.Errorf("stakeholder emails = %+v", c.Emails)
 	}
 
@@ -140,7 +146,7 @@ func TestCommsView(t *testing.T) {
 	_, html := get(t, srv.URL+"/")
 	for _, want := range []string{"Status page: 1 incident(s)", c.StatusPage[0].Name, "A faulty release; rolling it back.",
 		"War rooms: 1", "#inc-20261201-checkout-error-rate-12", `href="/?person=alice"`, "U0003", `href="` + room.Bridge + `"`,
-		"SEV1 checkout: identified. Commander alice. Post: /sitrep update --status &lt;status&gt; &lt;message&gt;.", "edited 1×", "Stakeholder email: 1", "ops@merchant-one.example.com",
+		"SEV1 checkout: identified. Commander alice. Post: /sitrep update --status &lt;status&gt; &lt;message&gt;.", "edited 1×", "Stakeholder email: 2", "ops@merchant-one.example.com",
 		`id="room-` + room.Channel + `"`} {
 		if !strings.Contains(html, want) {
 			t.Errorf("the inbox page does not show %q", want)
