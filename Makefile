@@ -94,6 +94,7 @@ test-prod: prod-deps prod-bin ## run the production topology: PostgreSQL, Tempor
 	promtool test rules deploy/prometheus/sitrep-rules.test.yml
 	$(GO) test -tags prod -count=1 -timeout 30m -v -run . ./deploy/...
 	$(GO) test -tags prod -count=1 -timeout 5m -v -run '^TestReportInBrowser$$' ./cmd/sitrep/
+	$(GO) test -tags prod -count=1 -timeout 5m -v -run '^TestInboxInBrowser$$' ./sandbox/
 
 histories: $(TEMPORAL) ## re-record the replay histories (workflows/testdata) from the current code, one per scenario
 	rm -f workflows/testdata/*.json

@@ -62,7 +62,7 @@ func TestInboxInBrowser(t *testing.T) {
 	want := []struct{ id, heading, text string }{
 		{"statuspage", "Status page: 1 incident(s)", "A faulty release; rolling it back."},
 		{"rooms", "War rooms: 1", "#inc-20261201-checkout-error-rate-12"},
-		{"stakeholder-email", "Stakeholder email: 1", "ops@merchant-one.example.com"},
+		{"stakeholder-email", "Stakeholder email: 2", "ops@merchant-one.example.com"},
 	}
 	if len(got.Sections) != len(want) {
 		t.Fatalf("sections %+v", got.Sections)
