@@ -395,6 +395,9 @@ func (w *incident) finish(ctx workflow.Context) (IncidentState, error) {
 	// attempt under way, so what got through is recorded and not sent
 	// twice; then they too are cancelled and, with those queued, handed
 	// over. Other jobs (withdrawing bundled pages) still go out.
+	// Named at once: whoever reads the incident as it closes finds what
+	// carries on after it.
+	w.s.PostIncident = PostIncidentID(IncidentRef(w.s.ID, w.s.Run))
 	w.stopRunning(func(j Job) bool { return !handedOver(j) || j.Kind == jobSync })
 	busy := func() bool {
 		for _, id := range workflow.DeterministicKeys(w.cancels) {
@@ -519,10 +522,7 @@ func (w *incident) startPostIncident(ctx workflow.Context, syncs []Job) error {
 		StaticSummary:     truncate(fmt.Sprintf("after %s %s: %s", w.s.Severity, w.s.Service, w.s.Summary), 200),
 	})
 	in := PostIncidentInput{Incident: w.s, Handover: syncs}
-	in.Incident.PostIncident = id
 	f := workflow.ExecuteChildWorkflow(cctx, PostIncident, in)
-	// Named at once: whoever reads the incident as it closes finds it.
-	w.s.PostIncident = id
 	if err := f.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
 		// Already started: a retried task of this run started it before.
 		var started *temporal.ChildWorkflowExecutionAlreadyStartedError
