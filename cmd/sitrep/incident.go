@@ -417,7 +417,7 @@ func printStatus(w io.Writer, st workflows.IncidentState, now time.Time) {
 		_ = tw.Flush() // writes to w, whose errors the caller cannot act on
 	}
 	if st.PostIncident != "" {
-		fmt.Fprintf(w, "  after resolution: %s\n", st.PostIncident)
+		fmt.Fprintf(w, "  after resolution: %s (its phase: sitrep postmortem show %s)\n", st.PostIncident, st.ID)
 	}
 	fmt.Fprintln(w, "\nTimeline")
 	if st.Elided != nil {
