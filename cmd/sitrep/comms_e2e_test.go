@@ -1,13 +1,8 @@
 package main
 
 import (
-	"io"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -262,30 +257,7 @@ func TestEndToEndWorkerKilledMidCadence(t *testing.T) {
 	}
 	s := startE2E(t, stackOptions{Catalog: cat, NoWorker: true})
 	c := newCLI(t, s)
-	bin := filepath.Join(t.TempDir(), "sitrep")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	catFile := filepath.Join(t.TempDir(), "catalog.yaml")
-	if err := os.WriteFile(catFile, []byte(catYAML), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	startWorker := func() *exec.Cmd {
-		cmd := exec.Command(bin, "worker", "--catalog", catFile)
-		env := []string{"TEMPORAL_ADDRESS=" + s.Server.FrontendHostPort(), "PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
-		for _, k := range []string{"TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM", "TWILIO_BASE_URL",
-			"SLACK_BOT_TOKEN", "SLACK_BASE_URL", "SENDGRID_API_KEY", "SENDGRID_FROM", "SENDGRID_BASE_URL",
-			"STATUSPAGE_API_KEY", "STATUSPAGE_PAGE_ID", "STATUSPAGE_BASE_URL"} {
-			env = append(env, k+"="+s.Env(k))
-		}
-		cmd.Env = env
-		cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-		return cmd
-	}
+	startWorker, kill := workerProcess(t, s, catYAML)
 	reminders := func() []inbox.Message {
 		var out []inbox.Message
 		for _, m := range to(readInbox(t, s), "carol") {
@@ -300,10 +272,7 @@ func TestEndToEndWorkerKilledMidCadence(t *testing.T) {
 	c.mustJSON(&r, "alert", "--service", "checkout", "--severity", "SEV1", "--summary", "checkout error rate")
 	// The first reminder comes 8s after the notice; then the worker dies.
 	waitFor(t, "the first reminder", time.Minute, func() bool { return len(reminders()) == 1 })
-	if err := w.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	_ = w.Wait() // killed: the error says so
+	kill(w)
 	// Down past the due time (12s) and the "no news" time (15s).
 	<-time.After(10 * time.Second) // the outage itself, not a wait for async work
 	startWorker()

@@ -343,6 +343,45 @@ func TestEndToEndErrors(t *testing.T) {
 	}
 }
 
+// workerProcess builds sitrep and returns how to start `sitrep worker` as a
+// process of its own on catYAML, sending through the stack's sandbox, and
+// how to kill one with SIGKILL.
+func workerProcess(t *testing.T, s *stack, catYAML string) (start func() *exec.Cmd, kill func(*exec.Cmd)) {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "sitrep")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	catFile := filepath.Join(t.TempDir(), "catalog.yaml")
+	if err := os.WriteFile(catFile, []byte(catYAML), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	start = func() *exec.Cmd {
+		cmd := exec.Command(bin, "worker", "--catalog", catFile)
+		env := []string{"TEMPORAL_ADDRESS=" + s.Server.FrontendHostPort(), "PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+		for _, k := range []string{"TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM", "TWILIO_BASE_URL",
+			"SLACK_BOT_TOKEN", "SLACK_BASE_URL", "SENDGRID_API_KEY", "SENDGRID_FROM", "SENDGRID_BASE_URL",
+			"STATUSPAGE_API_KEY", "STATUSPAGE_PAGE_ID", "STATUSPAGE_BASE_URL"} {
+			env = append(env, k+"="+s.Env(k))
+		}
+		cmd.Env = env
+		cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		return cmd
+	}
+	kill = func(w *exec.Cmd) {
+		t.Helper()
+		if err := w.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		_ = w.Wait() // killed: the error says so
+	}
+	return start, kill
+}
+
 // TestEndToEndWorkerKilled kills the worker with SIGKILL twice: while level
 // 1's wait runs, so its timer fires with no worker; then mid-escalation, as
 // level 2's page is at the provider, unanswered. Started again, the worker
@@ -378,37 +417,7 @@ func TestEndToEndWorkerKilled(t *testing.T) {
 	}
 	s := startE2E(t, stackOptions{Catalog: cat, NoWorker: true, SandboxWrap: holdCarol})
 	c := newCLI(t, s)
-	bin := filepath.Join(t.TempDir(), "sitrep")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	catFile := filepath.Join(t.TempDir(), "catalog.yaml")
-	if err := os.WriteFile(catFile, []byte(e2eCatalog), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	startWorker := func() *exec.Cmd {
-		cmd := exec.Command(bin, "worker", "--catalog", catFile)
-		env := []string{"TEMPORAL_ADDRESS=" + s.Server.FrontendHostPort(), "PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
-		for _, k := range []string{"TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM", "TWILIO_BASE_URL",
-			"SLACK_BOT_TOKEN", "SLACK_BASE_URL", "SENDGRID_API_KEY", "SENDGRID_FROM", "SENDGRID_BASE_URL"} {
-			env = append(env, k+"="+s.Env(k))
-		}
-		cmd.Env = env
-		cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-		return cmd
-	}
-	kill := func(w *exec.Cmd) {
-		t.Helper()
-		if err := w.Process.Signal(syscall.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
-		_ = w.Wait() // killed: the error says so
-	}
+	startWorker, kill := workerProcess(t, s, e2eCatalog)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
