@@ -228,12 +228,12 @@ func (c *comms) resolved(ctx workflow.Context, by, note string) {
 func (c *comms) closing(ctx workflow.Context, verb string, kind activities.NoticeKind, status StakeholderStatus, by, note, text string) {
 	s := &c.w.s
 	c.stopClocks()
-	c.w.rs.post(fmt.Sprintf("%s by %s: %s", verb, orSitrep(by), note))
+	c.w.rs.post(fmt.Sprintf("%s by %s: %s", verb, orDefault(by, "sitrep"), note))
 	if s.NoticeAt == nil {
 		return
 	}
 	s.Status = status
-	c.record(ctx, UpdateRecord{At: workflow.Now(ctx), Kind: string(kind), By: orSitrep(by), Status: status,
+	c.record(ctx, UpdateRecord{At: workflow.Now(ctx), Kind: string(kind), By: orDefault(by, "sitrep"), Status: status,
 		Audience: c.fullAudience(), Message: note}, text)
 }
 
@@ -397,7 +397,7 @@ func (c *comms) remind(ctx workflow.Context, kind activities.ReminderKind, role 
 		sub = ""
 	}
 	r := activities.Reminder{IncidentID: s.ID, Ref: IncidentRef(s.ID, s.Run), Kind: kind, Person: to, Service: s.Service,
-		Severity: s.Severity, Summary: s.Summary, Role: sub, Due: due, Command: c.command(role, orPerson(holder, to))}
+		Severity: s.Severity, Summary: s.Summary, Role: sub, Due: due, Command: c.command(role, orDefault(holder, to))}
 	if cc != "" && cc != to {
 		r.CC = []string{cc}
 	}
@@ -424,20 +424,6 @@ func (c *comms) command(role, as string) string {
 		cmd = fmt.Sprintf(`sitrep update %s --role %s --message "…" --as %s`, s.ID, role, as)
 	}
 	return cmd
-}
-
-func orPerson(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
-func orSitrep(by string) string {
-	if by == "" {
-		return "sitrep"
-	}
-	return by
 }
 
 // validateUpdate checks a stakeholder update without touching state.
@@ -534,6 +520,7 @@ func (w *incident) postUpdate(ctx workflow.Context, req UpdateRequest) (UpdateRe
 	return res, nil
 }
 
+// orDefault is s, or def when s is empty.
 func orDefault(s, def string) string {
 	if s == "" {
 		return def

@@ -187,7 +187,7 @@ func (w *incident) mitigate(ctx workflow.Context, req PhaseRequest) (PhaseResult
 	if w.s.Phase == Mitigated {
 		return PhaseResult{Phase: Mitigated, At: *w.s.MitigatedAt, By: w.s.MitigatedBy, Already: true}, nil
 	}
-	return w.setMitigated(ctx, req.By, noteOr(req.Note, "mitigated")), nil
+	return w.setMitigated(ctx, req.By, orDefault(req.Note, "mitigated")), nil
 }
 
 func (w *incident) setMitigated(ctx workflow.Context, by, note string) PhaseResult {
@@ -213,7 +213,7 @@ func (w *incident) resolve(ctx workflow.Context, req PhaseRequest) (PhaseResult,
 	if w.s.Phase == Resolved {
 		return PhaseResult{Phase: Resolved, At: *w.s.ResolvedAt, Already: true}, nil
 	}
-	return w.setResolved(ctx, req.By, noteOr(req.Note, "resolved")), nil
+	return w.setResolved(ctx, req.By, orDefault(req.Note, "resolved")), nil
 }
 
 // setResolved resolves the incident. Pagers of record are closed by
@@ -230,11 +230,4 @@ func (w *incident) setResolved(ctx workflow.Context, by, note string) PhaseResul
 	w.event(ctx, "resolved", by, note)
 	w.cm.resolved(ctx, by, note)
 	return PhaseResult{Phase: Resolved, At: now, By: by}
-}
-
-func noteOr(note, def string) string {
-	if note != "" {
-		return note
-	}
-	return def
 }

@@ -89,7 +89,7 @@ func (r *response) setRole(ctx workflow.Context, role, person, by, why string) s
 	if why != "" {
 		text += ": " + why
 	}
-	r.w.event(ctx, "role", orSitrep(by), text)
+	r.w.event(ctx, "role", orDefault(by, "sitrep"), text)
 	if role != catalog.RoleCommander && role != catalog.RoleComms {
 		r.w.cm.startClock(role, now)
 	}
