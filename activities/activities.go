@@ -55,11 +55,17 @@ type Message struct {
 	Text       string
 	Severity   catalog.Severity
 	AckURL     string // signed link that acknowledges as this person; empty when none
+	// Key is what a pager of record (PagerDuty) keys the alert by: the
+	// page's own key, or its bundle's ref; Reference() when empty.
+	Key string
 }
 
 // Reference is what links, buttons and dedup keys carry: the ref, or the
 // ID when the message has none.
 func (m Message) Reference() string { return orID(m.Ref, m.IncidentID) }
+
+// AlertKey is the key a pager of record keeps the message's alert under.
+func (m Message) AlertKey() string { return orID(m.Key, m.Reference()) }
 
 // Catalog gives the catalog in force now; the worker may reload it between calls.
 type Catalog interface {
@@ -253,10 +259,13 @@ func (a *Activities) Recipients(ctx context.Context, in RecipientsInput) (Recipi
 // never addresses: contact details stay out of workflow history.
 type DeliverInput struct {
 	IncidentID string
-	Ref        string // the incident's ref, for links, buttons and dedup keys
+	Ref        string // the incident's ref, for links and buttons
+	// Key is the page's own dedup key at a pager of record: every page that
+	// must notify is an alert of its own there.
+	Key        string
 	Person     string
 	Channel    catalog.Channel
-	Kind       string // page, repage, fallback
+	Kind       string // page, lead, repage, repage-escalation, fallback, raise, raised
 	Level      int
 	Service    string
 	Severity   catalog.Severity
@@ -281,7 +290,7 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (DeliverResul
 	if err != nil {
 		return DeliverResult{}, err
 	}
-	m := Message{IncidentID: in.IncidentID, Ref: orID(in.Ref, in.IncidentID), Person: in.Person, To: to, Severity: in.Severity}
+	m := Message{IncidentID: in.IncidentID, Ref: orID(in.Ref, in.IncidentID), Key: in.Key, Person: in.Person, To: to, Severity: in.Severity}
 	if a.Links != nil {
 		m.AckURL = a.Links.AckURL(m.Ref, in.Person)
 	}
@@ -361,12 +370,12 @@ type Syncer interface {
 	Sync(ctx context.Context, action string, m Message) error
 }
 
-// PageTarget is a person paged on a channel; Ref, when set, is the bundle
-// the page went out in, whose key the pager of record holds instead.
+// PageTarget is an alert at a person's pager of record, under Key: a
+// page's own key, or the ref of the bundle the page went out in.
 type PageTarget struct {
 	Person  string
 	Channel catalog.Channel
-	Ref     string
+	Key     string
 }
 
 // SyncInput asks pagers of record to follow an acknowledgment or resolution.
@@ -379,8 +388,7 @@ type SyncInput struct {
 
 // SyncPages tells each target's pager of record that the incident was
 // acknowledged or resolved. Channels whose provider cannot hear it are
-// skipped. Repeating it is harmless: the provider's own dedup key is the
-// incident ID.
+// skipped. Repeating it is harmless: each target names its alert's key.
 //
 // One target's failure does not keep the others from being told: every
 // target is tried; then a transient failure retries the whole (the others
@@ -398,7 +406,7 @@ func (a *Activities) SyncPages(ctx context.Context, in SyncInput) error {
 			activity.GetLogger(ctx).Warn("pager not synced: no address", "incidentID", in.IncidentID, "person", t.Person, "error", err)
 			continue
 		}
-		if err := s.Sync(ctx, in.Action, Message{IncidentID: in.IncidentID, Ref: orID(t.Ref, orID(in.Ref, in.IncidentID)), Person: t.Person, To: to}); err != nil {
+		if err := s.Sync(ctx, in.Action, Message{IncidentID: in.IncidentID, Ref: orID(in.Ref, in.IncidentID), Key: t.Key, Person: t.Person, To: to}); err != nil {
 			err = classify(err, nil)
 			if isNonRetryable(err) {
 				permanent = cmpOr(permanent, err)

@@ -16,6 +16,7 @@ import (
 // answers which channels may carry a message to a person now.
 type Pagers interface {
 	Claim(ctx context.Context, in ClaimInput) (ClaimResult, error)
+	Take(ctx context.Context, in TakeInput) (TakeResult, error)
 }
 
 // ClaimInput asks which of a person's channels may carry Item now.
@@ -59,6 +60,33 @@ func (a *Activities) Claim(ctx context.Context, in ClaimInput) (ClaimResult, err
 	return r, nil
 }
 
+// TakeInput asks a person's Pager for a claimed page (Key) back.
+type TakeInput struct {
+	Person string
+	Ref    string // the incident's
+	Key    string // the claim's
+}
+
+// TakeResult says whether the page was taken back before its bundle went
+// out: then the caller sends it alone. Otherwise the bundle is on its way,
+// or went, and its outcome comes to the incident as for any bundle.
+type TakeResult struct {
+	Taken bool
+}
+
+// Take asks the person's Pager for a claimed page back: its bundle is late
+// to report. With no Pager running, nothing there will send it: taken.
+func (a *Activities) Take(ctx context.Context, in TakeInput) (TakeResult, error) {
+	if a.Pagers == nil {
+		return TakeResult{Taken: true}, nil
+	}
+	r, err := a.Pagers.Take(ctx, in)
+	if err != nil {
+		return TakeResult{}, fmt.Errorf("take back from %s: %w", in.Person, err)
+	}
+	return r, nil
+}
+
 // BundleInput is one bundled message: every incident that paged a person on
 // a channel within its window, after the first.
 type BundleInput struct {
@@ -82,7 +110,7 @@ func (a *Activities) DeliverBundle(ctx context.Context, in BundleInput) (Deliver
 		seen[it.Ref] = true
 		return dup
 	})
-	m := Message{IncidentID: in.Ref, Ref: in.Ref, Person: in.Person, To: to, Severity: worst(in.Items)}
+	m := Message{IncidentID: in.Ref, Ref: in.Ref, Key: in.Ref, Person: in.Person, To: to, Severity: Worst(in.Items)}
 	if a.Links != nil {
 		m.AckURL = a.Links.AckURL(m.Ref, in.Person)
 	}
@@ -93,7 +121,8 @@ func (a *Activities) DeliverBundle(ctx context.Context, in BundleInput) (Deliver
 	return a.send(ctx, n, m)
 }
 
-func worst(items []BundleItem) catalog.Severity {
+// Worst is the highest severity among items; "" when there are none.
+func Worst(items []BundleItem) catalog.Severity {
 	var w catalog.Severity
 	for _, it := range items {
 		if w == "" || it.Severity < w {

@@ -134,7 +134,7 @@ func TestSyncPages(t *testing.T) {
 		p := &fakeSyncer{}
 		a := syncActivities(t, map[catalog.Channel]activities.Notifier{catalog.PagerDuty: p})
 		bundled := pd("ben")
-		bundled.Ref = "pager-ben:run-7:3"
+		bundled.Key = "pager-ben:run-7:3"
 		in := activities.SyncInput{IncidentID: "inc-web-0badcafe", Ref: "inc-web-0badcafe:run-2", Action: "acknowledge",
 			Targets: []activities.PageTarget{pd("ann"), bundled}}
 		if _, err := activityEnv(a).ExecuteActivity(a.SyncPages, in); err != nil {
@@ -142,7 +142,7 @@ func TestSyncPages(t *testing.T) {
 		}
 		var refs []string
 		for _, s := range p.synced() {
-			refs = append(refs, s.m.Person+" "+s.m.Reference())
+			refs = append(refs, s.m.Person+" "+s.m.AlertKey())
 		}
 		if want := []string{"ann inc-web-0badcafe:run-2", "ben pager-ben:run-7:3"}; !slices.Equal(refs, want) {
 			t.Fatalf("synced %q, want %q", refs, want)

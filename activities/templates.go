@@ -82,7 +82,7 @@ const bundleShown = 5
 
 // Bundle renders a bundled message's subject and text.
 func (t *Templates) Bundle(in BundleInput, ackURL string) (subject, text string, err error) {
-	d := bundleData{BundleInput: in, AckURL: ackURL, Severity: string(worst(in.Items))}
+	d := bundleData{BundleInput: in, AckURL: ackURL, Severity: string(Worst(in.Items))}
 	for i, it := range in.Items {
 		if i == bundleShown {
 			d.More = len(in.Items) - bundleShown

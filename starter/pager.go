@@ -58,6 +58,17 @@ func (c *Client) Claim(ctx context.Context, in activities.ClaimInput) (activitie
 	return activities.ClaimResult{}, fmt.Errorf("claim %s: the pager kept closing under us", in.Person)
 }
 
+// Take asks person's Pager for a claimed page back (workflows.TakeUpdate).
+// A Pager that is not running holds nothing: the page is taken.
+func (c *Client) Take(ctx context.Context, in activities.TakeInput) (activities.TakeResult, error) {
+	var res activities.TakeResult
+	err := c.update(ctx, workflows.PagerID(in.Person), "", workflows.TakeUpdate, workflows.Withdraw{Ref: in.Ref, Key: in.Key}, &res)
+	if errors.Is(err, ErrNotFound) {
+		return activities.TakeResult{Taken: true}, nil
+	}
+	return res, err
+}
+
 // Bundle returns the incidents a bundle held: what acknowledging the bundle
 // acknowledges.
 func (c *Client) Bundle(ctx context.Context, ref string) (workflows.Bundle, error) {

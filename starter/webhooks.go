@@ -550,7 +550,7 @@ func (in *Intake) pagerDutyWebhookHandler(w http.ResponseWriter, r *http.Request
 		return
 	}
 	delivery := ev.ID          // signed, unlike X-Webhook-Id
-	key := ev.Data.IncidentKey // sitrep's dedup key: the incident's ref
+	key := workflows.KeyRef(ev.Data.IncidentKey) // sitrep's dedup key: a page's own, under its incident's ref
 	id, _ := workflows.ParseIncidentRef(key)
 	sitrepIncident := strings.HasPrefix(id, "inc-") && isIncidentCode(id)
 	if !sitrepIncident || (ev.EventType != "incident.acknowledged" && ev.EventType != "incident.resolved") {

@@ -209,12 +209,14 @@ func (n mattermostNotifier) Notify(ctx context.Context, m activities.Message) (s
 
 type pagerdutyNotifier struct{ c *pagerduty.Client }
 
-// Notify triggers a PagerDuty alert keyed by the incident's ref, so retries
-// and re-pages update one alert instead of opening new ones, and a later
-// incident with the same ID gets an alert of its own.
+// Notify triggers a PagerDuty alert keyed by the page's own key: a retry of
+// the same page folds into its alert, while every other page (a re-page, a
+// new round, another person on the same integration key) is an alert of its
+// own, which PagerDuty notifies about. A trigger under an open alert's key
+// notifies nobody.
 func (n pagerdutyNotifier) Notify(ctx context.Context, m activities.Message) (string, error) {
 	return n.c.Trigger(ctx, pagerduty.Event{
-		RoutingKey: m.To, DedupKey: m.Reference(), Summary: m.Subject, Source: "sitrep",
+		RoutingKey: m.To, DedupKey: m.AlertKey(), Summary: m.Subject, Source: "sitrep",
 		Severity: pdSeverity(m.Severity),
 	})
 }
@@ -222,9 +224,9 @@ func (n pagerdutyNotifier) Notify(ctx context.Context, m activities.Message) (st
 // Sync acknowledges or resolves the PagerDuty alert the page opened.
 func (n pagerdutyNotifier) Sync(ctx context.Context, action string, m activities.Message) error {
 	if action == "resolve" {
-		return n.c.Resolve(ctx, m.To, m.Reference())
+		return n.c.Resolve(ctx, m.To, m.AlertKey())
 	}
-	return n.c.Acknowledge(ctx, m.To, m.Reference())
+	return n.c.Acknowledge(ctx, m.To, m.AlertKey())
 }
 
 func pdSeverity(s catalog.Severity) string {

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -81,6 +82,18 @@ func TestPagerBundlesWithinTheWindow(t *testing.T) {
 		len(sentBundles[0].Items) != 1 || sentBundles[0].Items[0].Ref != "inc-b:r" {
 		t.Fatalf("bundles sent: %+v at %v", sentBundles, sentAt)
 	}
+	// The retried starting claim is not bundled: its incident, told it was
+	// queued, hears that its page goes alone, on each channel.
+	var alone []catalog.Channel
+	told = slices.DeleteFunc(told, func(o BundleOutcome) bool {
+		if o.Alone && o.Key == first.Item.Key {
+			alone = append(alone, o.Channel)
+		}
+		return o.Alone
+	})
+	if !slices.Equal(alone, []catalog.Channel{catalog.SMS, catalog.Chat}) {
+		t.Fatalf("the retried starting claim was told to go alone on %v, want sms and chat", alone)
+	}
 	if len(told) != 1 || told[0].Ref != "inc-b:r" || told[0].Key != "inc-b:r/alice" || !told[0].Delivered || told[0].Bundle == "" {
 		t.Fatalf("incidents told: %+v", told)
 	}
@@ -113,9 +126,22 @@ func TestPagerSendsAtOnceWhenTheWindowHasPassed(t *testing.T) {
 type fakePagers struct {
 	mu   *sync.Mutex
 	keys *[]string
+	// onItsWay: a page asked back is in a bundle on its way; otherwise it
+	// is taken back.
+	onItsWay bool
+	takes    *[]activities.TakeInput
 }
 
-func newFakePagers() fakePagers { return fakePagers{mu: &sync.Mutex{}, keys: &[]string{}} }
+func newFakePagers() fakePagers {
+	return fakePagers{mu: &sync.Mutex{}, keys: &[]string{}, takes: &[]activities.TakeInput{}}
+}
+
+func (f fakePagers) Take(_ context.Context, in activities.TakeInput) (activities.TakeResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	*f.takes = append(*f.takes, in)
+	return activities.TakeResult{Taken: !f.onItsWay}, nil
+}
 
 func (f fakePagers) Claim(_ context.Context, in activities.ClaimInput) (activities.ClaimResult, error) {
 	if in.Person != "alice" {

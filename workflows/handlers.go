@@ -117,6 +117,7 @@ func (w *incident) acknowledge(ctx workflow.Context, req AckRequest) (AckResult,
 	w.pg.restart()
 	w.event(ctx, "acknowledged", req.Person, fmt.Sprintf("acknowledged via %s", req.Channel))
 	w.enqueue(Job{Kind: jobSync, Action: "acknowledge"})
+	w.pg.release()
 	w.rs.acknowledged(ctx, req.Person)
 	w.cm.acknowledged(ctx)
 	w.rs.post(fmt.Sprintf("Acknowledged by %s", req.Person))
@@ -201,6 +202,7 @@ func (w *incident) setMitigated(ctx workflow.Context, by, note string) PhaseResu
 	w.event(ctx, "mitigated", by, note)
 	// Mitigated: pagers of record stop ringing.
 	w.enqueue(Job{Kind: jobSync, Action: "resolve"})
+	w.pg.release()
 	w.cm.mitigated(ctx, by, note)
 	return PhaseResult{Phase: Mitigated, At: now, By: by}
 }
@@ -227,6 +229,7 @@ func (w *incident) setResolved(ctx workflow.Context, by, note string) PhaseResul
 	w.s.Escalation.Done = true
 	w.pg.escalate = false
 	w.pg.restart()
+	w.pg.release()
 	w.event(ctx, "resolved", by, note)
 	w.cm.resolved(ctx, by, note)
 	return PhaseResult{Phase: Resolved, At: now, By: by}

@@ -430,7 +430,7 @@ func (w *incident) finish(ctx workflow.Context) (IncidentState, error) {
 	}
 	handed := w.handoff
 	var jobs []Job
-	if len(w.s.PagerTargets) > 0 {
+	if len(syncTargets(&w.s)) > 0 {
 		jobs = append(jobs, Job{Kind: jobSync, Action: "resolve"})
 	}
 	// In the order they were queued: status page posts keep theirs.

@@ -38,7 +38,24 @@ const (
 	// BundleQuery returns one bundle: what the acknowledgment of a bundle
 	// acknowledges.
 	BundleQuery = "bundle"
+	// TakeUpdate takes one claimed page back if its bundle has not gone out
+	// yet: an Update, since the incident must know whether it was taken
+	// (and it then pages alone) or is already on its way (and it waits).
+	TakeUpdate = "take"
 )
+
+// PageKey is the dedup key of an incident's n-th page to a pager of record:
+// each page that must notify is an alert of its own there, since PagerDuty
+// folds a trigger into an open alert with the same key and notifies nobody.
+func PageKey(ref string, n int) string { return ref + "/p" + strconv.Itoa(n) }
+
+// KeyRef is the ref a pager of record's key stands for: the incident's ref
+// of a page's key, or the key itself (a bundle's ref, or an incident's ref
+// from before each page had a key).
+func KeyRef(key string) string {
+	ref, _, _ := strings.Cut(key, "/")
+	return ref
+}
 
 // PagerID is the workflow ID of person's Pager.
 func PagerID(person string) string { return "pager-" + person }
@@ -90,11 +107,14 @@ type PagerState struct {
 }
 
 // ChannelWindow is one channel's window: no message before Until, except the
-// bundle gathered for it.
+// bundle gathered for it, or a page louder than the window has heard.
 type ChannelWindow struct {
 	Channel catalog.Channel `json:"channel"`
 	Until   time.Time       `json:"until"`
 	Pending string          `json:"pending,omitempty"` // the bundle gathering for it
+	// Worst is the highest severity the window's message carried: a page of
+	// a higher one does not wait for the window to pass.
+	Worst catalog.Severity `json:"worst,omitempty"`
 }
 
 // Bundle is one bundled message: pending until Due, then sent.
@@ -105,10 +125,19 @@ type Bundle struct {
 	Items   []activities.BundleItem `json:"items"`
 	SentAt  *time.Time              `json:"sentAt,omitempty"`
 	Outcome string                  `json:"outcome,omitempty"` // delivered, failed, empty (every item withdrawn)
+	// Withdrawn are the withdrawals that came while it was being sent.
+	Withdrawn []Withdraw `json:"withdrawn,omitempty"`
+	// Open are the keys of the items whose incidents still need a delivered
+	// pager-of-record bundle's alert; when the last is withdrawn, the
+	// Pager resolves the alert there. Resolved says it did.
+	Open     []string `json:"open,omitempty"`
+	Resolved bool     `json:"resolved,omitempty"`
 }
 
 // Withdraw takes one claimed page (Key) out of a Pager's pending bundles;
-// with no Key, every page of the incident (Ref).
+// with no Key, every page of the incident (Ref). From a bundle already sent
+// to a pager of record, it releases the page: the incident no longer needs
+// the bundle's alert.
 type Withdraw struct {
 	Ref string `json:"ref"`
 	Key string `json:"key,omitempty"`
@@ -127,6 +156,10 @@ type BundleOutcome struct {
 	Error      string          `json:"error,omitempty"`
 	Retries    []string        `json:"retries,omitempty"` // each earlier try's failure
 	At         time.Time       `json:"at"`
+	// Alone: the claim is the one that started the Pager, handed over again
+	// by a retry after its start went through: the page goes alone, at once,
+	// from the incident.
+	Alone bool `json:"alone,omitempty"`
 }
 
 // Pager keeps one person's bundling windows; see PagerID.
@@ -144,7 +177,8 @@ func Pager(ctx workflow.Context, in PagerInput) error {
 			opened = workflow.Now(ctx)
 		}
 		for _, ch := range in.First.Channels {
-			p.window(ch).Until = opened.Add(p.s.Window)
+			cw := p.window(ch)
+			cw.Until, cw.Worst = opened.Add(p.s.Window), in.First.Item.Severity
 		}
 	}
 	if err := p.register(ctx); err != nil {
@@ -159,7 +193,9 @@ type pager struct {
 	claims   workflow.ReceiveChannel
 	withdraw workflow.ReceiveChannel
 	wake     bool
-	sending  int
+	// sending counts bundles being sent, resolving alerts being resolved
+	// at pagers of record.
+	sending, resolving int
 }
 
 func (p *pager) register(ctx workflow.Context) error {
@@ -182,7 +218,39 @@ func (p *pager) register(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, StateQuery, func() (PagerState, error) { return p.s, nil }); err != nil {
 		return fmt.Errorf("register state query: %w", err)
 	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, TakeUpdate, func(ctx workflow.Context, wd Withdraw) (TakeResult, error) {
+		// Claims delivered before this update are in the state first.
+		p.drain(ctx)
+		return p.takeBack(wd), nil
+	}, workflow.UpdateHandlerOptions{Description: "Take a claimed page back unless its bundle has gone out: the incident then pages alone."}); err != nil {
+		return fmt.Errorf("register %s: %w", TakeUpdate, err)
+	}
 	return nil
+}
+
+// TakeResult says whether a claimed page was taken back before its bundle
+// went out. When it was not, the bundle is on its way or went, and the
+// incident hears how (BundleSignal).
+type TakeResult = activities.TakeResult
+
+// takeBack takes the claimed page wd.Key out of its pending bundle; a page
+// the Pager does not hold (never claimed, or carried away by a
+// continue-as-new) counts as taken: nothing here will send it.
+func (p *pager) takeBack(wd Withdraw) TakeResult {
+	for i := range p.s.Bundles {
+		b := &p.s.Bundles[i]
+		at := slices.IndexFunc(b.Items, func(it activities.BundleItem) bool { return it.Key == wd.Key })
+		if at < 0 {
+			continue
+		}
+		if b.SentAt != nil {
+			return TakeResult{}
+		}
+		b.Items = slices.Delete(b.Items, at, at+1)
+		p.wake = true
+		return TakeResult{Taken: true}
+	}
+	return TakeResult{Taken: true}
 }
 
 // claim puts a page in each of its channels' pending bundle; a channel whose
@@ -190,7 +258,10 @@ func (p *pager) register(ctx workflow.Context) error {
 // next window.
 func (p *pager) claim(ctx workflow.Context, in activities.ClaimInput) {
 	if in.Item.Key == p.s.First {
-		return // went out at once when it started this Pager
+		// It started this Pager, so it was to go at once, but a retried
+		// claim told the incident it was queued: it waits for word.
+		p.tellAlone(ctx, in)
+		return
 	}
 	now := workflow.Now(ctx)
 	if in.Window > 0 {
@@ -209,12 +280,22 @@ func (p *pager) claim(ctx workflow.Context, in activities.ClaimInput) {
 			cw.Pending = ref
 		}
 		b := p.bundle(cw.Pending)
-		if !slices.ContainsFunc(b.Items, func(it activities.BundleItem) bool { return it.Key == in.Item.Key }) {
-			b.Items = append(b.Items, in.Item)
+		if slices.ContainsFunc(b.Items, func(it activities.BundleItem) bool { return it.Key == in.Item.Key }) {
+			continue
 		}
+		if b.Due.After(now) && louder(in.Item.Severity, cw.Worst) && louder(in.Item.Severity, activities.Worst(b.Items)) {
+			// Louder than anything the window has carried or holds: it
+			// goes now, with whatever waits beside it.
+			b.Due = now
+		}
+		b.Items = append(b.Items, in.Item)
 	}
 	p.wake = true
 }
+
+// louder: a page of severity sev is more urgent than one of than (SEV1 is
+// the most); anything is louder than nothing.
+func louder(sev, than catalog.Severity) bool { return sev != "" && (than == "" || sev < than) }
 
 func (p *pager) window(ch catalog.Channel) *ChannelWindow {
 	for i := range p.s.Channels {
@@ -270,12 +351,13 @@ func (p *pager) run(ctx workflow.Context) error {
 			if cw.Pending != "" && !now.Before(p.bundle(cw.Pending).Due) {
 				ref := cw.Pending
 				cw.Pending = ""
-				cw.Until = now.Add(p.s.Window) // the bundle is this window's message
+				// The bundle is this window's message.
+				cw.Until, cw.Worst = now.Add(p.s.Window), activities.Worst(p.bundle(ref).Items)
 				p.send(ctx, ref)
 			}
 		}
 		at, pending := p.next()
-		if !pending && !now.Before(at) && p.sending == 0 {
+		if !pending && !now.Before(at) && p.idle() {
 			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 				return err
 			}
@@ -285,13 +367,14 @@ func (p *pager) run(ctx workflow.Context) error {
 			}
 			return nil
 		}
-		if p.sending == 0 && workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+		if p.sending == 0 && p.resolving == 0 && workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
 			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 				return err
 			}
 			p.drain(ctx)
 			st := p.s
-			st.Bundles = slices.DeleteFunc(slices.Clone(st.Bundles), func(b Bundle) bool { return b.SentAt != nil })
+			// Sent bundles stay only while their alert is open somewhere.
+			st.Bundles = slices.DeleteFunc(slices.Clone(st.Bundles), func(b Bundle) bool { return b.SentAt != nil && !b.holds() })
 			return workflow.NewContinueAsNewError(ctx, Pager, PagerInput{State: &st})
 		}
 		p.wake = false
@@ -314,6 +397,21 @@ func (p *pager) run(ctx workflow.Context) error {
 	}
 }
 
+// tellAlone tells the incident that its page started this Pager and goes
+// alone, now.
+func (p *pager) tellAlone(ctx workflow.Context, in activities.ClaimInput) {
+	p.sending++
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		defer func() { p.sending--; p.wake = true }()
+		for _, ch := range in.Channels {
+			o := BundleOutcome{Ref: in.Item.Ref, Key: in.Item.Key, Person: p.s.Person, Channel: ch, Alone: true, At: workflow.Now(ctx)}
+			if err := workflow.SignalExternalWorkflow(ctx, in.Item.IncidentID, "", BundleSignal, o).Get(ctx, nil); err != nil {
+				workflow.GetLogger(ctx).Info("alone outcome not delivered", "incidentID", in.Item.IncidentID, "error", err)
+			}
+		}
+	})
+}
+
 // drain takes every claim and withdrawal delivered so far, in order.
 func (p *pager) drain(ctx workflow.Context) {
 	for {
@@ -323,22 +421,65 @@ func (p *pager) drain(ctx workflow.Context) {
 		case p.claims.ReceiveAsync(&in):
 			p.claim(ctx, in)
 		case p.withdraw.ReceiveAsync(&wd):
-			p.take(wd)
+			p.take(ctx, wd)
 		default:
 			return
 		}
 	}
 }
 
-// take removes a withdrawn incident from every pending bundle.
-func (p *pager) take(wd Withdraw) {
+// idle: nothing is being sent or resolved, and no alert this Pager sent
+// is still open at a pager of record, so it may finish.
+func (p *pager) idle() bool {
+	return p.sending == 0 && p.resolving == 0 && !slices.ContainsFunc(p.s.Bundles, Bundle.holds)
+}
+
+// holds: the bundle's alert is open at a pager of record for an incident
+// that still needs it.
+func (b Bundle) holds() bool { return len(b.Open) > 0 }
+
+func (wd Withdraw) matches(it activities.BundleItem) bool {
+	return it.Key == wd.Key || wd.Key == "" && it.Ref == wd.Ref
+}
+
+// take removes a withdrawn incident from every pending bundle, and releases
+// it from those sent: a pager of record's bundle alert whose last incident
+// is released is resolved there.
+func (p *pager) take(ctx workflow.Context, wd Withdraw) {
 	for i := range p.s.Bundles {
-		if b := &p.s.Bundles[i]; b.SentAt == nil && b.Outcome == "" {
-			b.Items = slices.DeleteFunc(b.Items, func(it activities.BundleItem) bool {
-				return it.Key == wd.Key || wd.Key == "" && it.Ref == wd.Ref
+		b := &p.s.Bundles[i]
+		switch {
+		case b.SentAt == nil:
+			b.Items = slices.DeleteFunc(b.Items, wd.matches)
+		case b.Outcome == "":
+			b.Withdrawn = append(b.Withdrawn, wd)
+		case b.holds():
+			b.Open = slices.DeleteFunc(b.Open, func(key string) bool {
+				return key == wd.Key || wd.Key == "" && slices.ContainsFunc(b.Items, func(it activities.BundleItem) bool { return it.Key == key && it.Ref == wd.Ref })
 			})
+			if !b.holds() {
+				p.resolve(ctx, b.Ref)
+			}
 		}
 	}
+	p.wake = true
+}
+
+// resolve closes a bundle's alert at its pager of record: every incident
+// in it was acknowledged, mitigated or resolved.
+func (p *pager) resolve(ctx workflow.Context, ref string) {
+	p.resolving++
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		defer func() { p.resolving--; p.wake = true }()
+		b := p.bundle(ref)
+		in := activities.SyncInput{IncidentID: ref, Ref: ref, Action: "resolve",
+			Targets: []activities.PageTarget{{Person: p.s.Person, Channel: b.Channel, Key: ref}}}
+		if err := workflow.ExecuteActivity(syncOptions(ctx, "resolve", 10*time.Minute), a.SyncPages, in).Get(ctx, nil); err != nil {
+			workflow.GetLogger(ctx).Info("bundle alert not resolved", "bundle", ref, "error", err)
+		}
+		b = p.bundle(ref)
+		b.Resolved = true
+	})
 }
 
 // send sends one bundle and tells each incident in it how it went.
@@ -364,7 +505,20 @@ func (p *pager) send(ctx workflow.Context, ref string) {
 			o.Error, o.Retries, b.Outcome = rootMessage(err), earlierFailures(err), "failed"
 		} else {
 			o.Delivered, o.ProviderID, o.Attempts, o.Retries, b.Outcome = true, res.ProviderID, res.Attempts, res.Failures, "delivered"
+			if b.Channel == catalog.PagerDuty {
+				// Its alert stays open there until every incident in it
+				// is done; those withdrawn while it went are done already.
+				for _, it := range items {
+					if !slices.ContainsFunc(b.Withdrawn, func(wd Withdraw) bool { return wd.matches(it) }) {
+						b.Open = append(b.Open, it.Key)
+					}
+				}
+				if !b.holds() {
+					p.resolve(ctx, ref)
+				}
+			}
 		}
+		b.Withdrawn = nil
 		// The incidents are told a batch at a time: a storm's bundle holds
 		// hundreds, and Temporal allows 2,000 signals in flight per workflow
 		// (five channels' bundles may be telling at once).

@@ -432,60 +432,119 @@ func pageKind(j Job) string {
 func (p *paging) deliver(ctx workflow.Context, j Job, person string, ch catalog.Channel, c claimed) bool {
 	w := p.w
 	s := &w.s
-	kind := pageKind(j)
+	if !c.queued {
+		e := p.send(ctx, j, person, ch)
+		s.Pages = append(s.Pages, e)
+		w.wake = true
+		return e.Outcome != Failed
+	}
+	e := p.entry(ctx, j, person, ch)
+	e.Outcome = Bundled
+	s.Pages = append(s.Pages, e)
+	i := len(s.Pages) - 1
+	k := c.key + "/" + string(ch)
+	told := func() bool { _, ok := p.outcomes[k]; return ok }
+	// The Pager reports by the bundle's due time, or a few minutes later
+	// while its provider retries. Past that the page is taken back from the
+	// bundle and goes alone, unless the bundle is already on its way: then
+	// it is late, and waited for, never sent twice.
+	due := c.due.Add(bundleGrace)
+	ok, err := w.await(ctx, due.Sub(workflow.Now(ctx)), "bundled "+string(ch)+" to "+person, told)
+	if err == nil && !ok {
+		switch taken, terr := p.takeBack(ctx, person, c.key); {
+		case terr != nil:
+			w.event(ctx, "bundle.timeout", "", fmt.Sprintf("the bundle on %s to %s did not report by %s and its Pager did not answer (%s): paging alone",
+				ch, person, due.UTC().Format(time.RFC3339), rootMessage(terr)))
+		case taken:
+			w.event(ctx, "bundle.timeout", "", fmt.Sprintf("the bundle on %s to %s did not report by %s: taken out of it, paging alone", ch, person, due.UTC().Format(time.RFC3339)))
+		default:
+			w.event(ctx, "bundle.late", "", fmt.Sprintf("the bundle on %s to %s did not report by %s; it is on its way: waiting for it", ch, person, due.UTC().Format(time.RFC3339)))
+			ok, err = w.await(ctx, bundleGrace, "late bundle "+string(ch)+" to "+person, told)
+			if err == nil && !ok {
+				w.event(ctx, "bundle.timeout", "", fmt.Sprintf("the late bundle on %s to %s never reported: paging alone", ch, person))
+			}
+		}
+		if err == nil && !ok {
+			s.Pages[i] = p.send(ctx, j, person, ch)
+			w.wake = true
+			return s.Pages[i].Outcome != Failed
+		}
+	}
+	if err != nil {
+		s.Pages[i].Outcome, s.Pages[i].Error = Cancelled, "paging stopped"
+		w.enqueue(Job{Kind: jobWithdraw, Person: person, Key: c.key})
+		return true
+	}
+	o := p.outcomes[k]
+	if o.Alone {
+		// The claim started the person's Pager: the page goes alone, now.
+		s.Pages[i] = p.send(ctx, j, person, ch)
+		w.wake = true
+		return s.Pages[i].Outcome != Failed
+	}
+	s.Pages[i].Bundle = o.Bundle
+	s.Pages[i].At, s.Pages[i].ProviderID, s.Pages[i].Attempts, s.Pages[i].Retries = o.At, o.ProviderID, o.Attempts, o.Retries
+	if o.Delivered {
+		s.Pages[i].Outcome = Delivered
+		if ch == catalog.PagerDuty {
+			p.addPagerTarget(PagerTarget{Person: person, Bundle: o.Bundle}) // the bundle's alert, open there now
+		}
+		p.reached(j, person)
+		return true
+	}
+	s.Pages[i].Outcome, s.Pages[i].Error = Failed, o.Error
+	w.event(ctx, "page.failed", "", fmt.Sprintf("bundle %s on %s to %s failed: %s", o.Bundle, ch, person, o.Error))
+	return false
+}
+
+// takeBack asks the person's Pager for a claimed page back: taken, it goes
+// alone; not taken, its bundle is on its way.
+func (p *paging) takeBack(ctx workflow.Context, person, key string) (bool, error) {
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 10 * time.Second,
+		// Bounded: a page must not wait long on bundling; unanswered, it
+		// goes alone (a rare double beats a lost page).
+		ScheduleToCloseTimeout: time.Minute,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 10 * time.Second},
+		Summary:                "take back the page bundled for " + person,
+	})
+	var res activities.TakeResult
+	in := activities.TakeInput{Person: person, Ref: IncidentRef(p.w.s.ID, p.w.s.Run), Key: key}
+	if err := workflow.ExecuteActivity(actx, a.Take, in).Get(ctx, &res); err != nil {
+		return false, err
+	}
+	return res.Taken, nil
+}
+
+// entry is the record of a page to person on ch, before it is sent.
+func (p *paging) entry(ctx workflow.Context, j Job, person string, ch catalog.Channel) PageEntry {
 	level := 0
 	if j.Kind == jobPageLevel && j.Level >= 0 {
 		level = j.Level + 1
 	}
-	e := PageEntry{Person: person, Channel: ch, Level: level, Round: j.Round + 1, Pass: j.Pass, Kind: kind, At: workflow.Now(ctx)}
-	if ch == catalog.PagerDuty && !c.queued {
-		// A page to PagerDuty, even one cancelled in flight, may have opened
-		// an alert there: it is closed when the incident resolves.
-		p.addPagerTarget(person, "")
-	}
-	if c.queued {
-		e.Outcome = Bundled
-		s.Pages = append(s.Pages, e)
-		i := len(s.Pages) - 1
-		k := c.key + "/" + string(ch)
-		// The Pager reports by the bundle's due time, or a few minutes later
-		// while its provider retries. Past that the page is not left to a
-		// bundle that may never go: it goes alone.
-		due := c.due.Add(bundleGrace)
-		ok, err := w.await(ctx, due.Sub(workflow.Now(ctx)), "bundled "+string(ch)+" to "+person, func() bool { _, ok := p.outcomes[k]; return ok })
-		if err != nil {
-			s.Pages[i].Outcome, s.Pages[i].Error = Cancelled, "paging stopped"
-			w.enqueue(Job{Kind: jobWithdraw, Person: person, Key: c.key})
-			return true
-		}
-		if !ok {
-			s.Pages[i].Outcome, s.Pages[i].Error = Failed, "its bundle did not report in time"
-			w.event(ctx, "bundle.timeout", "", fmt.Sprintf("the bundle on %s to %s did not report by %s: paging alone", ch, person, due.UTC().Format(time.RFC3339)))
-			w.enqueue(Job{Kind: jobWithdraw, Person: person, Key: c.key})
-			return p.deliver(ctx, j, person, ch, claimed{})
-		}
-		o := p.outcomes[k]
-		s.Pages[i].Bundle = o.Bundle
-		s.Pages[i].At, s.Pages[i].ProviderID, s.Pages[i].Attempts, s.Pages[i].Retries = o.At, o.ProviderID, o.Attempts, o.Retries
-		if o.Delivered {
-			s.Pages[i].Outcome = Delivered
-			if ch == catalog.PagerDuty {
-				p.addPagerTarget(person, o.Bundle) // the bundle's alert, open there now
-			}
-			p.reached(j, person)
-			return true
-		}
-		s.Pages[i].Outcome, s.Pages[i].Error = Failed, o.Error
-		w.event(ctx, "page.failed", "", fmt.Sprintf("bundle %s on %s to %s failed: %s", o.Bundle, ch, person, o.Error))
-		return false
-	}
+	return PageEntry{Person: person, Channel: ch, Level: level, Round: j.Round + 1, Pass: j.Pass, Kind: pageKind(j), At: workflow.Now(ctx)}
+}
+
+// send sends one page alone and returns its record.
+func (p *paging) send(ctx workflow.Context, j Job, person string, ch catalog.Channel) PageEntry {
+	w := p.w
+	s := &w.s
+	e := p.entry(ctx, j, person, ch)
 	in := activities.DeliverInput{
-		IncidentID: s.ID, Ref: IncidentRef(s.ID, s.Run), Person: person, Channel: ch, Kind: kind, Level: level,
+		IncidentID: s.ID, Ref: IncidentRef(s.ID, s.Run), Person: person, Channel: ch, Kind: e.Kind, Level: e.Level,
 		Service: s.Service, Severity: s.Severity, Summary: s.Summary, AlertCount: s.AlertCount, OpenedAt: s.FirstSeen,
 	}
-	summary := fmt.Sprintf("%s %s via %s", kind, person, ch)
-	if level > 0 {
-		summary += fmt.Sprintf(" (level %d)", level)
+	if ch == catalog.PagerDuty {
+		// An alert of its own there, even if cancelled in flight: it may
+		// have opened, and is closed when the incident no longer needs it.
+		s.PageKeys++
+		in.Key = PageKey(in.Ref, s.PageKeys)
+		e.Key = in.Key
+		p.addPagerTarget(PagerTarget{Person: person, Key: in.Key})
+	}
+	summary := fmt.Sprintf("%s %s via %s", e.Kind, person, ch)
+	if e.Level > 0 {
+		summary += fmt.Sprintf(" (level %d)", e.Level)
 	}
 	var res activities.DeliverResult
 	err := workflow.ExecuteActivity(deliverOptions(ctx, summary), a.Deliver, in).Get(ctx, &res)
@@ -500,9 +559,7 @@ func (p *paging) deliver(ctx workflow.Context, j Job, person string, ch catalog.
 		e.Outcome, e.Error, e.Retries = Failed, rootMessage(err), earlierFailures(err)
 		w.event(ctx, "page.failed", "", fmt.Sprintf("%s to %s failed: %s", ch, person, e.Error))
 	}
-	s.Pages = append(s.Pages, e)
-	w.wake = true
-	return e.Outcome != Failed
+	return e
 }
 
 // reached records that a page got through to person.
@@ -517,32 +574,48 @@ func (p *paging) reached(j Job, person string) {
 	p.w.wake = true
 }
 
-func (p *paging) addPagerTarget(person, bundle string) {
-	t := PagerTarget{Person: person, Bundle: bundle}
-	if !slices.Contains(p.w.s.PagerTargets, t) {
+func (p *paging) addPagerTarget(t PagerTarget) {
+	if !slices.ContainsFunc(p.w.s.PagerTargets, func(o PagerTarget) bool { return o.Person == t.Person && o.Key == t.Key && o.Bundle == t.Bundle }) {
 		p.w.s.PagerTargets = append(p.w.s.PagerTargets, t)
 	}
 }
 
-// syncTargets are the pagers of record to tell of action: a bundle's alert is
-// closed on resolution only, since acknowledging it there would acknowledge
-// every incident in it.
-func syncTargets(s *IncidentState, action string) []activities.PageTarget {
+// syncTargets are the alerts at pagers of record this incident's own pages
+// opened. A bundle's alert is not among them: it speaks for other
+// incidents too, and its Pager closes it when the last is done (release).
+func syncTargets(s *IncidentState) []activities.PageTarget {
 	var out []activities.PageTarget
 	for _, t := range s.PagerTargets {
-		if t.Bundle != "" && action != "resolve" {
-			continue
+		if t.Key != "" {
+			out = append(out, activities.PageTarget{Person: t.Person, Channel: catalog.PagerDuty, Key: t.Key})
 		}
-		out = append(out, activities.PageTarget{Person: t.Person, Channel: catalog.PagerDuty, Ref: t.Bundle})
 	}
 	return out
+}
+
+// release tells the Pager of each bundle this incident rode in to a pager of
+// record that it no longer needs the bundle's alert: acknowledged,
+// mitigated or resolved.
+func (p *paging) release() {
+	var told []string
+	for i := range p.w.s.PagerTargets {
+		t := &p.w.s.PagerTargets[i]
+		if t.Bundle == "" || t.Released {
+			continue
+		}
+		t.Released = true
+		if !slices.Contains(told, t.Person) {
+			told = append(told, t.Person)
+			p.w.enqueue(Job{Kind: jobWithdraw, Person: t.Person})
+		}
+	}
 }
 
 // sync tells pagers of record (PagerDuty) that the incident was acknowledged
 // or resolved here, so their apps stop ringing too.
 func (p *paging) sync(ctx workflow.Context, j Job) {
 	s := &p.w.s
-	targets := syncTargets(s, j.Action)
+	targets := syncTargets(s)
 	if len(targets) == 0 {
 		return
 	}

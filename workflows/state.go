@@ -105,18 +105,27 @@ type PagingState struct {
 	// Paged is everyone ever paged for this incident: searchable, and each
 	// may acknowledge.
 	Paged []string `json:"paged"`
-	// PagerTargets are the people whose pager of record (PagerDuty) may hold
-	// an open alert for this incident: closed when it is resolved.
+	// PagerTargets are the alerts this incident may hold open at pagers of
+	// record (PagerDuty): one per page, each under its own key, closed when
+	// the incident is mitigated or resolved; and the bundles it rode in,
+	// whose alerts their Pager closes once every incident in them is done.
 	PagerTargets []PagerTarget `json:"pagerTargets,omitempty"`
+	// PageKeys numbers the pages sent to pagers of record, so each has a
+	// dedup key of its own (PageKey).
+	PageKeys int `json:"pageKeys,omitempty"`
 	// Repages counts re-pages since the acknowledger last answered.
 	Repages int `json:"repages,omitempty"`
 }
 
-// PagerTarget is a person whose pager of record was paged, alone or, when
-// Bundle is set, in that bundle.
+// PagerTarget is an alert at a person's pager of record: a page's own,
+// under Key, or the bundle's the page went out in, under Bundle.
 type PagerTarget struct {
 	Person string `json:"person"`
+	Key    string `json:"key,omitempty"`
 	Bundle string `json:"bundle,omitempty"`
+	// Released: the incident told the bundle's Pager it no longer needs
+	// the bundle's alert.
+	Released bool `json:"released,omitempty"`
 }
 
 // Elided counts what of the record continue-as-new let go, and names the
@@ -200,6 +209,7 @@ type PageEntry struct {
 	At         time.Time       `json:"at"`
 	Outcome    Outcome         `json:"outcome"`
 	Bundle     string          `json:"bundle,omitempty"` // the bundle it went out in, when it did not go alone
+	Key        string          `json:"key,omitempty"`    // the pager of record's dedup key for it (PagerDuty)
 	ProviderID string          `json:"providerId,omitempty"`
 	Attempts   int32           `json:"attempts,omitempty"` // tries it took, retries of transient failures included
 	Error      string          `json:"error,omitempty"`
