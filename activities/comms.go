@@ -197,6 +197,47 @@ func notConfigured(msg string) error {
 // names the step that failed. Only the provider's own error is kept, not
 // what the client wrapped around it (a chat user ID, say), and contacts
 // are redacted: the message goes into history.
+// StaleAfter is how long what goes stale (a reminder, a war room's opening
+// and invitations) retries a provider's failures before it is given up.
+// It counts from the provider's first failure, which the attempts pass on
+// through heartbeat details: time spent waiting for a worker never counts,
+// so a worker outage makes these late, never lost.
+const StaleAfter = time.Hour
+
+// staleness is what the attempts of something that goes stale pass on.
+type staleness struct {
+	FirstFailure time.Time
+}
+
+// stale turns a provider's transient failure into ErrGaveUp once the
+// provider has failed for StaleAfter, counted from the first failure the
+// attempts recorded (first, updated here).
+func stale(ctx context.Context, err error, first *time.Time) error {
+	if err == nil || isNonRetryable(err) {
+		return err
+	}
+	now := time.Now()
+	if first.IsZero() {
+		*first = now
+	}
+	if since := now.Sub(*first); since >= StaleAfter {
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("gave up after %s of failures: %s", since.Round(time.Second), redact(err.Error())), ErrGaveUp, nil)
+	}
+	return err
+}
+
+// staleError is stale for activities whose heartbeat details carry nothing
+// else.
+func staleError(ctx context.Context, err error) error {
+	var st staleness
+	if activity.HasHeartbeatDetails(ctx) {
+		_ = activity.GetHeartbeatDetails(ctx, &st) // unreadable: counted from now
+	}
+	err = stale(ctx, err, &st.FirstFailure)
+	activity.RecordHeartbeat(ctx, st)
+	return err
+}
+
 func providerError(ctx context.Context, step, incidentID string, err error) error {
 	err = classify(err, nil)
 	var app *temporal.ApplicationError
@@ -305,7 +346,7 @@ func (a *Activities) OpenRoom(ctx context.Context, in RoomInput) (RoomResult, er
 	case a.Comms.Rooms != nil:
 		ch, url, err := a.Comms.Rooms.Create(ctx, in.Name)
 		if err != nil {
-			return RoomResult{}, providerError(ctx, "create war room", in.IncidentID, err)
+			return RoomResult{}, staleError(ctx, providerError(ctx, "create war room", in.IncidentID, err))
 		}
 		out = RoomResult{Platform: a.Comms.Rooms.Platform(), Channel: ch, URL: url}
 	case a.Comms.Announcer != nil:
@@ -367,7 +408,7 @@ func (a *Activities) InviteToRoom(ctx context.Context, in InviteInput) (InviteRe
 		if err := a.Comms.Rooms.Invite(ctx, in.Channel, user); err != nil {
 			err = providerError(ctx, "invite "+p, "", err)
 			if !isNonRetryable(err) {
-				return InviteResult{}, err
+				return InviteResult{}, staleError(ctx, err)
 			}
 			out.Missing = append(out.Missing, p)
 			continue
@@ -475,6 +516,10 @@ func (a *Activities) Remind(ctx context.Context, r Reminder) (ReminderResult, er
 		res, ok := done.Sent[p]
 		if !ok {
 			res, err = a.remindOne(ctx, r, p, subject, text)
+			if err != nil && !isNonRetryable(err) {
+				err = stale(ctx, err, &done.FirstFailure)
+				activity.RecordHeartbeat(ctx, done)
+			}
 			if err != nil && isNonRetryable(err) {
 				if i == 0 {
 					missing = err
@@ -501,9 +546,11 @@ func (d directNotifier) Notify(ctx context.Context, m Message) (string, error) {
 	return d.dm.DirectMessage(ctx, m.To, m.Text)
 }
 
-// reminded is who a reminder reached, across its attempts.
+// reminded is who a reminder reached, across its attempts, and when its
+// provider first failed.
 type reminded struct {
-	Sent map[string]ReminderResult
+	Sent         map[string]ReminderResult
+	FirstFailure time.Time
 }
 
 // reminderChannels are the channels a reminder may use, in order: never a

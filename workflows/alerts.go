@@ -188,7 +188,8 @@ func (w *incident) fired(ctx workflow.Context, by string) {
 // forward opens an incident of its own for an alert outside the grouping
 // window, or folds it into that incident when it is open: the same atomic
 // SignalWithStart the intake uses, from an activity.
-func (w *incident) forward(ctx workflow.Context, j Job) {
+// It says whether it is done: false when stopped before it got through.
+func (w *incident) forward(ctx workflow.Context, j Job) bool {
 	al := *j.Alert
 	id := IncidentID(al.Service, al.DedupKey)
 	raw, err := json.Marshal(al)
@@ -200,12 +201,19 @@ func (w *incident) forward(ctx workflow.Context, j Job) {
 			RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
 				NonRetryableErrorTypes: []string{activities.ErrChannelOff}},
 			Summary: "open " + id,
+			// Stopped to continue as new, the attempt under way finishes
+			// first: the alert is carried over only if it did not go.
+			WaitForCancellation: true,
 		})
 		err = workflow.ExecuteActivity(actx, a.Forward, activities.ForwardInput{IncidentID: id, Alert: raw}).Get(ctx, nil)
+	}
+	if err != nil && ctx.Err() != nil {
+		return false
 	}
 	if err != nil {
 		w.event(ctx, "forward.failed", "", fmt.Sprintf("could not open %s for %q: %s", id, al.Summary, rootMessage(err)))
 	}
+	return true
 }
 
 func orDash(s string) string {

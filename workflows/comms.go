@@ -70,15 +70,14 @@ func commsOptions(ctx workflow.Context, summary string) workflow.Context {
 	})
 }
 
-// staleAfter bounds what is worth nothing late: a reminder an hour after
-// its time, a war room opened an hour into a provider outage.
-const staleAfter = time.Hour
-
-// boundedOptions are commsOptions for what goes stale.
+// boundedOptions are commsOptions for what goes stale: a reminder, a war
+// room's opening. The activity gives up once its provider has failed for
+// activities.StaleAfter; there is no schedule-to-close, which would count a
+// worker outage too and drop a reminder the outage only delayed.
 func boundedOptions(ctx workflow.Context, summary string) workflow.Context {
 	ctx = commsOptions(ctx, summary)
 	o := workflow.GetActivityOptions(ctx)
-	o.ScheduleToCloseTimeout = staleAfter
+	o.RetryPolicy.NonRetryableErrorTypes = append(o.RetryPolicy.NonRetryableErrorTypes, activities.ErrGaveUp)
 	return workflow.WithActivityOptions(ctx, o)
 }
 
@@ -673,12 +672,14 @@ func roomLine(u UpdateRecord) string {
 	return line
 }
 
-// sendReminder sends one reminder.
-func (c *comms) sendReminder(ctx workflow.Context, j Job) {
+// sendReminder sends one reminder, and says whether it is done: false when
+// stopped before it got through.
+func (c *comms) sendReminder(ctx workflow.Context, j Job) bool {
 	r := *j.Reminder
 	var res activities.ReminderResult
 	err := workflow.ExecuteActivity(boundedOptions(ctx, fmt.Sprintf("remind %s: %s", r.Person, r.Kind)), a.Remind, r).Get(ctx, &res)
 	if err != nil && ctx.Err() == nil {
 		c.w.event(ctx, "reminder.failed", r.Person, fmt.Sprintf("%s reminder did not reach %s: %s", r.Kind, r.Person, rootMessage(err)))
 	}
+	return err == nil || ctx.Err() == nil
 }

@@ -59,8 +59,10 @@ func TestGroupingFoldsWithinTheWindow(t *testing.T) {
 	if st.Severity != catalog.SEV1 || len(st.Keys) != 2 || st.AlertCount != 4 {
 		t.Fatalf("severity %s, keys %v, alerts %d; want SEV1, 2 keys, 4 alerts counted", st.Severity, st.Keys, st.AlertCount)
 	}
-	// SEV3 pages level 1 by email; from level 2 on the severity is SEV1: sms and chat.
-	h.wantSent([]sent{{"alice", catalog.Email, 0}, {"carol", catalog.SMS, 5 * m}, {"alice", catalog.SMS, 15 * m}, {"alice", catalog.Chat, 15 * m}, {"carol", catalog.SMS, 20 * m}})
+	// SEV3 pages level 1 by email; raised to SEV1 at 2m, level 1 is paged
+	// again on what SEV1 adds (sms and chat); from level 2 on, SEV1's channels.
+	h.wantSent([]sent{{"alice", catalog.Email, 0}, {"alice", catalog.SMS, 2 * m}, {"alice", catalog.Chat, 2 * m},
+		{"carol", catalog.SMS, 5 * m}, {"alice", catalog.SMS, 15 * m}, {"alice", catalog.Chat, 15 * m}, {"carol", catalog.SMS, 20 * m}})
 	if len(forwarded) != 1 || forwarded[0].Summary != "cache misses" {
 		t.Fatalf("forwarded: %+v", forwarded)
 	}

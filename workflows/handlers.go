@@ -107,12 +107,18 @@ func (w *incident) acknowledge(ctx workflow.Context, req AckRequest) (AckResult,
 		w.rs.joined(ctx)
 		return AckResult{Person: s.AcknowledgedBy, At: *s.AcknowledgedAt}, nil
 	}
+	exhausted := s.Unacknowledged
 	s.Phase, s.AcknowledgedBy, s.AcknowledgedAt = Acknowledged, req.Person, &now
 	s.Unacknowledged, s.Repages = false, 0
 	e := &s.Escalation
 	e.Done = true
 	e.Deadline = now.Add(s.Plan.RepageAfterAck)
+	// Re-page escalation pages the levels above the one that answered; once
+	// the policy ran out, every level was paged and it starts from level 1.
 	e.RepageLevel = max(e.Level+1, 0)
+	if exhausted {
+		e.RepageLevel = 0
+	}
 	w.pg.escalate = false
 	w.pg.restart()
 	w.event(ctx, "acknowledged", req.Person, fmt.Sprintf("acknowledged via %s", req.Channel))

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/sitrep-dev/sitrep/activities"
+	"github.com/sitrep-dev/sitrep/catalog"
 )
 
 // a is how workflows name activities: methods on a nil *Activities.
@@ -72,6 +73,10 @@ type incident struct {
 	late []Alert
 	// pending holds alerts carried over from the run before, taken once routed.
 	pending []Alert
+	// carrying: continue-as-new is stopping the jobs in flight; carry
+	// collects those stopped before they were done, for the next run.
+	carrying bool
+	carry    []Job
 	// attrs are the search attribute values last upserted; each upsert is a
 	// history event, so only changes are sent.
 	attrs [8]string
@@ -109,6 +114,13 @@ func newIncident(ctx workflow.Context, in IncidentInput) (*incident, error) {
 	}
 	// Alerts carried over are taken once the incident is routed, as live ones are.
 	w.pending = in.Pending
+	// Jobs the run before stopped to continue as new go out first.
+	for _, j := range in.Carried {
+		if j.Kind == jobRoom {
+			w.rs.roomJob = true
+		}
+		w.enqueue(j)
+	}
 	return w, nil
 }
 
@@ -291,11 +303,12 @@ func (w *incident) rechannel(ctx workflow.Context) {
 		return
 	}
 	p := &w.s.Plan
+	was := *p
 	p.Channels, p.RepageAfterAck, p.RepageEscalateAfter, p.AutoResolveAfter = r.Channels, r.RepageAfterAck, r.RepageEscalateAfter, r.AutoResolveAfter
+	w.pg.raised(ctx, was)
 	c := &p.Comms
-	was := c.InternalOnly
 	c.Cadence, c.NoNewsAfter, c.Notice, c.WarRoom, c.InternalOnly = r.Comms.Cadence, r.Comms.NoNewsAfter, r.Comms.Notice, r.Comms.WarRoom, r.Comms.InternalOnly
-	w.cm.raised(ctx, was)
+	w.cm.raised(ctx, was.Comms.InternalOnly)
 }
 
 // Job is one thing the incident must send: the outbox's unit. Handlers and
@@ -306,7 +319,10 @@ type Job struct {
 	Round    int                  `json:"round,omitempty"`
 	Level    int                  `json:"level,omitempty"`
 	Person   string               `json:"person,omitempty"`
-	PageKind string               `json:"pageKind,omitempty"` // page, lead, repage, repage-escalation, fallback
+	PageKind string               `json:"pageKind,omitempty"` // page, lead, repage, repage-escalation, fallback, raise, raised
+	// Channels, when set, are the only channels a page job uses: a raise
+	// pages on the channels the new severity adds.
+	Channels []catalog.Channel `json:"channels,omitempty"`
 	Action   string               `json:"action,omitempty"`   // sync: acknowledge or resolve
 	Alert    *Alert               `json:"alert,omitempty"`    // forward
 	Key      string               `json:"key,omitempty"`      // withdraw: the claim whose bundled page to take out
@@ -351,7 +367,7 @@ func (w *incident) dispatch(ctx workflow.Context) {
 		id := w.nextJob
 		w.nextJob++
 		jctx := ctx
-		if cancellable(j) {
+		if carried(j) {
 			var cancel workflow.CancelFunc
 			jctx, cancel = workflow.WithCancel(ctx)
 			w.cancels[id] = running{job: j, cancel: cancel}
@@ -361,7 +377,11 @@ func (w *incident) dispatch(ctx workflow.Context) {
 			defer func() {
 				w.inflight--
 				delete(w.cancels, id)
-				if !done && ctx.Err() != nil && handedOver(j) && j.Kind != jobSync {
+				switch {
+				case done || ctx.Err() == nil:
+				case w.carrying:
+					w.carry = append(w.carry, j)
+				case handedOver(j) && j.Kind != jobSync:
 					w.handoff = append(w.handoff, j)
 				}
 				w.wake = true
@@ -372,11 +392,11 @@ func (w *incident) dispatch(ctx workflow.Context) {
 			case jobPagePerson:
 				w.pg.pagePerson(ctx, j)
 			case jobSync:
-				w.pg.sync(ctx, j)
+				done = w.pg.sync(ctx, j)
 			case jobWithdraw:
 				w.pg.withdraw(ctx, j)
 			case jobForward:
-				w.forward(ctx, j)
+				done = w.forward(ctx, j)
 			default:
 				done = w.runComms(ctx, j)
 			}
@@ -398,7 +418,7 @@ func (w *incident) finish(ctx workflow.Context) (IncidentState, error) {
 	// Named at once: whoever reads the incident as it closes finds what
 	// carries on after it.
 	w.s.PostIncident = PostIncidentID(IncidentRef(w.s.ID, w.s.Run))
-	w.stopRunning(func(j Job) bool { return !handedOver(j) || j.Kind == jobSync })
+	w.stopRunning(func(j Job) bool { return cancellable(j) && (!handedOver(j) || j.Kind == jobSync) })
 	busy := func() bool {
 		for _, id := range workflow.DeterministicKeys(w.cancels) {
 			if j := w.cancels[id].job; handedOver(j) && j.Kind != jobSync {
@@ -413,7 +433,7 @@ func (w *incident) finish(ctx workflow.Context) (IncidentState, error) {
 		}
 	}
 	for {
-		w.stopRunning(func(Job) bool { return true })
+		w.stopRunning(cancellable)
 		w.queue = slices.DeleteFunc(w.queue, func(j Job) bool {
 			if handedOver(j) && j.Kind != jobSync {
 				w.handoff = append(w.handoff, j)
@@ -480,11 +500,12 @@ func (w *incident) runComms(ctx workflow.Context, j Job) bool {
 	case jobNotice:
 		return w.cm.notice(ctx, j)
 	case jobRemind:
-		w.cm.sendReminder(ctx, j)
+		return w.cm.sendReminder(ctx, j)
 	case jobRoom:
 		w.rs.openRoom(ctx)
+		return w.s.WarRoom != nil || w.s.RoomFailed != "" || ctx.Err() == nil
 	case jobInvite:
-		w.rs.invite(ctx)
+		return w.rs.invite(ctx)
 	case jobPost:
 		return w.rs.postJob(ctx, j)
 	case jobSummary:
@@ -548,10 +569,17 @@ func (w *incident) drain(ctx workflow.Context) {
 	}
 }
 
-// shouldContinueAsNew is true when history grows large and nothing is queued
-// or in flight.
+// carried: what continue-as-new hands to the next run rather than wait for:
+// each may retry a provider (or Temporal) for hours. Pages are not: a
+// provider is given up on after activities.GiveUpAfter, and they finish
+// first.
+func carried(j Job) bool { return cancellable(j) || j.Kind == jobForward }
+
+// shouldContinueAsNew is true when history grows large and nothing but
+// carried jobs is queued or in flight.
 func (w *incident) shouldContinueAsNew(ctx workflow.Context) bool {
-	return w.inflight == 0 && len(w.queue) == 0 && workflow.GetInfo(ctx).GetContinueAsNewSuggested()
+	return workflow.GetInfo(ctx).GetContinueAsNewSuggested() && w.inflight == len(w.cancels) &&
+		!slices.ContainsFunc(w.queue, func(j Job) bool { return !carried(j) })
 }
 
 // Records longer than these keep their head and tail at continue-as-new.
@@ -569,12 +597,31 @@ func (w *incident) continueAsNew(ctx workflow.Context) (done bool, err error) {
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) || w.wake }); err != nil {
 		return true, err
 	}
-	if !workflow.AllHandlersFinished(ctx) {
+	if !workflow.AllHandlersFinished(ctx) || !w.shouldContinueAsNew(ctx) || w.s.Phase == Resolved {
 		return false, nil
 	}
-	if len(w.queue) > 0 || w.inflight > 0 || w.s.Phase == Resolved {
+	// A notice, post or forward retrying through an outage is stopped and
+	// carried into the next run: continue-as-new never waits on a
+	// provider. The attempt under way finishes first (comms calls wait for
+	// their cancellation), so what got through is recorded, not sent again.
+	w.carrying = true
+	w.stopRunning(func(Job) bool { return true })
+	if err := workflow.Await(ctx, func() bool { return len(w.cancels) == 0 }); err != nil {
+		return true, err
+	}
+	w.carrying = false
+	carry := append(w.carry, w.queue...)
+	w.carry = nil
+	if w.inflight > 0 || slices.ContainsFunc(carry, func(j Job) bool { return !carried(j) }) {
+		// What the stopped jobs queued as they ended must go out here: the
+		// carried ones go out again with it.
+		w.queue = nil
+		for _, j := range carry {
+			w.enqueue(j)
+		}
 		return false, nil
 	}
+	w.queue = nil
 	var pending []Alert
 	for {
 		var al Alert
@@ -601,16 +648,22 @@ func (w *incident) continueAsNew(ctx workflow.Context) (done bool, err error) {
 	el.Events += n
 	st.Alerts, n = headTail(st.Alerts, keepAlerts)
 	el.Alerts += n
-	// Safe: nothing queued or in flight refers to an update by its index.
-	st.Updates, n = headTail(st.Updates, keepUpdates)
-	el.Updates += n
+	// A carried notice names its update by index: the list is kept whole
+	// until the next continue-as-new.
+	if !slices.ContainsFunc(carry, func(j Job) bool { return j.Kind == jobNotice }) {
+		st.Updates, n = headTail(st.Updates, keepUpdates)
+		el.Updates += n
+	}
 	if el.Pages+el.Events+el.Alerts+el.Updates > 0 {
 		if n := el.Pages + el.Events + el.Alerts + el.Updates; n > 0 && !slices.Contains(el.Runs, workflow.GetInfo(ctx).WorkflowExecution.RunID) {
 			el.Runs = append(el.Runs, workflow.GetInfo(ctx).WorkflowExecution.RunID)
 		}
 		st.Elided = &el
 	}
-	return true, workflow.NewContinueAsNewError(ctx, Incident, IncidentInput{State: &st, Pending: pending})
+	if len(carry) > 0 {
+		w.log.Info("jobs carried into the next run", "incidentID", w.s.ID, "jobs", len(carry))
+	}
+	return true, workflow.NewContinueAsNewError(ctx, Incident, IncidentInput{State: &st, Pending: pending, Carried: carry})
 }
 
 // headTail keeps the first keepHead and the last max-keepHead items of a

@@ -235,6 +235,44 @@ func (p *paging) repage(ctx workflow.Context) {
 	e.Deadline = now.Add(s.Plan.RepageAfterAck)
 }
 
+// raised follows a severity raise; was is the plan before it. While
+// paging, the current level is paged again on the channels the new severity
+// adds (those it was paged on already rang). Once acknowledged, the
+// acknowledger hears of it once, as an update on one channel, not as a
+// page; and a re-page the old severity had none of is timed from now.
+func (p *paging) raised(ctx workflow.Context, was Plan) {
+	s, now := &p.w.s, workflow.Now(ctx)
+	e := &s.Escalation
+	switch s.Phase {
+	case Triggered:
+		var added []catalog.Channel
+		for _, ch := range s.Plan.Channels {
+			if !slices.Contains(was.Channels, ch) {
+				added = append(added, ch)
+			}
+		}
+		if e.Done || !e.Paged || len(added) == 0 {
+			return
+		}
+		p.w.event(ctx, "paging", "", fmt.Sprintf("raised to %s: paging %s again on %v", s.Severity, p.levelName(e.Level), added))
+		p.w.enqueue(Job{Kind: jobPageLevel, PageKind: "raise", Pass: e.Pass, Round: e.Round, Level: e.Level, Person: e.Lead,
+			Channels: added, stop: p.stopCtx})
+	case Acknowledged:
+		if at := now.Add(s.Plan.RepageAfterAck); s.Plan.RepageAfterAck > 0 && (was.RepageAfterAck <= 0 || at.Before(e.Deadline)) {
+			e.Deadline = at
+		}
+		p.w.enqueue(Job{Kind: jobPagePerson, Person: s.AcknowledgedBy, PageKind: "raised", Pass: e.Pass, stop: p.stopCtx})
+	}
+}
+
+// levelName names level i for the timeline: the lead by name.
+func (p *paging) levelName(i int) string {
+	if i < 0 {
+		return p.w.s.Escalation.Lead
+	}
+	return fmt.Sprintf("level %d", i+1)
+}
+
 // autoResolveAt is when a mitigated incident whose source has cleared
 // resolves itself; zero when it will not.
 func (p *paging) autoResolveAt() time.Time {
@@ -291,7 +329,7 @@ func (p *paging) pageLevel(ctx workflow.Context, j Job) {
 		targets, name = []catalog.Target{{Kind: catalog.TargetPerson, Name: j.Person}}, j.Person
 	}
 	var res activities.RecipientsResult
-	in := activities.RecipientsInput{Targets: targets, At: workflow.Now(ctx), Channels: w.s.Plan.Channels}
+	in := activities.RecipientsInput{Targets: targets, At: workflow.Now(ctx), Channels: j.channels(w.s.Plan)}
 	err := workflow.ExecuteLocalActivity(lookupOptions(ctx, "who is on call at "+name), recipientsActivity, in).Get(ctx, &res)
 	if j.stop.Err() != nil {
 		// Acknowledged, mitigated or resolved while the lookup ran: nobody
@@ -316,7 +354,7 @@ func (p *paging) pageLevel(ctx workflow.Context, j Job) {
 // pagePerson pages one person outside the policy's levels: re-pages and the fallback contact.
 func (p *paging) pagePerson(ctx workflow.Context, j Job) {
 	var res activities.RecipientsResult
-	in := activities.RecipientsInput{Targets: []catalog.Target{{Kind: catalog.TargetPerson, Name: j.Person}}, Channels: p.w.s.Plan.Channels}
+	in := activities.RecipientsInput{Targets: []catalog.Target{{Kind: catalog.TargetPerson, Name: j.Person}}, Channels: j.channels(p.w.s.Plan)}
 	err := workflow.ExecuteLocalActivity(lookupOptions(ctx, "how to reach "+j.Person), recipientsActivity, in).Get(ctx, &res)
 	if j.stop.Err() != nil {
 		return
@@ -329,7 +367,25 @@ func (p *paging) pagePerson(ctx workflow.Context, j Job) {
 		p.w.event(ctx, "page.failed", "", fmt.Sprintf("cannot reach %s for %s: %s", j.Person, j.PageKind, why))
 		return
 	}
-	p.deliverTo(j, res.Recipients[0])
+	r := res.Recipients[0]
+	if j.PageKind == "raised" {
+		// An update, not a page: one message, never a call.
+		r.Channels = slices.DeleteFunc(append(slices.Clone(r.Channels), r.Fallback...), func(ch catalog.Channel) bool { return ch == catalog.Voice })
+		if len(r.Channels) == 0 {
+			p.w.event(ctx, "page.failed", "", fmt.Sprintf("cannot tell %s of the raise: no channel but voice", j.Person))
+			return
+		}
+		r.Channels, r.Fallback = r.Channels[:1], r.Channels[1:]
+	}
+	p.deliverTo(j, r)
+}
+
+// channels are the channels a page job uses.
+func (j Job) channels(plan Plan) []catalog.Channel {
+	if len(j.Channels) > 0 {
+		return j.Channels
+	}
+	return plan.Channels
 }
 
 // counts: a delivery of a policy level counts toward its level's pending pages.
@@ -380,7 +436,7 @@ func (p *paging) deliverTo(j Job, r catalog.Recipient) {
 // claim cannot be made, every channel sends now.
 func (p *paging) claim(ctx workflow.Context, j Job, person string, chs []catalog.Channel) claimed {
 	s := &p.w.s
-	if s.Plan.BundleWindow <= 0 {
+	if s.Plan.BundleWindow <= 0 || j.PageKind == "raised" {
 		return claimed{}
 	}
 	p.claims++
@@ -613,17 +669,19 @@ func (p *paging) release() {
 
 // sync tells pagers of record (PagerDuty) that the incident was acknowledged
 // or resolved here, so their apps stop ringing too.
-func (p *paging) sync(ctx workflow.Context, j Job) {
+// It says whether it is done: false when stopped before it got through.
+func (p *paging) sync(ctx workflow.Context, j Job) bool {
 	s := &p.w.s
 	targets := syncTargets(s)
 	if len(targets) == 0 {
-		return
+		return true
 	}
 	err := workflow.ExecuteActivity(syncOptions(ctx, j.Action, p.syncFor), a.SyncPages,
 		activities.SyncInput{IncidentID: s.ID, Ref: IncidentRef(s.ID, s.Run), Action: j.Action, Targets: targets}).Get(ctx, nil)
 	if err != nil && ctx.Err() == nil {
 		p.w.event(ctx, "sync.failed", "", fmt.Sprintf("could not %s on PagerDuty: %s", j.Action, rootMessage(err)))
 	}
+	return err == nil || ctx.Err() == nil
 }
 
 func syncOptions(ctx workflow.Context, action string, budget time.Duration) workflow.Context {

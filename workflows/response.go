@@ -217,11 +217,12 @@ func (r *response) openRoom(ctx workflow.Context) {
 	}
 }
 
-// invite invites every responder not yet in the room.
-func (r *response) invite(ctx workflow.Context) {
+// invite invites every responder not yet in the room, and says whether it
+// is done: false when stopped before it got through.
+func (r *response) invite(ctx workflow.Context) bool {
 	s := &r.w.s
 	if s.WarRoom == nil || s.WarRoom.Channel == "" {
-		return
+		return true
 	}
 	var people []string
 	for _, p := range r.responders() {
@@ -230,7 +231,7 @@ func (r *response) invite(ctx workflow.Context) {
 		}
 	}
 	if len(people) == 0 {
-		return
+		return true
 	}
 	// Counted in before the call: a second invite queued meanwhile asks for
 	// nobody twice.
@@ -239,11 +240,13 @@ func (r *response) invite(ctx workflow.Context) {
 	err := workflow.ExecuteActivity(boundedOptions(ctx, "invite "+strings.Join(people, ", ")), a.InviteToRoom,
 		activities.InviteInput{Channel: s.WarRoom.Channel, People: people}).Get(ctx, &res)
 	if err != nil {
-		if ctx.Err() == nil {
-			s.WarRoom.Invited = slices.DeleteFunc(s.WarRoom.Invited, func(p string) bool { return slices.Contains(people, p) })
-			r.w.event(ctx, "room.failed", "", fmt.Sprintf("could not invite %s: %s", strings.Join(people, ", "), rootMessage(err)))
+		// Not invited: a later invitation (or the next run's) asks again.
+		s.WarRoom.Invited = slices.DeleteFunc(s.WarRoom.Invited, func(p string) bool { return slices.Contains(people, p) })
+		if ctx.Err() != nil {
+			return false
 		}
-		return
+		r.w.event(ctx, "room.failed", "", fmt.Sprintf("could not invite %s: %s", strings.Join(people, ", "), rootMessage(err)))
+		return true
 	}
 	if len(res.Invited) > 0 {
 		r.w.event(ctx, "room.invited", "", "invited "+strings.Join(res.Invited, ", "))
@@ -251,6 +254,7 @@ func (r *response) invite(ctx workflow.Context) {
 	if len(res.Missing) > 0 {
 		r.w.event(ctx, "room.failed", "", fmt.Sprintf("%s ha(s) no chat user in the catalog: not invited", strings.Join(res.Missing, ", ")))
 	}
+	return true
 }
 
 // postNow posts a line in the war room, waiting for it to open.

@@ -17,6 +17,9 @@ type IncidentInput struct {
 	Alert   Alert          `json:"alert"`
 	State   *IncidentState `json:"state,omitempty"`
 	Pending []Alert        `json:"pending,omitempty"`
+	// Carried are the jobs the run before stopped to continue as new (a
+	// notice retrying through a provider outage): they go out first.
+	Carried []Job `json:"carried,omitempty"`
 }
 
 // IncidentState is everything an incident knows about itself: what the state
