@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -542,7 +543,12 @@ func (w *incident) startPostIncident(ctx workflow.Context, syncs []Job) error {
 		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
 		StaticSummary:     truncate(fmt.Sprintf("after %s %s: %s", w.s.Severity, w.s.Service, w.s.Summary), 200),
 	})
-	in := PostIncidentInput{Incident: w.s, Handover: syncs}
+	// What it carries on with is bounded like a next run's state; this
+	// run's state keeps the whole record.
+	// run's state keeps the whole record. A handed-over notice names its
+	// update by index: then the updates go whole.
+	notices := slices.ContainsFunc(syncs, func(j Job) bool { return j.Kind == jobNotice })
+	in := PostIncidentInput{Incident: trimmed(w.s, workflow.GetInfo(ctx).WorkflowExecution.RunID, !notices), Handover: syncs}
 	f := workflow.ExecuteChildWorkflow(cctx, PostIncident, in)
 	if err := f.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
 		// Already started: a retried task of this run started it before.
@@ -631,49 +637,68 @@ func (w *incident) continueAsNew(ctx workflow.Context) (done bool, err error) {
 		pending = append(pending, al)
 	}
 	w.log.Info("continuing as new", "incidentID", w.s.ID, "historyLength", workflow.GetInfo(ctx).GetCurrentHistoryLength())
-	st := w.s
 	// A flapping alert's record grows with every reopen. The next run keeps
 	// the head (the opening, the first pages, the acknowledgment) and the most
 	// recent part; the middle stays in this run's state, which the run list
-	// in Elided names, for the post-mortem to read.
-	el := Elided{Runs: []string{}}
-	if st.Elided != nil {
-		el = *st.Elided
-		el.Runs = slices.Clone(el.Runs)
-	}
-	var n int
-	st.Pages, n = headTail(st.Pages, keepPages)
-	el.Pages += n
-	st.Timeline, n = headTail(st.Timeline, keepEvents)
-	el.Events += n
-	st.Alerts, n = headTail(st.Alerts, keepAlerts)
-	el.Alerts += n
-	// A carried notice names its update by index: the list is kept whole
-	// until the next continue-as-new.
-	if !slices.ContainsFunc(carry, func(j Job) bool { return j.Kind == jobNotice }) {
-		st.Updates, n = headTail(st.Updates, keepUpdates)
-		el.Updates += n
-	}
-	if el.Pages+el.Events+el.Alerts+el.Updates > 0 {
-		if n := el.Pages + el.Events + el.Alerts + el.Updates; n > 0 && !slices.Contains(el.Runs, workflow.GetInfo(ctx).WorkflowExecution.RunID) {
-			el.Runs = append(el.Runs, workflow.GetInfo(ctx).WorkflowExecution.RunID)
-		}
-		st.Elided = &el
-	}
+	// in Elided names, for the post-mortem to read. A carried notice names
+	// its update by index: the updates are kept whole until the next
+	// continue-as-new.
+	st := trimmed(w.s, workflow.GetInfo(ctx).WorkflowExecution.RunID, !slices.ContainsFunc(carry, func(j Job) bool { return j.Kind == jobNotice }))
 	if len(carry) > 0 {
 		w.log.Info("jobs carried into the next run", "incidentID", w.s.ID, "jobs", len(carry))
 	}
 	return true, workflow.NewContinueAsNewError(ctx, Incident, IncidentInput{State: &st, Pending: pending, Carried: carry})
 }
 
-// headTail keeps the first keepHead and the last max-keepHead items of a
-// list longer than max, and says how many it let go.
+// maxHandedBytes bounds the state a run hands on, to its next run or to
+// PostIncident: Temporal refuses a payload of 2 MB, and a storm of grouped
+// alerts or a long flap grows the record past it.
+const maxHandedBytes = 256 << 10
+
+// trimmed is st with its long records cut to their head and tail (the
+// updates too, when updates), keeping less each time until it encodes
+// within maxHandedBytes. Elided counts what was let go and names run, whose
+// state holds it.
+func trimmed(st IncidentState, run string, updates bool) IncidentState {
+	el := Elided{Runs: []string{}}
+	if st.Elided != nil {
+		el = *st.Elided
+		el.Runs = slices.Clone(el.Runs)
+	}
+	for div := 1; div <= 64; div *= 2 {
+		var n int
+		st.Pages, n = headTail(st.Pages, keepPages/div)
+		el.Pages += n
+		st.Timeline, n = headTail(st.Timeline, keepEvents/div)
+		el.Events += n
+		st.Alerts, n = headTail(st.Alerts, keepAlerts/div)
+		el.Alerts += n
+		if updates {
+			st.Updates, n = headTail(st.Updates, keepUpdates/div)
+			el.Updates += n
+		}
+		if b, err := json.Marshal(st); err != nil || len(b) <= maxHandedBytes {
+			break
+		}
+	}
+	if el.Pages+el.Events+el.Alerts+el.Updates > 0 {
+		if !slices.Contains(el.Runs, run) {
+			el.Runs = append(el.Runs, run)
+		}
+		st.Elided = &el
+	}
+	return st
+}
+
+// headTail keeps the head (keepHead, or half of max when max is smaller)
+// and the tail of a list longer than max, and says how many it let go.
 func headTail[T any](list []T, max int) ([]T, int) {
 	if len(list) <= max {
 		return list, 0
 	}
+	head := min(keepHead, max/2)
 	cut := len(list) - max
-	out := append(slices.Clone(list[:keepHead]), list[keepHead+cut:]...)
+	out := append(slices.Clone(list[:head]), list[head+cut:]...)
 	return out, cut
 }
 
