@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"sync"
@@ -130,6 +131,8 @@ type fakePagers struct {
 	// is taken back.
 	onItsWay bool
 	takes    *[]activities.TakeInput
+	// who is the one person with a Pager; alice when empty.
+	who string
 }
 
 func newFakePagers() fakePagers {
@@ -144,7 +147,7 @@ func (f fakePagers) Take(_ context.Context, in activities.TakeInput) (activities
 }
 
 func (f fakePagers) Claim(_ context.Context, in activities.ClaimInput) (activities.ClaimResult, error) {
-	if in.Person != "alice" {
+	if in.Person != cmp.Or(f.who, "alice") {
 		return activities.ClaimResult{}, nil
 	}
 	f.mu.Lock()

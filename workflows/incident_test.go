@@ -115,6 +115,9 @@ type recorder struct {
 	mu    *sync.Mutex
 	sent  *[]sent
 	fails map[string]error // person/channel → error
+	// keys are the pager-of-record keys triggered ("trigger KEY") and
+	// synced ("resolve KEY").
+	keys *[]string
 }
 
 // Sync records that the pager of record heard of an acknowledgment or resolution.
@@ -122,6 +125,7 @@ func (r recorder) Sync(ctx context.Context, action string, m activities.Message)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	*r.sent = append(*r.sent, sent{m.Person, catalog.Channel(string(r.ch) + ":" + action), r.env.Now().Sub(start)})
+	*r.keys = append(*r.keys, action+" "+m.AlertKey())
 	return nil
 }
 
@@ -132,6 +136,9 @@ func (r recorder) Notify(ctx context.Context, m activities.Message) (string, err
 		return "", err
 	}
 	*r.sent = append(*r.sent, sent{m.Person, r.ch, r.env.Now().Sub(start)})
+	if r.ch == catalog.PagerDuty {
+		*r.keys = append(*r.keys, "trigger "+m.AlertKey())
+	}
 	return fmt.Sprintf("%s-%d", r.ch, len(*r.sent)), nil
 }
 
@@ -140,6 +147,7 @@ type harness struct {
 	env  *testsuite.TestWorkflowEnvironment
 	mu   sync.Mutex
 	sent []sent
+	keys []string
 }
 
 func newHarness(t *testing.T, fails map[string]error) *harness {
@@ -175,7 +183,7 @@ func newHarnessComms(t *testing.T, fails map[string]error, cat activities.Catalo
 	}
 	n := map[catalog.Channel]activities.Notifier{}
 	for _, ch := range []catalog.Channel{catalog.SMS, catalog.Voice, catalog.Email, catalog.Chat, catalog.PagerDuty} {
-		n[ch] = recorder{env: h.env, ch: ch, mu: &h.mu, sent: &h.sent, fails: fails}
+		n[ch] = recorder{env: h.env, ch: ch, mu: &h.mu, sent: &h.sent, fails: fails, keys: &h.keys}
 	}
 	h.env.RegisterActivity(&activities.Activities{Catalog: cat, Notifiers: n, Templates: tmpl, Pagers: pagers, Comms: cd})
 	Register(h.env)
@@ -314,25 +322,29 @@ func TestAckStopsEscalation(t *testing.T) {
 		by    string
 		want  []sent
 	}{
-		{"at level 1", 2 * m, "alice", []sent{{"alice", catalog.SMS, 0}, {"alice", catalog.Chat, 0}}},
-		{"at level 2", 7 * m, "carol", []sent{{"alice", catalog.SMS, 0}, {"alice", catalog.Chat, 0}, {"carol", catalog.SMS, 5 * m}}},
+		// Watched past the 30-minute re-page (and past where the policy
+		// would have run out): the acknowledger's re-page is all that follows.
+		{"at level 1", 2 * m, "alice", []sent{{"alice", catalog.SMS, 0}, {"alice", catalog.Chat, 0},
+			{"alice", catalog.SMS, 32 * m}, {"alice", catalog.Chat, 32 * m}}},
+		{"at level 2", 7 * m, "carol", []sent{{"alice", catalog.SMS, 0}, {"alice", catalog.Chat, 0}, {"carol", catalog.SMS, 5 * m},
+			{"carol", catalog.SMS, 37 * m}}},
 		{"in round 2", 16 * m, "bob", []sent{{"alice", catalog.SMS, 0}, {"alice", catalog.Chat, 0}, {"carol", catalog.SMS, 5 * m},
-			{"alice", catalog.SMS, 15 * m}, {"alice", catalog.Chat, 15 * m}}},
+			{"alice", catalog.SMS, 15 * m}, {"alice", catalog.Chat, 15 * m}, {"bob", catalog.SMS, 46 * m}}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t, nil)
 			h.at(tt.ackAt, func() {
 				h.ack(tt.by)
 			})
-			h.at(tt.ackAt+20*m, func() { h.phase(MitigateUpdate) })
-			h.at(tt.ackAt+25*m, func() { h.phase(ResolveUpdate) })
+			h.at(tt.ackAt+40*m, func() { h.phase(MitigateUpdate) })
+			h.at(tt.ackAt+45*m, func() { h.phase(ResolveUpdate) })
 			st := h.run(alert("latency"))
 			h.wantSent(tt.want)
 			if st.AcknowledgedBy != tt.by || st.Phase != Resolved {
 				t.Fatalf("acknowledgedBy %q phase %s", st.AcknowledgedBy, st.Phase)
 			}
-			if got := h.env.Now().Sub(start); got != tt.ackAt+25*m {
-				t.Fatalf("incident took %s of virtual time, want %s", got, tt.ackAt+25*m)
+			if got := h.env.Now().Sub(start); got != tt.ackAt+45*m {
+				t.Fatalf("incident took %s of virtual time, want %s", got, tt.ackAt+45*m)
 			}
 		})
 	}
