@@ -34,10 +34,10 @@ func (c *Client) Claim(ctx context.Context, in activities.ClaimInput) (activitie
 			WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 			WorkflowExecutionErrorWhenAlreadyStarted: true,
 			StaticSummary:                            "bundling window of " + in.Person,
-			// Nothing is due before the window passes: the Pager's first task
-			// waits for it (a page handed over meanwhile is held as a signal,
-			// or wakes it early; either way its bundle goes when due).
-			StartDelay: in.Window,
+			// No StartDelay, though nothing is due before the window passes:
+			// a delayed workflow holds signals until its delay ends, and a
+			// retry of this claim, told "queued" once this start went
+			// through, must hear at once that its page goes alone.
 		}, workflows.Pager, workflows.PagerInput{First: in})
 		if err == nil {
 			return activities.ClaimResult{}, nil

@@ -169,9 +169,7 @@ func Pager(ctx workflow.Context, in PagerInput) error {
 		p.s = *in.State
 	} else {
 		p.s = PagerState{Person: in.First.Person, Window: in.First.Window, Channels: []ChannelWindow{}, Bundles: []Bundle{}, First: in.First.Item.Key}
-		// The incident sent this page at once: the windows opened then. A
-		// Pager starts with its first workflow task held back by one window
-		// (StartDelay), so a quiet person's Pager costs one task, at its end.
+		// The incident sent this page at once: the windows opened then.
 		opened := in.First.At
 		if opened.IsZero() {
 			opened = workflow.Now(ctx)
