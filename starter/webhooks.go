@@ -549,7 +549,7 @@ func (in *Intake) pagerDutyWebhookHandler(w http.ResponseWriter, r *http.Request
 			at.UTC().Format(time.RFC3339), when))
 		return
 	}
-	delivery := ev.ID          // signed, unlike X-Webhook-Id
+	delivery := ev.ID                            // signed, unlike X-Webhook-Id
 	key := workflows.KeyRef(ev.Data.IncidentKey) // sitrep's dedup key: a page's own, under its incident's ref
 	id, _ := workflows.ParseIncidentRef(key)
 	sitrepIncident := strings.HasPrefix(id, "inc-") && isIncidentCode(id)

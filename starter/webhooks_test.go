@@ -341,6 +341,16 @@ func TestPagerDutyWebhook(t *testing.T) {
 	w = do(in, "POST", "/v1/pagerduty/webhook", other, headers(pdSign(pdSecret, other), "wh-5")...)
 	assert.Equal(t, http.StatusAccepted, w.Code, "an incident sitrep did not open is ignored")
 
+	// Each page is its own PagerDuty alert, keyed by the incident's ref and
+	// the page: acting on one acts on the incident.
+	fake.addIncident("inc-pages-00000002")
+	page := strings.Replace(strings.Replace(body, `"incident_key": "`+incPayments+`"`, `"incident_key": "inc-pages-00000002/p3"`, 1),
+		"01BZOH6D2B7AVTO0RVS3UI8K4E", "01BZOH6D2B7AVTO0RVS3UI8K4G", 1)
+	require.NotEqual(t, body, page)
+	w = do(in, "POST", "/v1/pagerduty/webhook", page, headers(pdSign(pdSecret, page), "wh-7")...)
+	require.Equal(t, http.StatusAccepted, w.Code, w.Body.String())
+	assert.Equal(t, "inc-pages-00000002", fake.updates()[len(fake.updates())-1].ID, "a page's key acknowledges its incident")
+
 	fake.addIncident("inc-web-00000001")
 	fake.updateErr = ErrUnavailable
 	web := strings.Replace(strings.Replace(body, incPayments, "inc-web-00000001", 1), "01BZOH6D2B7AVTO0RVS3UI8K4E", "01BZOH6D2B7AVTO0RVS3UI8K4F", 1)

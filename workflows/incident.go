@@ -315,21 +315,21 @@ func (w *incident) rechannel(ctx workflow.Context) {
 // Job is one thing the incident must send: the outbox's unit. Handlers and
 // loops queue jobs; dispatch starts each in its own coroutine.
 type Job struct {
-	Kind     string               `json:"kind"` // one of the job* kinds
-	Pass     int                  `json:"pass,omitempty"`
-	Round    int                  `json:"round,omitempty"`
-	Level    int                  `json:"level,omitempty"`
-	Person   string               `json:"person,omitempty"`
-	PageKind string               `json:"pageKind,omitempty"` // page, lead, repage, repage-escalation, fallback, raise, raised
+	Kind     string `json:"kind"` // one of the job* kinds
+	Pass     int    `json:"pass,omitempty"`
+	Round    int    `json:"round,omitempty"`
+	Level    int    `json:"level,omitempty"`
+	Person   string `json:"person,omitempty"`
+	PageKind string `json:"pageKind,omitempty"` // page, lead, repage, repage-escalation, fallback, raise, raised
 	// Channels, when set, are the only channels a page job uses: a raise
 	// pages on the channels the new severity adds.
-	Channels []catalog.Channel `json:"channels,omitempty"`
-	Action   string               `json:"action,omitempty"`   // sync: acknowledge or resolve
-	Alert    *Alert               `json:"alert,omitempty"`    // forward
-	Key      string               `json:"key,omitempty"`      // withdraw: the claim whose bundled page to take out
-	Update   int                  `json:"update,omitempty"`   // notice: the index of the update in Updates
-	Dest     string               `json:"dest,omitempty"`     // notice: where it goes
-	Text     string               `json:"text,omitempty"`     // post: the line for the war room
+	Channels []catalog.Channel    `json:"channels,omitempty"`
+	Action   string               `json:"action,omitempty"` // sync: acknowledge or resolve
+	Alert    *Alert               `json:"alert,omitempty"`  // forward
+	Key      string               `json:"key,omitempty"`    // withdraw: the claim whose bundled page to take out
+	Update   int                  `json:"update,omitempty"` // notice: the index of the update in Updates
+	Dest     string               `json:"dest,omitempty"`   // notice: where it goes
+	Text     string               `json:"text,omitempty"`   // post: the line for the war room
 	Reminder *activities.Reminder `json:"reminder,omitempty"`
 	// seq numbers jobs in the order they were queued.
 	seq int
