@@ -524,6 +524,35 @@ func TestRemind(t *testing.T) {
 		}
 	})
 
+	// Only the provider's failures count toward giving up: a reminder that
+	// waited out an hour-long worker outage still goes; one whose provider
+	// has failed for an hour is given up on.
+	t.Run("given up after an hour of provider failures, not of waiting", func(t *testing.T) {
+		for _, tt := range []struct {
+			name        string
+			firstFailed time.Duration // ago; 0: never failed before
+			gaveUp      bool
+		}{
+			{"first failure now", 0, false},
+			{"failing 59 minutes", 59 * time.Minute, false},
+			{"failing an hour", activities.StaleAfter, true},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				e := newCommsEnv(t, nil)
+				env := activityEnv(e.a)
+				if tt.firstFailed > 0 {
+					env.SetHeartbeatDetails(map[string]any{"FirstFailure": time.Now().Add(-tt.firstFailed)})
+				}
+				e.sb.Slack.Faults.FailNext(slack.RateLimitFault(4 * time.Second))
+				_, err := env.ExecuteActivity(e.a.Remind, r)
+				app := appError(t, err)
+				if app.NonRetryable() != tt.gaveUp || tt.gaveUp && app.Type() != activities.ErrGaveUp {
+					t.Errorf("error = %v (type %s, non-retryable %t), want given up: %t", err, app.Type(), app.NonRetryable(), tt.gaveUp)
+				}
+			})
+		}
+	})
+
 	t.Run("a retry reminds only who the last attempt missed", func(t *testing.T) {
 		e := newCommsEnv(t, nil)
 		env := activityEnv(e.a)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
@@ -139,6 +140,8 @@ type commsHarness struct {
 	said []said
 	// room is the war room's membership, as the chat platform would have it.
 	room []string
+	// remindBounds are the reminders' schedule-to-close timeouts.
+	remindBounds []time.Duration
 }
 
 // commsFaults may fail an activity; nil: it succeeds.
@@ -216,7 +219,10 @@ func newFaultyCommsHarness(t *testing.T, f commsFaults) *commsHarness {
 			return "m1", nil
 		})
 	env.OnActivity("Remind", mock.Anything, mock.Anything).Return(
-		func(_ context.Context, r activities.Reminder) (activities.ReminderResult, error) {
+		func(ctx context.Context, r activities.Reminder) (activities.ReminderResult, error) {
+			h.mu.Lock()
+			h.remindBounds = append(h.remindBounds, activity.GetInfo(ctx).ScheduleToCloseTimeout)
+			h.mu.Unlock()
 			note(said{what: "remind", to: r.Person + "/" + strings.Join(r.CC, ","), kind: string(r.Kind), text: r.Role + " " + r.Command})
 			return activities.ReminderResult{Channel: catalog.Chat}, nil
 		})

@@ -385,3 +385,22 @@ func TestContinueAsNewCarriesANoticeUnderWay(t *testing.T) {
 		t.Fatalf("carried %+v, want the status page notice; timeline %+v", next.Carried, next.State.Timeline)
 	}
 }
+
+// Defect 9: a reminder is not dropped an hour after it was scheduled (a
+// worker outage is not the provider's failure): it has no schedule-to-close
+// bound; the activity gives up only after an hour of provider failures
+// (activities' TestRemind).
+func TestReminderOutlivesAnHourLongOutage(t *testing.T) {
+	h := newCommsHarness(t)
+	h.at(8*m, func() { h.ack("alice") })
+	h.at(40*m, func() { h.phase(ResolveUpdate) })
+	h.run(alert("reminded"))
+	if len(h.remindBounds) == 0 {
+		t.Fatal("no reminder sent")
+	}
+	for _, b := range h.remindBounds {
+		if b > 0 && b <= 2*time.Hour {
+			t.Fatalf("a reminder is dropped %s after it was scheduled, worker outage included", b)
+		}
+	}
+}
