@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/sitrep-dev/sitrep/activities"
 	"github.com/sitrep-dev/sitrep/catalog"
@@ -403,4 +405,30 @@ func TestReminderOutlivesAnHourLongOutage(t *testing.T) {
 			t.Fatalf("a reminder is dropped %s after it was scheduled, worker outage included", b)
 		}
 	}
+}
+
+// A Pager never loses a page it was handed: a claim that arrives as it
+// continues as new is in the next run's bundle.
+func TestPagerLosesNoClaim(t *testing.T) {
+	t.Run("continue-as-new", func(t *testing.T) {
+		env := newPagerEnv()
+		env.RegisterDelayedCallback(func() {
+			env.SetContinueAsNewSuggested(true)
+			env.SignalWorkflow(ClaimSignal, claimOf("inc-b:r", catalog.SMS))
+		}, 30*time.Second)
+		env.ExecuteWorkflow(Pager, PagerInput{First: claimOf("inc-a:r", catalog.SMS)})
+		var can *workflow.ContinueAsNewError
+		if err := env.GetWorkflowError(); !errors.As(err, &can) {
+			t.Fatalf("want continue-as-new, got %v", err)
+		}
+		var next PagerInput
+		if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
+			t.Fatal(err)
+		}
+		if next.State == nil || !slices.ContainsFunc(next.State.Bundles, func(b Bundle) bool {
+			return slices.ContainsFunc(b.Items, func(it activities.BundleItem) bool { return it.Ref == "inc-b:r" })
+		}) {
+			t.Fatalf("next run's state %+v lost the claim handed over as it continued", next.State)
+		}
+	})
 }
