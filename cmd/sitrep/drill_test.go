@@ -233,10 +233,17 @@ func TestDrillNothingAfterTheAck(t *testing.T) {
 	repage := c.Severities[catalog.SEV1].RepageAfterAck
 	res, _ = runDrill(t, "--catalog", exampleCatalog, "--service", "checkout", "--severity", "SEV1", "--at", drillAt,
 		"--ack-after", ack.String(), "--resolve-after", (ack + repage + time.Minute).String())
+	repaged := 0
 	for _, p := range pagesOf(res) {
 		if p.Offset > ack && (p.Offset != ack+repage || p.Person != first || p.Kind != "repage") {
 			t.Errorf("after the acknowledgment: %v; want only a repage of %s at +%s", p, first, ack+repage)
 		}
+		if p.Kind == "repage" {
+			repaged++
+		}
+	}
+	if repaged == 0 {
+		t.Errorf("%s was not paged again %s after acknowledging: the drill dropped the re-page", first, repage)
 	}
 	if res.Open || res.Incident.Phase != "resolved" {
 		t.Errorf("open %v, phase %s: want resolved", res.Open, res.Incident.Phase)
