@@ -450,13 +450,21 @@ func TestDetectionGap(t *testing.T) {
 		t.Run(string(tc.source), func(t *testing.T) {
 			env, f := pmEnv(t, pmCatalog)
 			var st PostIncidentState
+			queryErr := errors.New("the state was never queried")
 			env.RegisterDelayedCallback(func() {
 				v, err := env.QueryWorkflow(StateQuery)
 				if err == nil {
-					_ = v.Get(&st)
+					err = v.Get(&st)
 				}
+				queryErr = err
 			}, time.Hour)
 			env.ExecuteWorkflow(PostIncident, resolvedIncident(tc.source))
+			if queryErr != nil {
+				t.Fatalf("state query: %v", queryErr)
+			}
+			if st.Ref == "" {
+				t.Fatalf("state query answered an empty state: %+v", st)
+			}
 			var gap *ActionItem
 			for i := range st.Items {
 				if st.Items[i].ID == "gap" {
