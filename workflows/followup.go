@@ -247,7 +247,7 @@ func (f *followUp) week(ctx workflow.Context) bool {
 		default:
 			it.Unread++
 			if it.Unread >= maxUnreadWeeks {
-				f.lose(i, fmt.Sprintf("its ticket could not be read for %d weeks in a row (%s)", it.Unread, st.Problem))
+				f.lose(i, fmt.Sprintf("its ticket could not be filed or read for %d weeks in a row (last: %s)", it.Unread, st.Problem))
 			}
 		}
 		d := activities.DigestItem{ActionItem: it.ActionItem, Status: it.Status, Category: it.Category, Problem: it.Problem}
@@ -327,8 +327,8 @@ func (f *followUp) settle(ctx workflow.Context) bool {
 	var b strings.Builder
 	var named []int
 	if end {
-		fmt.Fprintf(&b, "sitrep has stopped following up the action items of incident %s (%s: %s): of those left open, none can be followed any more.\n\n",
-			f.s.IncidentID, f.s.Service, f.s.Summary)
+		fmt.Fprintf(&b, "sitrep has stopped following up the action items of incident %s (%s: %s): %d of %d are done, and the rest can no longer be followed.\n\n",
+			f.s.IncidentID, f.s.Service, f.s.Summary, len(f.s.Items)-lost, len(f.s.Items))
 		for i, it := range f.s.Items {
 			if it.Lost != "" {
 				named = append(named, i)

@@ -329,7 +329,7 @@ func TestFollowUpEndsWhenItCannotFollow(t *testing.T) {
 			setup: func(f *fakes, in *FollowUpState) { f.missing["OPS-1"] = true }},
 		{name: "no tracker", noTracker: true, endWeek: 0, why: "Check connection limits (alice): no issue tracker is configured"},
 		{name: "tracker never answers", endWeek: maxUnreadWeeks, digests: maxUnreadWeeks - 1,
-			why:   "could not be read for 4 weeks in a row",
+			why:   "could not be filed or read for 4 weeks in a row (last: the tracker did not answer",
 			setup: func(f *fakes, in *FollowUpState) { f.down = true }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
