@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -308,6 +309,16 @@ func TestFollowUpConcurrentAddsKeepBothTickets(t *testing.T) {
 	f.mu.Unlock()
 	if filed != 3 {
 		t.Errorf("tickets filed: %d, want 3 (A1 and the two added)", filed)
+	}
+	// The adds took turns: each was filed before the next began.
+	var order []string
+	for _, e := range st.Recent {
+		if e.Kind == "action.added" || e.Kind == "ticket.filed" {
+			order = append(order, e.Kind)
+		}
+	}
+	if want := []string{"action.added", "ticket.filed", "action.added", "ticket.filed"}; !slices.Equal(order, want) {
+		t.Errorf("the follow-up's record: %v, want %v (one add at a time)", order, want)
 	}
 }
 
