@@ -198,6 +198,7 @@ func (a *Activities) emailPeople(ctx context.Context, incidentID string, people 
 		return PeopleResult{}, temporal.NewNonRetryableApplicationError("no mailer is configured", ErrNotConfigured, nil)
 	}
 	c := a.Catalog.Current()
+	subject = oneLine(subject)
 	var out PeopleResult
 	for _, p := range dedupe(people) {
 		addr, err := c.Address(p, catalog.Email)
@@ -531,7 +532,7 @@ func (a *Activities) PublishSummary(ctx context.Context, n SummaryNotice) (Summa
 	if err != nil {
 		return out, temporal.NewNonRetryableApplicationError(err.Error(), ErrTemplate, nil)
 	}
-	subject = strings.TrimSpace(subject)
+	subject = oneLine(subject)
 	if n.StatusPageID != "" && a.Comms.StatusPage != nil {
 		body, err := a.Templates.render("summary.external.text.tmpl", n)
 		if err == nil {

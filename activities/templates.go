@@ -62,8 +62,13 @@ func (t *Templates) Page(in DeliverInput, ackURL string) (subject, text string, 
 	if text, err = t.render("page.text.tmpl", d); err != nil {
 		return "", "", err
 	}
-	return strings.TrimSpace(subject), strings.TrimSpace(text), nil
+	return oneLine(subject), strings.TrimSpace(text), nil
 }
+
+// oneLine makes s fit an email subject: its runs of white space, line
+// breaks included, become one space. A summary recorded with a line break
+// would otherwise make every email carrying it fail for good.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 type bundleData struct {
 	BundleInput
@@ -106,7 +111,7 @@ func (t *Templates) Bundle(in BundleInput, ackURL string) (subject, text string,
 	if text, err = t.render("bundle.text.tmpl", d); err != nil {
 		return "", "", err
 	}
-	return strings.TrimSpace(subject), strings.TrimSpace(text), nil
+	return oneLine(subject), strings.TrimSpace(text), nil
 }
 
 func (t *Templates) render(name string, data any) (string, error) {

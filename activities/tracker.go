@@ -121,13 +121,23 @@ const ErrTemplate = "TemplateError"
 
 // TicketState is one ticket's status as the follow-up read it, or why it
 // could not: Problem is set when the ticket is gone (404) or the tracker
-// did not answer.
+// did not answer, and Cause says which.
 type TicketState struct {
 	Key      string
 	Name     string
 	Category string // new, indeterminate, done
 	Problem  string
+	Cause    string // with Problem: TicketGone, TicketNoTracker, TicketUnfiled or TicketUnreachable
 }
+
+// Why a ticket's status could not be read (TicketState.Cause). The first
+// two do not mend by themselves; the others may by next week.
+const (
+	TicketGone        = "gone"        // 404: deleted, or no longer visible to sitrep
+	TicketNoTracker   = "no-tracker"  // no issue tracker is configured
+	TicketUnfiled     = "unfiled"     // no ticket was filed yet
+	TicketUnreachable = "unreachable" // the tracker did not answer, or refused
+)
 
 // TicketStatuses reads each ticket's status. It never fails for one
 // ticket: a deleted ticket or an unreachable tracker is reported in its
@@ -137,11 +147,11 @@ func (a *Activities) TicketStatuses(ctx context.Context, keys []string) ([]Ticke
 	for i, k := range keys {
 		out[i].Key = k
 		if a.Tracker == nil {
-			out[i].Problem = "no issue tracker is configured"
+			out[i].Problem, out[i].Cause = "no issue tracker is configured", TicketNoTracker
 			continue
 		}
 		if k == "" {
-			out[i].Problem = "no ticket was filed"
+			out[i].Problem, out[i].Cause = "no ticket was filed", TicketUnfiled
 			continue
 		}
 		cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
@@ -152,11 +162,12 @@ func (a *Activities) TicketStatuses(ctx context.Context, keys []string) ([]Ticke
 		case err == nil:
 			out[i].Name, out[i].Category = st.Name, st.Category
 		case errors.As(err, &pe) && pe.Status == 404:
-			out[i].Problem = "ticket not found (deleted, or sitrep may no longer see it)"
+			out[i].Problem, out[i].Cause = "ticket not found (deleted, or sitrep may no longer see it)", TicketGone
 		case errors.As(err, &pe) && pe.Permanent():
-			out[i].Problem = "the tracker refused: " + redact(pe.Error())
+			// A refusal (401, 403) may be mended with a new token: not gone.
+			out[i].Problem, out[i].Cause = "the tracker refused: "+redact(pe.Error()), TicketUnreachable
 		default:
-			out[i].Problem = "the tracker did not answer: " + redact(err.Error())
+			out[i].Problem, out[i].Cause = "the tracker did not answer: "+redact(err.Error()), TicketUnreachable
 		}
 	}
 	return out, nil

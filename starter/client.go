@@ -73,8 +73,10 @@ type Receipt struct {
 // opens a new one, in one atomic call (SignalWithStart). It returns only once
 // the server has durably recorded the alert, whether or not a worker is
 // running. A resolved alert never opens an incident: with none open it is
-// ignored.
+// ignored. Its text is cleaned first (workflows.CleanAlert), as on every
+// path: a line break in a summary would make every email page fail.
 func (c *Client) Alert(ctx context.Context, al workflows.Alert) (Receipt, error) {
+	workflows.CleanAlert(&al)
 	if al.DedupKey == "" {
 		al.DedupKey = al.Service + "|" + al.Summary
 	}
@@ -184,17 +186,21 @@ func (c *Client) Escalate(ctx context.Context, id, requestID string, req workflo
 }
 
 // Mitigate marks incident id mitigated. Asking again is not an error: the
-// answer says it was mitigated already, by whom and when.
+// answer says it was mitigated already, by whom and when. The note is
+// cleaned to one line (workflows.CleanNote).
 func (c *Client) Mitigate(ctx context.Context, id, requestID string, req workflows.PhaseRequest) (workflows.PhaseResult, error) {
 	var out workflows.PhaseResult
+	req.Note = workflows.CleanNote(req.Note)
 	id, req.Run = workflows.ParseIncidentRef(id)
 	return out, c.update(ctx, id, requestID, workflows.MitigateUpdate, req, &out)
 }
 
 // Resolve resolves incident id. Asking again, even once the incident has
-// closed, answers with the resolution it already has.
+// closed, answers with the resolution it already has. The note is cleaned
+// to one line (workflows.CleanNote).
 func (c *Client) Resolve(ctx context.Context, id, requestID string, req workflows.PhaseRequest) (workflows.PhaseResult, error) {
 	var out workflows.PhaseResult
+	req.Note = workflows.CleanNote(req.Note)
 	id, req.Run = workflows.ParseIncidentRef(id)
 	err := c.update(ctx, id, requestID, workflows.ResolveUpdate, req, &out)
 	if errors.Is(err, ErrNotFound) || isCompleted(err) {
@@ -400,13 +406,15 @@ func orDash(s string) string {
 
 // PostUpdate posts a stakeholder update to incident id: the status page,
 // the stakeholder lists of its audience and the war room; the update clock
-// restarts. The request is checked here first (ValidateUpdate), so a
+// restarts. The message is cleaned (workflows.CleanMessage: its line
+// breaks stay) and the request checked here first (ValidateUpdate), so a
 // mistake is named before anything reaches the incident; the incident's
 // own validator then judges the rest (a status going backwards, an unknown
 // sub-role), answered as a RejectedError. requestID, when not empty, makes
 // a retried request count once.
 func (c *Client) PostUpdate(ctx context.Context, id, requestID string, req workflows.UpdateRequest) (workflows.UpdateResult, error) {
 	var out workflows.UpdateResult
+	req.Message = workflows.CleanMessage(req.Message)
 	if err := ValidateUpdate(req); err != nil {
 		return out, err
 	}

@@ -427,7 +427,8 @@ func (in *Intake) runCommand(ctx context.Context, sr slashRequest, cmd chatComma
 	var err error
 	switch cmd.Verb {
 	case verbUpdate:
-		req := workflows.UpdateRequest{By: person, Status: cmd.Status, Message: cmd.Text, Audience: cmd.Audience, Role: cmd.Role, Channel: sr.platform}
+		// What people type is cleaned at the door: a message keeps its line breaks.
+		req := workflows.UpdateRequest{By: person, Status: cmd.Status, Message: workflows.CleanMessage(cmd.Text), Audience: cmd.Audience, Role: cmd.Role, Channel: sr.platform}
 		if err = ValidateUpdate(req); err != nil {
 			return cmdResult{"Not posted: " + strings.TrimPrefix(err.Error(), ErrInvalid.Error()+": ") + ".\nUsage: " + name + " " + usage[verbUpdate], outcomeInvalid}
 		}
@@ -450,7 +451,7 @@ func (in *Intake) runCommand(ctx context.Context, sr slashRequest, cmd chatComma
 			text += "."
 		}
 	case verbMitigate, verbResolve:
-		req := workflows.PhaseRequest{By: person, Note: cmd.Text}
+		req := workflows.PhaseRequest{By: person, Note: workflows.CleanNote(cmd.Text)}
 		call := in.inc.Mitigate
 		if cmd.Verb == verbResolve {
 			call = in.inc.Resolve

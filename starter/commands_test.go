@@ -223,6 +223,18 @@ func TestSlackCommands(t *testing.T) {
 			want: `"page" is not a sitrep command.` + "\n" + helpText("/sitrep"),
 		},
 		{name: "help", text: "help", user: "U0NOBODY", channel: general, want: helpText("/sitrep")},
+		{
+			name: "mitigate, its note made one clean line", text: "mitigate rolled back\r\nBcc: x\x07\u202e", user: "U0CA5", channel: warRoom,
+			want: "inc-payments-1a2b3c4d is mitigated (10:00 UTC).",
+			call: &cmdCall{"mitigate", incPayments, "slack:T21", workflows.PhaseRequest{By: "alice", Note: "rolled back  Bcc: x"}},
+		},
+		{
+			name: "update, its line breaks kept, control characters gone", text: "update --status identified Line one\r\nline two\x1b[2J\x07",
+			user: "U0CA5", channel: warRoom,
+			want: "Update posted to inc-payments-1a2b3c4d for internal and external stakeholders at 10:00 UTC, status identified. Next update due at 10:30 UTC.",
+			call: &cmdCall{"post-update", incPayments, "slack:T22", workflows.UpdateRequest{By: "alice", Status: "identified",
+				Message: "Line one\nline two", Channel: "slack"}},
+		},
 	}
 	in, fake := commandIntake(t)
 	for i, tt := range tests {

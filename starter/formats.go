@@ -8,12 +8,9 @@ import (
 	"io"
 	"maps"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/sitrep-dev/sitrep/catalog"
 	"github.com/sitrep-dev/sitrep/workflows"
@@ -23,26 +20,27 @@ import (
 // field out. The HTTP handlers in intake.go authenticate, read the body, call
 // one of them, and only then record anything.
 
-// The caps on what one alert may carry. A summary over its cap is truncated
-// with truncatedMarker, so that an alert is never lost for being verbose;
-// any other field over its cap is a 400 naming the field. Together they keep
-// an alert, escaped as JSON, far under Temporal's 2 MiB payload limit, so
-// that no sender is answered 503 for ever for an alert Temporal would refuse.
+// The caps on what one alert may carry are the workflows package's, for
+// every path an alert comes by. A summary over its cap is truncated with
+// truncatedMarker, so that an alert is never lost for being verbose; any
+// other field over its cap is a 400 naming the field. Together they keep an
+// alert, escaped as JSON, far under Temporal's 2 MiB payload limit, so that
+// no sender is answered 503 for ever for an alert Temporal would refuse.
 const (
-	maxSummary    = 1024 // bytes, the marker included; as PagerDuty does: it titles every page
-	maxService    = 128
-	maxDedupKey   = 2048 // room for the default, service|summary
-	maxLabels     = 64
-	maxLabelKey   = 128
-	maxLabelValue = 1024
-	maxLinks      = 20
-	maxLink       = 2048
-	maxReporter   = 200
+	maxSummary    = workflows.MaxSummary
+	maxService    = workflows.MaxService
+	maxDedupKey   = workflows.MaxDedupKey
+	maxLabels     = workflows.MaxLabels
+	maxLabelKey   = workflows.MaxLabelKey
+	maxLabelValue = workflows.MaxLabelValue
+	maxLinks      = workflows.MaxLinks
+	maxLink       = workflows.MaxLink
+	maxReporter   = workflows.MaxReporter
 	maxContact    = 200
 )
 
 // truncatedMarker ends a summary cut to maxSummary.
-const truncatedMarker = "… [truncated]"
+const truncatedMarker = workflows.TruncatedMarker
 
 // DefaultSeverities maps the severity words monitoring tools use to sitrep's
 // severities; IntakeConfig.Severities replaces it. SEV1..SEV4 are always
@@ -609,16 +607,7 @@ func firstNonBlank(ss ...string) string {
 
 // truncateSummary cuts s to at most maxSummary bytes, on a rune boundary,
 // ending it with truncatedMarker.
-func truncateSummary(s string) string {
-	if len(s) <= maxSummary {
-		return s
-	}
-	cut := maxSummary - len(truncatedMarker)
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + truncatedMarker
-}
+func truncateSummary(s string) string { return workflows.Truncate(s, maxSummary) }
 
 // fieldNames says what the payload calls each alert field, for the errors
 // finish reports; an empty name is a field the format does not carry.
@@ -677,57 +666,6 @@ func finish(al *workflows.Alert, names fieldNames, errs *fieldErrors) {
 	}
 }
 
-// ansiEscape matches terminal escape sequences: CSI (colours, cursor moves),
-// OSC (titles, hyperlinks) and two-character escapes.
-var ansiEscape = regexp.MustCompile(`\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]`)
-
-// cleanText makes untrusted text safe to show in a terminal, a chat message
-// or the Temporal UI: invalid UTF-8 becomes U+FFFD, ANSI escape sequences go,
-// line breaks and tabs become spaces (a summary is one line: a CR/LF in it
-// could forge a second line in a log or a page), other control characters
-// and the invisible bidi and zero-width formatting characters that can
-// disguise text (U+202E and its kin) go, and the result is trimmed.
-func cleanText(s string) string {
-	if isPlain(s) {
-		return strings.TrimSpace(s)
-	}
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = ansiEscape.ReplaceAllString(s, "")
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range s {
-		switch {
-		case r == '\t' || r == '\n' || r == '\r' || r == '\v' || r == '\f' || r == 0x85 || r == 0x2028 || r == 0x2029:
-			b.WriteByte(' ')
-		case unicode.IsControl(r), isHiddenFormat(r):
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return strings.TrimSpace(b.String())
-}
-
-// isPlain reports whether s is printable ASCII only, the common case, which
-// needs no cleaning.
-func isPlain(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x20 || s[i] >= 0x7f {
-			return false
-		}
-	}
-	return true
-}
-
-// isHiddenFormat reports whether r is an invisible character that reorders
-// or hides text: the bidi embeddings, overrides, isolates and marks, and the
-// zero-width space, word joiner and byte-order mark. Zero-width (non-)joiners
-// stay: scripts and emoji need them.
-func isHiddenFormat(r rune) bool {
-	switch {
-	case r == 0x061c, r == 0x200b, r == 0x200e, r == 0x200f, r == 0xfeff:
-		return true
-	case r >= 0x202a && r <= 0x202e, r >= 0x2060 && r <= 0x206f, r >= 0xfff9 && r <= 0xfffb:
-		return true
-	}
-	return false
-}
+// cleanText makes untrusted text one clean line: workflows.CleanLine, the
+// one implementation every path shares.
+func cleanText(s string) string { return workflows.CleanLine(s) }

@@ -377,6 +377,20 @@ func FuzzReport(f *testing.F) {
 	})
 }
 
+// isHiddenFormat reports whether r is an invisible character that reorders
+// or hides text, which cleaned text must never hold: the bidi embeddings,
+// overrides, isolates and marks, the zero-width space, word joiner and
+// byte-order mark.
+func isHiddenFormat(r rune) bool {
+	switch {
+	case r == 0x061c, r == 0x200b, r == 0x200e, r == 0x200f, r == 0xfeff:
+		return true
+	case r >= 0x202a && r <= 0x202e, r >= 0x2060 && r <= 0x206f, r >= 0xfff9 && r <= 0xfffb:
+		return true
+	}
+	return false
+}
+
 func FuzzCleanText(f *testing.F) {
 	for _, s := range []string{"plain", "\x1b[31mred\x1b[0m", "a\u202eb", "line\r\nbreak", "\xff\xfe", "\x1b]8;;https://evil\x07x\x1b]8;;\x07", "é\u200d👩"} {
 		f.Add(s)

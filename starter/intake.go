@@ -833,8 +833,9 @@ func (in *Intake) recordAndAnswer(w http.ResponseWriter, r *http.Request, integr
 // only logged.
 func (in *Intake) record(ctx context.Context, integration string, alerts []workflows.Alert) ([]AlertOutcome, int, error) {
 	var problems fieldErrors
-	for i, al := range alerts {
-		if err := workflows.ValidateAlert(al); err != nil {
+	for i := range alerts {
+		workflows.CleanAlert(&alerts[i]) // the parsers cleaned it already; every path does
+		if err := workflows.ValidateAlert(alerts[i]); err != nil {
 			problems.add(fmt.Sprintf("alerts[%d]", i), "%v", err)
 		}
 	}

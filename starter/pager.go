@@ -210,6 +210,7 @@ func (c *Client) Forward(ctx context.Context, in activities.ForwardInput) error 
 	if err := json.Unmarshal(in.Alert, &al); err != nil {
 		return fmt.Errorf("%w: forwarded alert: %w", ErrInvalid, err)
 	}
+	workflows.CleanAlert(&al)
 	if al.Resolved {
 		// A clear never opens an incident: with that incident closed there
 		// is nothing to clear.

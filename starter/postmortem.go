@@ -127,14 +127,10 @@ func (c *Client) Actions(ctx context.Context, incident string) ([]workflows.Foll
 	if err := c.query(ctx, id, workflows.StateQuery, &st); err != nil {
 		return nil, err
 	}
+	// Items holds the submission's items from the moment it is submitted.
 	out := make([]workflows.FollowItem, 0, len(st.Items))
 	for _, it := range st.Items {
 		out = append(out, workflows.FollowItem{ActionItem: it})
-	}
-	if st.Submission != nil && st.Phase != workflows.FollowingUp && st.Phase != workflows.Published {
-		for _, it := range st.Submission.ActionItems {
-			out = append(out, workflows.FollowItem{ActionItem: it})
-		}
 	}
 	return out, nil
 }

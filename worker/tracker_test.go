@@ -51,6 +51,24 @@ func TestTrackerOnJiraFake(t *testing.T) {
 	if st[0].Category != "done" || st[0].Problem != "" || !strings.Contains(st[1].Problem, "not found") || st[1].Category != "" {
 		t.Errorf("statuses: %+v", st)
 	}
+	if st[1].Cause != activities.TicketGone {
+		t.Errorf("a ticket the tracker does not have: cause %q, want %q", st[1].Cause, activities.TicketGone)
+	}
+	// A ticket deleted in Jira is gone; a tracker that fails or refuses
+	// may answer next week.
+	if err := fake.Delete(k1); err != nil {
+		t.Fatal(err)
+	}
+	fake.Faults.FailNext(jira.ErrorFault(http.StatusServiceUnavailable), jira.ErrorFault(http.StatusUnauthorized))
+	st, err = a.TicketStatuses(ctx, []string{"OPS-98", "OPS-97", k1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{activities.TicketUnreachable, activities.TicketUnreachable, activities.TicketGone} {
+		if st[i].Cause != want || st[i].Problem == "" {
+			t.Errorf("read %d: %+v, want cause %q", i, st[i], want)
+		}
+	}
 	if tr.URL(k1) != srv.URL+"/browse/"+k1 {
 		t.Errorf("url %s", tr.URL(k1))
 	}

@@ -2,6 +2,8 @@ package workflows
 
 import (
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -39,7 +41,7 @@ func followEnv(t *testing.T, f *fakes, t0 time.Time) *testsuite.TestWorkflowEnvi
 
 func followInput(items ...ActionItem) FollowUpState {
 	in := FollowUpState{Ref: "inc-checkout-0123456789abcdef:r1", IncidentID: "inc-checkout-0123456789abcdef", Service: "checkout",
-		Team: "pay", Summary: "checkout error rate above 5%", Managers: []string{"mia"}, PlanManagers: []string{"pat"},
+		Team: "pay", Summary: "checkout error rate above 5%", Commander: "alice", Managers: []string{"mia"}, PlanManagers: []string{"pat"},
 		People: []string{"alice", "bob", "mia", "pat", "rita", "zed"}, Resolved: resolvedAt,
 		Schedule: FollowUpSchedule{Day: time.Monday, Hour: 10, Zone: "Europe/Berlin"}, ContinueEvery: 4}
 	for _, it := range items {
@@ -171,7 +173,8 @@ func TestFollowUpTenWeeksUntilAllDone(t *testing.T) {
 }
 
 // A deleted ticket (404) and a tracker that does not answer are reported
-// in the digest; the follow-up goes on.
+// in the digest; the follow-up goes on with the rest, and the deleted
+// ticket's item, dropped, is named to the commander once.
 func TestFollowUpReportsTrackerProblems(t *testing.T) {
 	f := newFakes(nil, resolvedAt)
 	in := followInput(
@@ -198,8 +201,12 @@ func TestFollowUpReportsTrackerProblems(t *testing.T) {
 	if !strings.Contains(d[0].text, "OPS-2 Alert on connections (bob): ticket not found") || !strings.Contains(d[0].text, "Open (1)") {
 		t.Errorf("week 1 digest does not report the deleted ticket:\n%s", d[0].text)
 	}
-	if !strings.Contains(d[1].text, "the tracker did not answer") || !strings.Contains(d[1].text, "Could not be read from the tracker (2)") {
-		t.Errorf("week 2 digest does not report the unreachable tracker:\n%s", d[1].text)
+	if !strings.Contains(d[1].text, "the tracker did not answer") || !strings.Contains(d[1].text, "Could not be read from the tracker (1)") ||
+		strings.Contains(d[1].text, "OPS-2") {
+		t.Errorf("week 2 digest does not report the unreachable tracker, or still lists the dropped OPS-2:\n%s", d[1].text)
+	}
+	if notes := f.to("alice@example.com", "no longer followed: A2"); len(notes) != 1 || !strings.Contains(notes[0].text, "OPS-2 Alert on connections (bob): ticket not found") {
+		t.Errorf("the commander's notes of the deleted ticket: %+v", notes)
 	}
 	if strings.Contains(d[2].text, "did not answer") {
 		t.Errorf("week 3: the tracker is back:\n%s", d[2].text)
@@ -241,4 +248,175 @@ func TestFollowUpOverdueFromTheNextDay(t *testing.T) {
 	if r := f.to("alice@example.com", "Overdue"); len(r) != 0 {
 		t.Errorf("alice reminded of an item due today: %+v", r)
 	}
+}
+
+// Two `actions add` racing each other, sent in the same instant while the
+// first one's ticket is being filed: both are filed, both keys are in the
+// state and in each answer.
+func TestFollowUpConcurrentAddsKeepBothTickets(t *testing.T) {
+	f := newFakes(nil, resolvedAt)
+	in := followInput(ActionItem{ID: "A1", Title: "Check connection limits", Owner: "alice", Due: "2027-03-01"})
+	in.Items[0].Ticket, _ = f.File(nil, activities.Ticket{Marker: in.Ref + "/A1"})
+	env := followEnv(t, f, resolvedAt)
+	var results [2]updateResult
+	var st FollowUpState
+	var queryErr error
+	queried := false
+	env.RegisterDelayedCallback(func() {
+		for i, title := range []string{"Runbook for the payment database", "Load test the checkout"} {
+			env.UpdateWorkflow(AddActionUpdate, fmt.Sprint("add-", i), &testsuite.TestUpdateCallback{
+				OnAccept: func() {},
+				OnReject: func(err error) { results[i].err = err },
+				OnComplete: func(v any, err error) {
+					results[i].val, results[i].err = v, err
+				},
+			}, AddActionRequest{Item: ActionItem{Title: title, Owner: "bob", Due: "2027-01-15"}, By: "mia"})
+		}
+	}, time.Hour)
+	env.RegisterDelayedCallback(func() {
+		queried = true
+		v, err := env.QueryWorkflow(StateQuery)
+		if err == nil {
+			err = v.Get(&st)
+		}
+		queryErr = err
+	}, 2*time.Hour)
+	env.ExecuteWorkflow(FollowUp, in)
+	if !queried || queryErr != nil {
+		t.Fatalf("state query: ran %v, %v", queried, queryErr)
+	}
+	for i, r := range results {
+		res, ok := r.val.(AddActionResult)
+		if r.err != nil || !ok || res.Item.Ticket == "" {
+			t.Errorf("add %d: %s, answered %+v: want its ticket in the answer", i, rejection(r.err), r.val)
+		}
+	}
+	if len(st.Items) != 3 {
+		t.Fatalf("items: %+v, want A1 and the two added", st.Items)
+	}
+	keys := map[string]bool{}
+	for _, it := range st.Items[1:] {
+		if it.Ticket == "" {
+			t.Errorf("item %s %q has no ticket key in the state", it.ID, it.Title)
+		}
+		keys[it.Ticket] = true
+	}
+	if len(keys) != 2 || st.Items[1].ID == st.Items[2].ID {
+		t.Errorf("added items %+v: want two items with two distinct tickets", st.Items[1:])
+	}
+	f.mu.Lock()
+	filed := len(f.filed)
+	f.mu.Unlock()
+	if filed != 3 {
+		t.Errorf("tickets filed: %d, want 3 (A1 and the two added)", filed)
+	}
+	// The adds took turns: each was filed before the next began.
+	var order []string
+	for _, e := range st.Recent {
+		if e.Kind == "action.added" || e.Kind == "ticket.filed" {
+			order = append(order, e.Kind)
+		}
+	}
+	if want := []string{"action.added", "ticket.filed", "action.added", "ticket.filed"}; !slices.Equal(order, want) {
+		t.Errorf("the follow-up's record: %v, want %v (one add at a time)", order, want)
+	}
+}
+
+// A follow-up that can no longer follow its items does not send a digest a
+// week for ever: a ticket deleted in the tracker, or no tracker at all,
+// ends it with a note to the commander naming the items and why; a tracker
+// that does not answer is given maxUnreadWeeks weeks in a row, then the
+// same. Run over more than a year of weeks.
+func TestFollowUpEndsWhenItCannotFollow(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		noTracker bool
+		setup     func(f *fakes, in *FollowUpState)
+		endWeek   int    // the week the follow-up ends after; 0: at once
+		digests   int    // weekly digests sent before it ends
+		why       string // in the commander's note
+	}{
+		{name: "deleted ticket", endWeek: 1, why: "OPS-1 Check connection limits (alice): ticket not found",
+			setup: func(f *fakes, in *FollowUpState) { f.missing["OPS-1"] = true }},
+		{name: "no tracker", noTracker: true, endWeek: 0, why: "Check connection limits (alice): no issue tracker is configured"},
+		{name: "tracker never answers", endWeek: maxUnreadWeeks, digests: maxUnreadWeeks - 1,
+			why:   "could not be filed or read for 4 weeks in a row (last: the tracker did not answer",
+			setup: func(f *fakes, in *FollowUpState) { f.down = true }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakes(nil, resolvedAt)
+			in := followInput(ActionItem{ID: "A1", Title: "Check connection limits", Owner: "alice", Due: "2027-03-01"})
+			if !tc.noTracker {
+				in.Items[0].Ticket, _ = f.File(nil, activities.Ticket{Marker: in.Ref + "/A1"})
+			}
+			if tc.setup != nil {
+				tc.setup(f, &in)
+			}
+			var out FollowUpState
+			if tc.noTracker {
+				env := noTrackerEnv(t, f)
+				env.ExecuteWorkflow(FollowUp, in)
+				if err := env.GetWorkflowError(); err != nil {
+					t.Fatalf("follow-up: %v", err)
+				}
+				if err := env.GetWorkflowResult(&out); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				out, _ = runChain(t, f, in, nil)
+			}
+			if out.Phase != Closed || out.Week != tc.endWeek {
+				t.Errorf("ended in %s after week %d, want closed after week %d", out.Phase, out.Week, tc.endWeek)
+			}
+			if d := f.to("mia@example.com", "Weekly follow-up"); len(d) != tc.digests {
+				t.Errorf("digests sent: %d, want %d\n%s", len(d), tc.digests, f.dump())
+			}
+			if d := f.to("mia@example.com", "are done"); len(d) != 0 {
+				t.Errorf("a final 'all done' notice for items never done: %+v", d)
+			}
+			notes := f.to("alice@example.com", "no longer followed")
+			if len(notes) != 1 {
+				t.Fatalf("notes to the commander: %d, want 1\n%s", len(notes), f.dump())
+			}
+			if !strings.Contains(notes[0].text, tc.why) {
+				t.Errorf("the note does not say %q:\n%s", tc.why, notes[0].text)
+			}
+			if want := followAt(tc.endWeek); notes[0].at != want {
+				t.Errorf("note sent at %v, want %v", notes[0].at, want)
+			}
+			if it := out.Items[0]; it.Lost == "" || out.Recent[len(out.Recent)-1].Kind != "followup.stopped" {
+				t.Errorf("state does not record why A1 is no longer followed: %+v, last event %+v", it, out.Recent[len(out.Recent)-1])
+			}
+		})
+	}
+}
+
+// followAt is when week n's follow-up runs, from resolvedAt: Mondays 10:00
+// Berlin time, the first on 7 December; week 0 is the start.
+func followAt(week int) time.Duration {
+	if week == 0 {
+		return 0
+	}
+	return time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC).AddDate(0, 0, 7*(week-1)).Sub(resolvedAt)
+}
+
+// noTrackerEnv is followEnv on a worker with no issue tracker configured.
+func noTrackerEnv(t *testing.T, f *fakes) *testsuite.TestWorkflowEnvironment {
+	t.Helper()
+	var ts testsuite.WorkflowTestSuite
+	ts.SetLogger(quiet)
+	env := ts.NewTestWorkflowEnvironment()
+	env.SetStartTime(resolvedAt)
+	c, err := catalog.Parse("pm.yaml", []byte(pmCatalog))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl, err := activities.LoadTemplates("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.env = env.Now
+	Register(env)
+	env.RegisterActivity(&activities.Activities{Catalog: activities.StaticCatalog{C: c}, Templates: tmpl, Comms: activities.CommsDeps{Mailer: f}})
+	return env
 }

@@ -105,6 +105,7 @@ func newIncident(ctx workflow.Context, in IncidentInput) (*incident, error) {
 			// Started by SignalWithStart: the opening alert is the first signal.
 			w.alerts.Receive(ctx, &al)
 		}
+		CleanAlert(&al)
 		if err := ValidateAlert(al); err != nil {
 			return nil, temporal.NewNonRetryableApplicationError(err.Error(), RejectInvalid, nil)
 		}
@@ -143,27 +144,6 @@ func (w *incident) open(ctx workflow.Context, al Alert) {
 		who = al.Integration
 	}
 	w.event(ctx, "opened", who, fmt.Sprintf("%s alert from %s: %s", al.Severity, al.Source, al.Summary))
-}
-
-// ValidateAlert reports every problem with an alert at once.
-func ValidateAlert(al Alert) error {
-	var errs []error
-	if strings.TrimSpace(al.Service) == "" {
-		errs = append(errs, errors.New("alert: service is empty"))
-	}
-	if !slices.Contains([]string{"SEV1", "SEV2", "SEV3", "SEV4"}, string(al.Severity)) {
-		errs = append(errs, fmt.Errorf("alert: severity %q is not one of SEV1, SEV2, SEV3, SEV4", al.Severity))
-	}
-	if strings.TrimSpace(al.Summary) == "" {
-		errs = append(errs, errors.New("alert: summary is empty"))
-	}
-	if al.DedupKey == "" {
-		errs = append(errs, errors.New("alert: dedup key is empty"))
-	}
-	if !slices.Contains([]Source{Monitoring, Internal, External}, al.Source) {
-		errs = append(errs, fmt.Errorf("alert: source %q is not monitoring, internal or external", al.Source))
-	}
-	return errors.Join(errs...)
 }
 
 func (w *incident) register(ctx workflow.Context) error {

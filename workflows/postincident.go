@@ -210,6 +210,7 @@ func newPostIncident(ctx workflow.Context, in PostIncidentInput) (*postIncident,
 			sub.By = r.By
 			p.number(&sub)
 			p.s.Submission = &sub
+			p.setItems()
 			p.pending = true
 			verb := "submitted"
 			if edit {
@@ -332,6 +333,23 @@ func (p *postIncident) addAction(ctx workflow.Context, r AddActionRequest) (AddA
 	p.s.Items = append(p.s.Items, it)
 	p.event(ctx, "action.added", r.By, fmt.Sprintf("action item %s added: %s (owner %s)", it.ID, it.Title, it.Owner))
 	return AddActionResult{Item: it}, nil
+}
+
+// setItems makes Items the gap item, then the latest submission's items,
+// then those added later: what the post-mortem shows before approval is
+// what will be filed.
+func (p *postIncident) setItems() {
+	var gap, added []ActionItem
+	for _, it := range p.s.Items {
+		switch {
+		case it.ID == "gap":
+			gap = append(gap, it)
+		case strings.HasPrefix(it.ID, "L"):
+			added = append(added, it)
+		}
+	}
+	items := append(append([]ActionItem{}, gap...), p.s.Submission.ActionItems...)
+	p.s.Items = append(items, added...)
 }
 
 func (p *postIncident) phaseText() string {
@@ -689,20 +707,6 @@ func (p *postIncident) publish(ctx workflow.Context) error {
 	approver := p.decided.By
 	p.setPhase(ctx, Published)
 	sub := p.s.Submission
-	// The submission's items after the gap item and before those added later.
-	items := []ActionItem{}
-	for _, it := range p.s.Items {
-		if it.ID == "gap" {
-			items = append(items, it)
-		}
-	}
-	items = append(items, sub.ActionItems...)
-	for _, it := range p.s.Items {
-		if it.ID != "gap" {
-			items = append(items, it)
-		}
-	}
-	p.s.Items = items
 	var sr activities.SummaryResult
 	spID := ""
 	if p.in.StatusPage != nil {
@@ -794,7 +798,7 @@ func (p *postIncident) startFollowUp(ctx workflow.Context) error {
 		StaticSummary:     truncate(fmt.Sprintf("follow-up of %s %s: %d action item(s)", p.s.Service, p.s.Summary, len(p.s.Items)), 200),
 	})
 	in := FollowUpState{Ref: p.s.Ref, IncidentID: p.s.IncidentID, Service: p.s.Service, Team: p.s.Team, Summary: p.s.Summary,
-		PostmortemKey: p.s.Ticket, Managers: p.plan.Managers, PlanManagers: p.plan.PlanManagers, People: p.plan.People,
+		Commander: p.s.Commander, PostmortemKey: p.s.Ticket, Managers: p.plan.Managers, PlanManagers: p.plan.PlanManagers, People: p.plan.People,
 		Resolved: p.resolved, Schedule: FollowUpSchedule{Day: p.plan.FollowUpDay, Hour: p.plan.FollowUpHour,
 			Minute: p.plan.FollowUpMinute, Zone: p.plan.TeamZone, Every: p.plan.FollowUpEvery}, ContinueEvery: p.plan.ContinueEvery}
 	for _, it := range p.s.Items {

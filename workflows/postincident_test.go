@@ -400,7 +400,7 @@ func TestPostmortemThroughRejectionAndApproval(t *testing.T) {
 	if len(inv) != 1 || !strings.Contains(inv[0].ics, "METHOD:REQUEST") || !strings.Contains(inv[0].ics, "ATTENDEE") {
 		t.Errorf("invite: %+v", inv)
 	}
-	if st.Phase != FollowingUp || followIn == nil || len(followIn.Items) != 2 || followIn.Items[0].Ticket != "OPS-2" {
+	if st.Phase != FollowingUp || followIn == nil || len(followIn.Items) != 2 || followIn.Items[0].Ticket != "OPS-2" || followIn.Commander != "alice" {
 		t.Errorf("phase %s, follow-up input %+v", st.Phase, followIn)
 	}
 	if st.Meeting == nil || st.Meeting.Weekday() != time.Thursday {
@@ -450,13 +450,21 @@ func TestDetectionGap(t *testing.T) {
 		t.Run(string(tc.source), func(t *testing.T) {
 			env, f := pmEnv(t, pmCatalog)
 			var st PostIncidentState
+			queryErr := errors.New("the state was never queried")
 			env.RegisterDelayedCallback(func() {
 				v, err := env.QueryWorkflow(StateQuery)
 				if err == nil {
-					_ = v.Get(&st)
+					err = v.Get(&st)
 				}
+				queryErr = err
 			}, time.Hour)
 			env.ExecuteWorkflow(PostIncident, resolvedIncident(tc.source))
+			if queryErr != nil {
+				t.Fatalf("state query: %v", queryErr)
+			}
+			if st.Ref == "" {
+				t.Fatalf("state query answered an empty state: %+v", st)
+			}
 			var gap *ActionItem
 			for i := range st.Items {
 				if st.Items[i].ID == "gap" {
@@ -542,5 +550,83 @@ func TestDocumentPublishedLateWhenTheTrackerWasDown(t *testing.T) {
 	}
 	if !strings.Contains(fmt.Sprint(st.Timeline), "postmortem.unpublished") {
 		t.Errorf("timeline does not say the document waited: %v", st.Timeline)
+	}
+}
+
+// Before approval, the post-mortem as `sitrep postmortem show` prints it
+// (the document query, rendered) and the state list the action items as
+// submitted, then as edited: never "none", never the list before the edit.
+func TestShowBeforeApprovalListsSubmittedItems(t *testing.T) {
+	env, _ := pmEnv(t, pmCatalog)
+	tmpl, err := activities.LoadTemplates("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type seen struct {
+		text  string
+		items []ActionItem
+		err   error
+	}
+	var afterSubmit, afterEdit seen
+	look := func(out *seen) func() {
+		return func() {
+			var doc activities.PostmortemDoc
+			var st PostIncidentState
+			v, err := env.QueryWorkflow(PostmortemQuery)
+			if err == nil {
+				err = v.Get(&doc)
+			}
+			if err == nil {
+				out.text, err = tmpl.Postmortem(doc)
+			}
+			if err == nil {
+				if v, err = env.QueryWorkflow(StateQuery); err == nil {
+					err = v.Get(&st)
+				}
+			}
+			out.items, out.err = st.Items, err
+			if err == nil && out.text == "" {
+				out.err = errors.New("empty document")
+			}
+		}
+	}
+	var submit, edit updateResult
+	sendUpdate(env, 30*time.Hour, SubmitPostmortemUpdate, &submit, SubmitRequest{Submission: goodSubmission(), By: "alice"})
+	env.RegisterDelayedCallback(look(&afterSubmit), 31*time.Hour)
+	edited := goodSubmission()
+	edited.ActionItems = []ActionItem{{Title: "Cap connections per node", Owner: "bob", Due: "2026-12-29"}}
+	sendUpdate(env, 32*time.Hour, EditPostmortemUpdate, &edit, SubmitRequest{Submission: edited, By: "alice"})
+	env.RegisterDelayedCallback(look(&afterEdit), 33*time.Hour)
+	env.ExecuteWorkflow(PostIncident, resolvedIncident(Monitoring))
+	if rejection(submit.err) != "accepted" || rejection(edit.err) != "accepted" {
+		t.Fatalf("submit %s, edit %s", rejection(submit.err), rejection(edit.err))
+	}
+	for _, tc := range []struct {
+		name    string
+		got     seen
+		want    []string
+		notWant []string
+	}{
+		{"submitted", afterSubmit, []string{"[A1] Check connection limits before a change goes out (owner alice", "[A2] Alert on connections per node (owner bob, Medium"}, nil},
+		{"edited", afterEdit, []string{"[A1] Cap connections per node (owner bob"}, []string{"Check connection limits", "Alert on connections"}},
+	} {
+		if tc.got.err != nil {
+			t.Fatalf("%s: query: %v", tc.name, tc.got.err)
+		}
+		items := tc.got.text[strings.Index(tc.got.text, "Action items"):]
+		items = items[:strings.Index(items, "Learnings")]
+		for _, w := range tc.want {
+			if !strings.Contains(items, w) {
+				t.Errorf("%s: the document's action items lack %q:\n%s", tc.name, w, items)
+			}
+		}
+		for _, w := range append(tc.notWant, "none") {
+			if strings.Contains(items, w) {
+				t.Errorf("%s: the document's action items hold %q:\n%s", tc.name, w, items)
+			}
+		}
+		if len(tc.got.items) != len(tc.want) {
+			t.Errorf("%s: state items %+v, want %d", tc.name, tc.got.items, len(tc.want))
+		}
 	}
 }

@@ -295,6 +295,9 @@ func newCmdActions(d *Deps) *cobra.Command {
 				if it.Problem != "" {
 					status = "? " + it.Problem
 				}
+				if it.Lost != "" {
+					status = "not followed: " + it.Lost
+				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", it.ID, orDefault(it.Ticket, "-"), status, it.Owner, it.Due, it.Priority, it.Title)
 			}
 			return tw.Flush()

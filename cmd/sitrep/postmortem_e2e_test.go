@@ -258,6 +258,15 @@ func TestEndToEndAfterTheIncident(t *testing.T) {
 		t.Fatalf("submit: %d %s %s", code, out, errs)
 	}
 	show(func(p workflows.PostIncidentState) bool { return p.Phase == workflows.InReview && p.Version == 1 }, "in review")
+	// Before approval, show lists the items as submitted, beside the gap's.
+	text, errs, code := c.run("postmortem", "show", post)
+	if i := strings.Index(text, "\nAction items"); code != 0 || i < 0 {
+		t.Errorf("postmortem show before approval: exit %d %s\n%s", code, errs, text)
+	} else if items := text[i:strings.Index(text, "\nLearnings")]; !strings.Contains(items, "[A1] Check connection limits before a configuration change goes out (owner alice") ||
+		!strings.Contains(items, "[A2] Alert on queued connections per database node (owner bob") ||
+		!strings.Contains(items, "[gap] Close the monitoring gap") || strings.Contains(items, "none") {
+		t.Errorf("postmortem show before approval lists:\n%s", items)
+	}
 	waitMail("grace@example.com", "Approve the summary")
 	if _, errs, code := c.run("postmortem", "approve", post, "--as", "zed"); code != exitRejected || !strings.Contains(errs, "not an approver") {
 		t.Errorf("zed approves: exit %d, %s", code, errs)

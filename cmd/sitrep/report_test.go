@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -238,5 +239,58 @@ func TestReportHTML(t *testing.T) {
 	}
 	if os.Getenv("SITREP_REPORT_HTML") != "" { // the browser check (make test-prod) renders this page
 		_ = os.WriteFile(os.Getenv("SITREP_REPORT_HTML"), raw, 0o644)
+	}
+}
+
+// reopenFake lists inc-c twice, as visibility does for an ID that re-opened
+// (or continued as new) in a second run; the state query answers for the
+// latest run.
+type reopenFake struct {
+	reportFake
+	mu     *sync.Mutex
+	status map[string]int
+}
+
+func (f reopenFake) List(ctx context.Context, flt starter.ListFilter) ([]starter.Listed, error) {
+	out, err := f.reportFake.List(ctx, flt)
+	for _, l := range out {
+		if l.ID == "inc-c" {
+			earlier := l
+			earlier.Started = l.Started.Add(-48 * time.Hour)
+			out = append(out, earlier)
+			break
+		}
+	}
+	return out, err
+}
+
+func (f reopenFake) Status(ctx context.Context, id string) (workflows.IncidentState, error) {
+	f.mu.Lock()
+	f.status[id]++
+	f.mu.Unlock()
+	return f.reportFake.Status(ctx, id)
+}
+
+// An incident ID listed twice, once per run, is read and counted once: the
+// latest run's record, not the same record twice.
+func TestReportCountsAReopenedIDOnce(t *testing.T) {
+	fake := reopenFake{reportFake: reportFake{states: reportIncidents()}, mu: &sync.Mutex{}, status: map[string]int{}}
+	var out, errs bytes.Buffer
+	d := &Deps{Out: &out, Err: &errs, Getenv: func(string) string { return "" }, Environ: func() []string { return nil },
+		Now: func() time.Time { return reportNow }}
+	d.Incidents = func(context.Context) (Incidents, func(), error) { return fake, func() {}, nil }
+	if code := run([]string{"report", "-o", "json"}, d); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs.String())
+	}
+	var r Report
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Total.Incidents != 5 || r.Total.Escalations != 6 || r.Total.Sources["external"] != 1 {
+		t.Errorf("total: %d incidents, %d escalations, %d external; want 5, 6, 1 (inc-c once)",
+			r.Total.Incidents, r.Total.Escalations, r.Total.Sources["external"])
+	}
+	if n := fake.status["inc-c"]; n != 1 {
+		t.Errorf("inc-c's state read %d times, want 1", n)
 	}
 }

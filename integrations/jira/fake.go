@@ -125,6 +125,19 @@ func (f *Fake) SetStatus(key, name, category string) error {
 	return nil
 }
 
+// Delete removes issue key, as a person deleting the ticket would: the
+// fake answers 404 for it from then on.
+func (f *Fake) Delete(key string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	iss := f.find(key)
+	if iss == nil {
+		return fmt.Errorf("jira fake: delete: no issue %s", key)
+	}
+	f.issues = slices.DeleteFunc(f.issues, func(i *IssueState) bool { return i == iss })
+	return nil
+}
+
 // WaitFor returns the first request pred accepts, waiting for it until ctx ends.
 func (f *Fake) WaitFor(ctx context.Context, pred func(Request) bool) (Request, error) {
 	return f.received.WaitFor(ctx, pred)
