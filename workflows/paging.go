@@ -508,6 +508,8 @@ func (p *paging) deliver(ctx workflow.Context, j Job, person string, ch catalog.
 	ok, err := w.await(ctx, due.Sub(workflow.Now(ctx)), "bundled "+string(ch)+" to "+person, told)
 	if err == nil && !ok {
 		switch taken, terr := p.takeBack(ctx, person, c.key); {
+		case ctx.Err() != nil:
+			err = ctx.Err() // paging stopped meanwhile
 		case terr != nil:
 			w.event(ctx, "bundle.timeout", "", fmt.Sprintf("the bundle on %s to %s did not report by %s and its Pager did not answer (%s): paging alone",
 				ch, person, due.UTC().Format(time.RFC3339), rootMessage(terr)))
