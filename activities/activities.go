@@ -55,6 +55,9 @@ type Message struct {
 	Text       string
 	Severity   catalog.Severity
 	AckURL     string // signed link that acknowledges as this person; empty when none
+	// Incidents are the incident IDs a bundle carries, so that every
+	// channel's message can name each; empty for a page of one incident.
+	Incidents []string
 }
 
 // Reference is what links, buttons and dedup keys carry: the ref, or the

@@ -3,7 +3,9 @@ package workflows
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -346,4 +348,19 @@ func MarkdownText(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// FindIncidentIDs returns every incident ID in text, each once, in order;
+// also when URL-escaped, as in a call's keypad link.
+func FindIncidentIDs(text string) []string {
+	if u, err := url.QueryUnescape(text); err == nil {
+		text = u
+	}
+	var out []string
+	for _, id := range incidentIDPattern.FindAllString(text, -1) {
+		if !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
 }
