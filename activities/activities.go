@@ -93,6 +93,8 @@ type Activities struct {
 	Comms CommsDeps
 	// Tracker files and reads action-item tickets (Jira); nil: not configured.
 	Tracker Tracker
+	// Merger hands a merged incident's record and later alerts to its target.
+	Merger Merger
 }
 
 // RouteInput asks where an incident goes.
