@@ -76,21 +76,28 @@ func (c *Client) Absorb(ctx context.Context, in activities.AbsorbInput) (activit
 	if err := json.Unmarshal(in.Request, &req); err != nil {
 		return activities.AbsorbOutput{}, &activities.RefusedError{Type: workflows.RejectInvalid, Message: "absorb request unreadable: " + err.Error()}
 	}
-	closed := &activities.RefusedError{Type: workflows.RejectWrongPhase,
-		Message: fmt.Sprintf("no open incident %s: it is resolved, or there is no such incident", in.IncidentID)}
+	// closed: the target is not open; it says how, when its record still answers.
+	closed := func() error {
+		if st, err := c.Status(ctx, in.IncidentID); err == nil && st.Phase == workflows.Resolved {
+			return &activities.RefusedError{Type: workflows.RejectWrongPhase,
+				Message: fmt.Sprintf("%s is already resolved: merge into an open incident", in.IncidentID)}
+		}
+		return &activities.RefusedError{Type: workflows.RejectWrongPhase,
+			Message: fmt.Sprintf("no open incident %s: it is resolved, or there is no such incident", in.IncidentID)}
+	}
 	var out workflows.AbsorbResult
 	if req.Record == nil && len(req.Alerts) == 0 {
 		if c.running(ctx, in.IncidentID) == "" {
-			return activities.AbsorbOutput{}, closed
+			return activities.AbsorbOutput{}, closed()
 		}
 		st, err := c.Status(ctx, in.IncidentID)
 		switch {
 		case errors.Is(err, ErrNotFound):
-			return activities.AbsorbOutput{}, closed
+			return activities.AbsorbOutput{}, closed()
 		case err != nil:
 			return activities.AbsorbOutput{}, err
 		case st.Phase == workflows.Resolved || (req.Run != "" && st.Run != req.Run):
-			return activities.AbsorbOutput{}, closed
+			return activities.AbsorbOutput{}, closed()
 		}
 		out = workflows.AbsorbResult{ID: st.ID, Run: st.Run, Summary: st.Summary}
 	} else {
@@ -100,7 +107,7 @@ func (c *Client) Absorb(ctx context.Context, in activities.AbsorbInput) (activit
 		case errors.As(err, &rej):
 			return activities.AbsorbOutput{}, &activities.RefusedError{Type: rej.Type, Message: rej.Message}
 		case errors.Is(err, ErrNotFound) || isCompleted(err):
-			return activities.AbsorbOutput{}, closed
+			return activities.AbsorbOutput{}, closed()
 		case err != nil:
 			return activities.AbsorbOutput{}, err
 		}

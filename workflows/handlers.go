@@ -278,6 +278,14 @@ func (w *incident) validateMerge(req MergeRequest) error {
 // has taken it, closes this incident into it. A target that refuses
 // (resolved, itself merged, not there) leaves this incident as it was.
 func (w *incident) merge(ctx workflow.Context, req MergeRequest) (MergeResult, error) {
+	// A merge can arrive before the opening alert was taken in the first
+	// task; the validator could not judge it then, so judge it here.
+	if err := workflow.Await(ctx, func() bool { return w.routed }); err != nil {
+		return MergeResult{}, err
+	}
+	if err := w.validateMerge(req); err != nil {
+		return MergeResult{}, err
+	}
 	into, run := ParseIncidentRef(strings.TrimSpace(req.Into))
 	if w.s.Phase == Merged {
 		return MergeResult{Into: w.s.MergedInto, At: *w.s.MergedAt, By: w.s.MergedBy, Already: true}, nil

@@ -128,7 +128,7 @@ func TestMergeStopsPagingAndHandsOverTheRecord(t *testing.T) {
 		t.Errorf("update clocks still run after the merge: next due %v, cadences %v", st.NextUpdateDue, st.Cadences)
 	}
 	reqs := ts.requests()
-	if len(reqs) == 0 || reqs[0].Record == nil {
+	if len(reqs) == 0 || reqs[0].Record == nil || reqs[0].From != st.ID {
 		t.Fatalf("absorb requests = %+v, want the record first", reqs)
 	}
 	rec := *reqs[0].Record
@@ -362,5 +362,32 @@ func TestMergeCancelsPagesInFlight(t *testing.T) {
 		if p.Person == "alice" && p.Channel == catalog.SMS && p.Outcome != Cancelled {
 			t.Errorf("alice's SMS page ended %s, want cancelled by the merge", p.Outcome)
 		}
+	}
+}
+
+// TestMergeAsTheIncidentOpens: a merge that arrives with the opening alert,
+// before the incident has taken it in, waits for it: the target gets the
+// incident's ID and record, never an empty one.
+func TestMergeAsTheIncidentOpens(t *testing.T) {
+	h := newHarness(t, nil)
+	ts := &targetStub{answer: closedAfter(20 * m)}
+	ts.install(h)
+	var res MergeResult
+	var failed error
+	al := alert("error rate 12%")
+	h.env.RegisterDelayedCallback(func() {
+		h.merge(target, "alice", &res, &failed)
+		h.env.SignalWorkflow(AlertSignal, al)
+	}, 0)
+	h.env.ExecuteWorkflow(Incident, IncidentInput{})
+	if err := h.env.GetWorkflowError(); err != nil {
+		t.Fatalf("workflow error: %v", err)
+	}
+	if failed != nil {
+		t.Fatalf("merge failed: %v", failed)
+	}
+	reqs := ts.requests()
+	if len(reqs) == 0 || reqs[0].From == "" || reqs[0].Record == nil || reqs[0].Record.ID != reqs[0].From || reqs[0].Record.AlertCount != 1 {
+		t.Fatalf("first absorb request = %+v, want this incident's ID and its record", reqs)
 	}
 }
