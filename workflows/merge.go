@@ -184,6 +184,7 @@ func (w *incident) forwardMerged(ctx workflow.Context) (IncidentState, error) {
 		w.drain(ctx)
 		w.dispatch(ctx)
 		w.publish(ctx)
+		workflow.SetCurrentDetails(ctx, fmt.Sprintf("**Merged into %s** by %s: pages and updates go on there.\n\n%s", target, w.s.MergedBy, w.details()))
 		if len(w.mg.forward) > 0 {
 			batch := w.mg.forward
 			w.mg.forward = nil

@@ -391,3 +391,24 @@ func TestMergeAsTheIncidentOpens(t *testing.T) {
 		t.Fatalf("first absorb request = %+v, want this incident's ID and its record", reqs)
 	}
 }
+
+// TestPostmortemCoversMergedIncidents: the target's post-mortem document
+// reads the merged incidents' timelines in time order with its own, each
+// line naming its incident.
+func TestPostmortemCoversMergedIncidents(t *testing.T) {
+	from := "inc-checkout-00000000000000bb"
+	s := IncidentState{ID: target, Timeline: []Event{
+		{At: start, Kind: "opened", Text: "SEV1 alert from monitoring: error rate 12%"},
+		{At: start.Add(10 * m), Kind: "merged-in", Text: "merged in: " + from + " (latency high)"},
+	}}
+	s.Merged = []MergedIncident{{ID: from, Timeline: []Event{{At: start.Add(2 * m), Kind: "acknowledged", Actor: "bob", Text: "acknowledged via sms"}}}}
+	p := &postIncident{in: s}
+	var got []string
+	for _, e := range p.doc().Timeline {
+		got = append(got, e.Text)
+	}
+	want := []string{"SEV1 alert from monitoring: error rate 12%", from + ": acknowledged via sms", "merged in: " + from + " (latency high)"}
+	if !slices.Equal(got, want) {
+		t.Errorf("post-mortem timeline:\n got %q\nwant %q", got, want)
+	}
+}

@@ -125,3 +125,19 @@ func TestStatusOfMerges(t *testing.T) {
 		t.Errorf("status of the target does not list what was merged in:\n%s", r.stdout)
 	}
 }
+
+// TestReportCountsMergedOnce: a merged incident's story goes on in its
+// target: the report counts it as merged, not as an incident of its own
+// left unresolved.
+func TestReportCountsMergedOnce(t *testing.T) {
+	first := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	acked, resolved := first.Add(2*time.Minute), first.Add(time.Hour)
+	target := workflows.IncidentState{ID: mergeInto, Phase: workflows.Resolved, Source: workflows.Monitoring,
+		AlertsState: workflows.AlertsState{FirstSeen: first}, PagingState: workflows.PagingState{AcknowledgedAt: &acked}, ResolvedAt: &resolved}
+	merged := workflows.IncidentState{ID: mergeFrom, Phase: workflows.Merged, Source: workflows.Monitoring,
+		AlertsState: workflows.AlertsState{FirstSeen: first}, MergeState: workflows.MergeState{MergedInto: mergeInto}}
+	f := figures("all", []workflows.IncidentState{target, merged})
+	if f.Incidents != 1 || f.Merged != 1 || f.Resolved != 1 || f.Sources["monitoring"] != 1 {
+		t.Errorf("figures = %+v, want 1 incident (resolved) and 1 merged", f)
+	}
+}
