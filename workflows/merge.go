@@ -106,7 +106,11 @@ func refusal(target string, err error) error {
 	if errors.As(err, &app) && slices.Contains([]string{RejectWrongPhase, RejectInvalid, RejectStale}, app.Type()) {
 		return temporal.NewApplicationError(app.Message(), app.Type())
 	}
-	return temporal.NewApplicationError(fmt.Sprintf("%s did not answer, so nothing was merged: %s", target, rootMessage(err)), RejectWrongPhase)
+	// No answer in time: this incident is unchanged. The target may have
+	// taken the record just before the answer was lost; it takes a record
+	// once, so trying again is safe.
+	return temporal.NewApplicationError(fmt.Sprintf("%s did not answer in time (%s): this incident is unchanged and still paging; trying again is safe",
+		target, rootMessage(err)), RejectWrongPhase)
 }
 
 // mergedRecord is what this incident hands to its target: the latest
