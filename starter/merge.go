@@ -51,6 +51,9 @@ func (c *Client) Merge(ctx context.Context, id, requestID string, req workflows.
 	}
 	id, req.Run = workflows.ParseIncidentRef(id)
 	err := c.update(ctx, id, requestID, workflows.MergeUpdate, req, &out)
+	if rej := (*RejectedError)(nil); errors.As(err, &rej) && rej.Type == workflows.MergeUnanswered {
+		return out, fmt.Errorf("merge %s: %w: %s", id, ErrUnavailable, rej.Message)
+	}
 	if errors.Is(err, ErrNotFound) || isCompleted(err) {
 		st, serr := c.Status(ctx, id)
 		into, _ := workflows.ParseIncidentRef(req.Into)

@@ -383,6 +383,10 @@ const (
 // MergedInto naming where its story goes on.
 const Merged Phase = "merged"
 
+// MergeUnanswered is the error type of a merge whose target did not answer
+// in time: nothing changed, and it is no refusal; trying again is safe.
+const MergeUnanswered = "MergeTargetUnanswered"
+
 // MergeKeep is how many of its latest alerts, pages and timeline entries a
 // merged incident hands to its target; what is older stays in its own record.
 const MergeKeep = 100

@@ -110,7 +110,7 @@ func refusal(target string, err error) error {
 	// taken the record just before the answer was lost; it takes a record
 	// once, so trying again is safe.
 	return temporal.NewApplicationError(fmt.Sprintf("%s did not answer in time (%s): this incident is unchanged and still paging; trying again is safe",
-		target, rootMessage(err)), RejectWrongPhase)
+		target, rootMessage(err)), MergeUnanswered)
 }
 
 // mergedRecord is what this incident hands to its target: the latest

@@ -412,3 +412,26 @@ func TestPostmortemCoversMergedIncidents(t *testing.T) {
 		t.Errorf("post-mortem timeline:\n got %q\nwant %q", got, want)
 	}
 }
+
+// TestMergeTargetUnanswered: the target never answers (no worker, Temporal
+// away): after absorbFor the merge fails as unanswered, not as a refusal,
+// and the incident pages on unchanged.
+func TestMergeTargetUnanswered(t *testing.T) {
+	h := newHarness(t, nil)
+	ts := &targetStub{answer: func(AbsorbRequest, time.Duration) error { return errors.New("connection refused") }}
+	ts.install(h)
+	var res MergeResult
+	var failed error
+	h.at(1*m, func() { h.merge(target, "alice", &res, &failed) })
+	h.at(16*m, func() { h.phase(ResolveUpdate) })
+	st := h.run(alert("error rate 12%"))
+	var app *temporal.ApplicationError
+	if !asApp(failed, &app) || app.Type() != MergeUnanswered || !strings.Contains(app.Message(), "unchanged") {
+		t.Fatalf("merge error = %v, want %s saying the incident is unchanged", failed, MergeUnanswered)
+	}
+	h.wantSent([]sent{{"alice", catalog.SMS, 0}, {"alice", catalog.Chat, 0}, {"carol", catalog.SMS, 5 * m},
+		{"alice", catalog.SMS, 15 * m}, {"alice", catalog.Chat, 15 * m}})
+	if st.MergedInto != "" || slices.Contains(kinds(st), "merged") {
+		t.Errorf("an unanswered merge changed the incident: merged into %q, timeline %v", st.MergedInto, kinds(st))
+	}
+}
