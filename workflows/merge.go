@@ -34,6 +34,10 @@ type merging struct {
 	absorbs int
 }
 
+// mergedFull is how many merged incidents an incident keeps with their
+// alerts, pages and timeline; later ones keep only who, what and when.
+const mergedFull = 10
+
 // targetCheckEvery is how often a merged incident asks whether its target
 // is still open, to close itself once it is not.
 const targetCheckEvery = 30 * time.Minute
@@ -265,6 +269,12 @@ func (w *incident) absorbed(ctx workflow.Context, r MergedIncident) {
 		}
 	}
 	s.AlertCount += r.AlertCount
+	if len(s.Merged) >= mergedFull {
+		// Bounded: the state is carried whole across continue-as-new. The
+		// lists stay in the merged incident's own record.
+		r.Elided += len(r.Alerts) + len(r.Pages) + len(r.Timeline)
+		r.Alerts, r.Pages, r.Timeline = nil, nil, nil
+	}
 	s.Merged = append(s.Merged, r)
 	text := fmt.Sprintf("merged in: %s (%s): %d alert(s), %d page(s)", r.ID, r.Summary, r.AlertCount, len(r.Pages))
 	if r.Note != "" {
