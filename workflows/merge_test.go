@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -433,5 +434,26 @@ func TestMergeTargetUnanswered(t *testing.T) {
 		{"alice", catalog.SMS, 15 * m}, {"alice", catalog.Chat, 15 * m}})
 	if st.MergedInto != "" || slices.Contains(kinds(st), "merged") {
 		t.Errorf("an unanswered merge changed the incident: merged into %q, timeline %v", st.MergedInto, kinds(st))
+	}
+}
+
+// TestAbsorbKeepsItsStateBounded: past mergedFull merged incidents, a
+// merged incident's lists stay in its own record; who, what and when stay here.
+func TestAbsorbKeepsItsStateBounded(t *testing.T) {
+	h := newHarness(t, nil)
+	for i := range mergedFull + 1 {
+		rec := MergedIncident{ID: fmt.Sprintf("inc-checkout-%016x", i+1), Run: "r", Summary: "s", AlertCount: 1,
+			Timeline: []Event{{At: start, Kind: "opened", Text: "x"}}, Pages: []PageEntry{{Person: "zed"}}}
+		h.at(time.Duration(i+1)*m, func() {
+			h.env.UpdateWorkflowNoRejection(AbsorbUpdate, "", t, AbsorbRequest{From: rec.ID, Record: &rec})
+		})
+	}
+	h.at(30*m, func() { h.phase(ResolveUpdate) })
+	st := h.run(alert("error rate 12%"))
+	if len(st.Merged) != mergedFull+1 {
+		t.Fatalf("%d merged, want %d", len(st.Merged), mergedFull+1)
+	}
+	if kept, last := st.Merged[mergedFull-1], st.Merged[mergedFull]; len(kept.Timeline) != 1 || len(last.Timeline) != 0 || len(last.Pages) != 0 || last.Elided != 2 || last.ID == "" {
+		t.Errorf("the %dth merged keeps %+v, the next %+v; want the lists only up to %d", mergedFull, kept, last, mergedFull)
 	}
 }
