@@ -27,7 +27,9 @@ import (
 // repeat of its alert folds into the target; refusals name the problem.
 func TestEndToEndMerge(t *testing.T) {
 	t.Parallel()
-	catYAML := strings.Replace(e2eCatalog, "    update_cadence: 30m\n", "    update_cadence: 30m\n    war_room: open\n", 1)
+	// A 2s bundling window: the merged incident's pages bundled behind the
+	// target's would go out within the watch below, were they not withdrawn.
+	catYAML := "bundle_window: 2s\n" + strings.Replace(e2eCatalog, "    update_cadence: 30m\n", "    update_cadence: 30m\n    war_room: open\n", 1)
 	s, publicURL := intakeStack(t, catYAML)
 	st := starter.New(s.Client)
 	c := newCLI(t, s)
@@ -134,8 +136,9 @@ func TestEndToEndMerge(t *testing.T) {
 		t.Fatalf("after the repeat the merged incident is %s, want merged", got.Phase)
 	}
 
-	// It pages nobody again: carol, its level 2 three seconds on, never
-	// hears of it, nor does alice again.
+	// It pages nobody again: its page to alice, bundled behind the
+	// target's, is withdrawn; carol, its level 2 three seconds on, never
+	// hears of it.
 	pagesOfB := func() int {
 		n := 0
 		for _, m := range messagesOf(b) {
