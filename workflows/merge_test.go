@@ -457,3 +457,40 @@ func TestAbsorbKeepsItsStateBounded(t *testing.T) {
 		t.Errorf("the %dth merged keeps %+v, the next %+v; want the lists only up to %d", mergedFull, kept, last, mergedFull)
 	}
 }
+
+// TestMergedIncidentTellsStakeholdersNothing: a SEV1 told stakeholders as it
+// opened and runs a 30-minute update clock; merged at 10m, it sends no
+// reminder, no "no news", no notice of its own after, and its war room is
+// told where the story goes on; an update posted to it is refused.
+func TestMergedIncidentTellsStakeholdersNothing(t *testing.T) {
+	h := newCommsHarness(t)
+	ts := &targetStub{answer: closedAfter(3 * time.Hour)}
+	ts.install(h.harness)
+	var res MergeResult
+	var failed, refused error
+	h.at(2*m, func() { h.ack("alice") })
+	h.at(10*m, func() { h.merge(target, "alice", &res, &failed) })
+	h.at(11*m, func() {
+		h.rejected(PostUpdateUpdate, UpdateRequest{By: "carol", Status: StatusIdentified, Message: "found it"}, &refused)
+	})
+	h.run(alert("error rate 12%"))
+	if failed != nil {
+		t.Fatalf("merge failed: %v", failed)
+	}
+	if refused == nil || !strings.Contains(refused.Error(), "merged into "+target) {
+		t.Errorf("an update to the merged incident: %v, want refused naming %s", refused, target)
+	}
+	for _, what := range []string{"status-page", "email", "remind"} {
+		for _, s := range h.of(what) {
+			if s.after >= 10*m {
+				t.Errorf("%s %s at %s, after the merge", what, s.kind, s.after)
+			}
+		}
+	}
+	if len(h.of("status-page")) == 0 || len(h.of("email")) == 0 {
+		t.Fatalf("no initial notice before the merge: the test would prove nothing (status page %v, email %v)", h.of("status-page"), h.of("email"))
+	}
+	if !slices.ContainsFunc(h.of("post"), func(s said) bool { return strings.Contains(s.text, "Merged into "+target) }) {
+		t.Errorf("room posts %v: none says where the story goes on", h.of("post"))
+	}
+}
