@@ -141,3 +141,17 @@ func TestReportCountsMergedOnce(t *testing.T) {
 		t.Errorf("figures = %+v, want 1 incident (resolved) and 1 merged", f)
 	}
 }
+
+// TestMergeCompletion: merge completes open incidents for the incident and
+// for --into, and catalog people for --by.
+func TestMergeCompletion(t *testing.T) {
+	rows := []starter.Listed{{ID: mergeFrom, Severity: "SEV1", Service: "checkout"}, {ID: mergeInto, Severity: "SEV2", Service: "payments"}}
+	f := &fakeIncidents{list: rows}
+	if got := complete(t, f, nil, "merge", "inc-check"); !slices.Equal(got, []string{mergeFrom}) || !f.filt.Open {
+		t.Errorf("merge inc-check completes %v (open only: %v), want %s", got, f.filt.Open, mergeFrom)
+	}
+	f = &fakeIncidents{list: rows}
+	if got := complete(t, f, nil, "merge", mergeFrom, "--into", "inc-pay"); !slices.Equal(got, []string{mergeInto}) || !f.filt.Open {
+		t.Errorf("merge --into inc-pay completes %v (open only: %v), want %s", got, f.filt.Open, mergeInto)
+	}
+}
