@@ -24,7 +24,7 @@ type Message struct {
 	ProviderID string    `json:"providerId,omitempty"` // the id the provider answered with
 	Links      []Link    `json:"links,omitempty"`      // acknowledge links and buttons, as shown to the person
 	// Incidents are every incident the message names (a bundle names each
-	// incident in it); Incident, when set, comes first.
+	// incident in it), as FindIncidentsBy finds them; without it, Incident.
 	Incidents []string `json:"incidents,omitempty"`
 }
 
@@ -63,7 +63,7 @@ func (b *Inbox) NameBy(who func(channel, address string) string) {
 }
 
 // FindIncidentsBy makes the inbox list, for each new message, every
-// incident find says it names, beside its Incident.
+// incident find says it names (its Incident included, when find finds it).
 func (b *Inbox) FindIncidentsBy(find func(Message) []string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -86,10 +86,10 @@ func (b *Inbox) Add(m Message) {
 	if m.Person == "" && b.who != nil {
 		m.Person = b.who(m.Channel, m.To)
 	}
-	if b.find != nil {
+	switch {
+	case b.find != nil:
 		m.Incidents = append(m.Incidents, b.find(m)...)
-	}
-	if m.Incident != "" {
+	case m.Incident != "":
 		m.Incidents = append([]string{m.Incident}, m.Incidents...)
 	}
 	seen := map[string]bool{}
@@ -105,7 +105,7 @@ func (b *Inbox) List(f Filter) []Message {
 	defer b.mu.Unlock()
 	var out []Message
 	for _, m := range b.msgs {
-		if (f.Incident == "" || slices.Contains(m.Incidents, f.Incident)) && (f.To == "" || m.To == f.To) && (f.Person == "" || m.Person == f.Person) && (f.Channel == "" || m.Channel == f.Channel) {
+		if (f.Incident == "" || m.Incident == f.Incident || slices.Contains(m.Incidents, f.Incident)) && (f.To == "" || m.To == f.To) && (f.Person == "" || m.Person == f.Person) && (f.Channel == "" || m.Channel == f.Channel) {
 			out = append(out, m)
 		}
 	}
