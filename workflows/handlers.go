@@ -303,7 +303,7 @@ func (w *incident) merge(ctx workflow.Context, req MergeRequest) (MergeResult, e
 		w.event(ctx, "merged", req.By, fmt.Sprintf("record handed to %s, but this incident resolved meanwhile", into))
 		return MergeResult{}, temporal.NewApplicationError(fmt.Sprintf("%s resolved while merging; %s holds its record", w.s.ID, into), RejectWrongPhase)
 	}
-	out := w.setMerged(ctx, res.ID, req.By, req.Note)
+	out := w.setMerged(ctx, orDefault(res.ID, into), req.By, req.Note)
 	return out, nil
 }
 
