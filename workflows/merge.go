@@ -281,6 +281,8 @@ func (w *incident) absorbed(ctx workflow.Context, r MergedIncident) {
 		text += ": " + r.Note
 	}
 	w.event(ctx, "merged-in", r.By, text)
+	// One story, at the severity of its worst part, as a grouped alert raises it.
+	w.raise(ctx, Alert{Severity: r.Severity, Summary: "merged in " + r.ID, Integration: "merge"})
 	w.rs.post(fmt.Sprintf("Merged in by %s: %s (%s %s: %s). Its pages stopped; its stakeholders hear this incident's updates.",
 		orDefault(r.By, "sitrep"), r.ID, r.Severity, r.Service, r.Summary))
 }

@@ -494,3 +494,17 @@ func TestMergedIncidentTellsStakeholdersNothing(t *testing.T) {
 		t.Errorf("room posts %v: none says where the story goes on", h.of("post"))
 	}
 }
+
+// TestAbsorbRaisesSeverity: a SEV1 merged into a SEV2 makes it a SEV1.
+func TestAbsorbRaisesSeverity(t *testing.T) {
+	h := newHarness(t, nil)
+	rec := MergedIncident{ID: "inc-checkout-00000000000000bb", Run: "r", Severity: catalog.SEV1, Summary: "checkout down", AlertCount: 1}
+	h.at(1*m, func() { h.env.UpdateWorkflowNoRejection(AbsorbUpdate, "", t, AbsorbRequest{From: rec.ID, Record: &rec}) })
+	h.at(2*m, func() { h.phase(ResolveUpdate) })
+	al := alert("latency high")
+	al.Severity = catalog.SEV2
+	st := h.run(al)
+	if st.Severity != catalog.SEV1 || !slices.Contains(kinds(st), "severity.raised") {
+		t.Errorf("severity %s, timeline %v; want raised to SEV1 by the merge", st.Severity, kinds(st))
+	}
+}
