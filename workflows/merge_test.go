@@ -499,7 +499,9 @@ func TestMergedIncidentTellsStakeholdersNothing(t *testing.T) {
 func TestAbsorbRaisesSeverity(t *testing.T) {
 	h := newHarness(t, nil)
 	rec := MergedIncident{ID: "inc-checkout-00000000000000bb", Run: "r", Severity: catalog.SEV1, Summary: "checkout down", AlertCount: 1}
-	h.at(1*m, func() { h.env.UpdateWorkflowNoRejection(AbsorbUpdate, "", t, AbsorbRequest{From: rec.ID, Record: &rec}) })
+	h.at(1*m, func() {
+		h.env.UpdateWorkflowNoRejection(AbsorbUpdate, "", t, AbsorbRequest{From: rec.ID, Record: &rec})
+	})
 	h.at(2*m, func() { h.phase(ResolveUpdate) })
 	al := alert("latency high")
 	al.Severity = catalog.SEV2
