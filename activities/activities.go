@@ -58,6 +58,9 @@ type Message struct {
 	// Key is what a pager of record (PagerDuty) keys the alert by: the
 	// page's own key, or its bundle's ref; Reference() when empty.
 	Key string
+	// Incidents are the incident IDs a bundle carries, so that every
+	// channel's message can name each; empty for a page of one incident.
+	Incidents []string
 }
 
 // Reference is what links, buttons and dedup keys carry: the ref, or the
@@ -96,6 +99,8 @@ type Activities struct {
 	Comms CommsDeps
 	// Tracker files and reads action-item tickets (Jira); nil: not configured.
 	Tracker Tracker
+	// Merger hands a merged incident's record and later alerts to its target.
+	Merger Merger
 }
 
 // RouteInput asks where an incident goes.

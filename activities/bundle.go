@@ -111,6 +111,11 @@ func (a *Activities) DeliverBundle(ctx context.Context, in BundleInput) (Deliver
 		return dup
 	})
 	m := Message{IncidentID: in.Ref, Ref: in.Ref, Key: in.Ref, Person: in.Person, To: to, Severity: Worst(in.Items)}
+	for _, it := range in.Items {
+		if !slices.Contains(m.Incidents, it.IncidentID) {
+			m.Incidents = append(m.Incidents, it.IncidentID)
+		}
+	}
 	if a.Links != nil {
 		m.AckURL = a.Links.AckURL(m.Ref, in.Person)
 	}

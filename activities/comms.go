@@ -51,6 +51,13 @@ type Rooms interface {
 	Edit(ctx context.Context, channelID, messageID, text string) error
 }
 
+// IncidentPoster is a Rooms that can say which incident a post is about
+// (message metadata, post props), so that each war room message names its
+// incident.
+type IncidentPoster interface {
+	PostAbout(ctx context.Context, channelID, incidentID, text string) (messageID string, err error)
+}
+
 // DirectMessenger is a Rooms that can also message one person: reminders
 // then go as plain messages, without the buttons of a page.
 type DirectMessenger interface {
@@ -449,7 +456,13 @@ func (a *Activities) PostToRoom(ctx context.Context, in RoomPost) (string, error
 		}
 		return in.Edit, nil
 	}
-	id, err := a.Comms.Rooms.Post(ctx, in.Channel, in.Text)
+	post := a.Comms.Rooms.Post
+	if p, ok := a.Comms.Rooms.(IncidentPoster); ok && in.IncidentID != "" {
+		post = func(ctx context.Context, channel, text string) (string, error) {
+			return p.PostAbout(ctx, channel, in.IncidentID, text)
+		}
+	}
+	id, err := post(ctx, in.Channel, in.Text)
 	if err != nil {
 		return "", providerError(ctx, "post to war room", in.IncidentID, err)
 	}

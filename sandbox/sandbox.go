@@ -36,6 +36,10 @@ type Options struct {
 	Who func(channel, address string) string
 	// IncidentOf finds an incident ID in a message's text.
 	IncidentOf func(text string) string
+	// IncidentsOf finds every incident ID in a message's text, subject,
+	// links and provider ID (a bundle names several), so that a message
+	// lists under each incident it names; nil: only IncidentOf's.
+	IncidentsOf func(text string) []string
 }
 
 // The credentials the sandbox's fakes accept; Env hands them to the worker.
@@ -85,6 +89,15 @@ func New(o Options) *Sandbox {
 	box := inbox.New()
 	if o.Who != nil {
 		box.NameBy(o.Who)
+	}
+	if o.IncidentsOf != nil {
+		box.FindIncidentsBy(func(m inbox.Message) []string {
+			parts := []string{m.Incident, m.Subject, m.Text, m.ProviderID}
+			for _, l := range m.Links {
+				parts = append(parts, l.URL)
+			}
+			return o.IncidentsOf(strings.Join(parts, " "))
+		})
 	}
 	s := &Sandbox{
 		Inbox:      box,
@@ -177,8 +190,12 @@ func filterOf(q url.Values) inbox.Filter {
 }
 
 // list is the inbox's messages to people: a war room's messages are the
-// room's, shown with it (Comms), as last edited.
+// room's, shown with it (Comms), as last edited. Asked for one incident's,
+// it lists its room's messages too: everything that incident sent.
 func (s *Sandbox) list(f inbox.Filter) []inbox.Message {
+	if f.Incident != "" {
+		return s.Inbox.List(f)
+	}
 	rooms := map[string]bool{}
 	for _, r := range s.Slack.Rooms() {
 		rooms[r.ID] = true
@@ -224,7 +241,8 @@ func actionsFor(m inbox.Message) []action {
 	case "voice":
 		return []action{{"voice:4", "press 4 (acknowledge)"}, {"voice:5", "press 5 (escalate)"}}
 	case "chat":
-		if m.Provider == "slack" {
+		// A page has buttons; a war room post names its incident but has none.
+		if m.Provider == "slack" && len(m.Links) > 0 {
 			return []action{{"slack:ack", "click Acknowledge"}, {"slack:escalate", "click Escalate"}}
 		}
 	case "pagerduty":

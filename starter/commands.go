@@ -45,9 +45,10 @@ const (
 	verbResolve  = "resolve"
 	verbStatus   = "status"
 	verbHelp     = "help"
+	verbMerge    = "merge"
 )
 
-var verbs = []string{verbUpdate, verbRole, verbMitigate, verbResolve, verbStatus, verbHelp}
+var verbs = []string{verbUpdate, verbRole, verbMitigate, verbResolve, verbMerge, verbStatus, verbHelp}
 
 // usage is each verb's usage line, after the command's own name.
 var usage = map[string]string{
@@ -57,6 +58,7 @@ var usage = map[string]string{
 	verbResolve:  "resolve [NOTE]",
 	verbStatus:   "status",
 	verbHelp:     "help",
+	verbMerge:    "merge --into INCIDENT [NOTE]",
 }
 
 // chatCommand is a slash command's text, parsed.
@@ -68,6 +70,7 @@ type chatCommand struct {
 	Role     string
 	Person   string // role's person, as typed
 	Text     string // update's message; mitigate's and resolve's note
+	Into     string // merge's target
 }
 
 // syntaxError is a command line sitrep cannot read; it answers with the
@@ -120,6 +123,11 @@ func parseChatCommand(text string) (chatCommand, error) {
 			return c, &syntaxError{verbRole, fmt.Sprintf("role: %q after the person: one role, one person", truncateRunes(sc.rest(), 40))}
 		}
 	case verbMitigate, verbResolve:
+		c.Text = unquote(sc.rest())
+	case verbMerge:
+		if err := c.mergeTarget(sc); err != nil {
+			return c, &syntaxError{verbMerge, err.Error()}
+		}
 		c.Text = unquote(sc.rest())
 	case verbStatus, verbHelp:
 		if sc.rest() != "" {
@@ -460,6 +468,19 @@ func (in *Intake) runCommand(ctx context.Context, sr slashRequest, cmd chatComma
 		if out, err = call(ctx, id, reqID, req); err == nil {
 			text = phaseText(id, out)
 		}
+	case verbMerge:
+		m, ok := in.inc.(Merger)
+		if !ok {
+			return cmdResult{"Not done: this intake cannot merge incidents.", outcomeInvalid}
+		}
+		req := workflows.MergeRequest{Into: cmd.Into, By: person, Note: cmd.Text, Channel: sr.platform}
+		if err = ValidateMerge(id, req); err != nil {
+			return cmdResult{"Not merged: " + strings.TrimPrefix(err.Error(), ErrInvalid.Error()+": ") + ".\nUsage: " + name + " " + usage[verbMerge], outcomeInvalid}
+		}
+		var out workflows.MergeResult
+		if out, err = m.Merge(ctx, id, reqID, req); err == nil {
+			text = mergeText(id, out)
+		}
 	case verbStatus:
 		var st workflows.IncidentState
 		if st, err = in.inc.Status(ctx, id); err == nil {
@@ -577,6 +598,13 @@ func phaseText(id string, out workflows.PhaseResult) string {
 	return fmt.Sprintf("%s is %s (%s).", id, out.Phase, clock(out.At))
 }
 
+func mergeText(id string, out workflows.MergeResult) string {
+	if out.Already {
+		return fmt.Sprintf("%s was merged into %s already, at %s%s.", id, out.Into, clock(out.At), byOf(out.By))
+	}
+	return fmt.Sprintf("%s is merged into %s (%s): its pages stopped, and updates go on in %s.", id, out.Into, clock(out.At), out.Into)
+}
+
 func byOf(by string) string {
 	if by == "" {
 		return ""
@@ -606,6 +634,12 @@ func statusText(st workflows.IncidentState, now time.Time) string {
 	}
 	if st.WarRoom != nil && st.WarRoom.Bridge != "" {
 		b.WriteString("\nBridge: " + st.WarRoom.Bridge)
+	}
+	if st.MergedInto != "" {
+		b.WriteString("\nMerged into " + st.MergedInto + ": updates go on there")
+	}
+	for _, m := range st.Merged {
+		b.WriteString("\nMerged in: " + m.ID + " (" + m.Summary + ")")
 	}
 	return b.String()
 }
@@ -650,4 +684,33 @@ func shortDuration(d time.Duration) string {
 		s = strings.TrimSuffix(s, "0m")
 	}
 	return s
+}
+
+// mergeTarget reads merge's target: "--into INC", "--into=INC", "into INC"
+// or the incident alone; the note is the rest of the line.
+func (c *chatCommand) mergeTarget(sc *scanner) error {
+	word, err := sc.next()
+	if err != nil {
+		return fmt.Errorf("merge: %w", err)
+	}
+	for _, dash := range []string{"—", "–"} {
+		if rest, ok := strings.CutPrefix(word, dash); ok {
+			word = "--" + rest
+		}
+	}
+	if v, ok := strings.CutPrefix(word, "--into="); ok {
+		word = v
+	} else if word == "--into" || strings.EqualFold(word, "into") {
+		if word, err = sc.next(); err != nil {
+			return fmt.Errorf("merge: --into: %w", err)
+		}
+	}
+	if word == "" {
+		return errors.New("merge: name the incident to merge into")
+	}
+	if strings.HasPrefix(word, "--") {
+		return fmt.Errorf("merge: unknown option %s (want --into)", truncateRunes(word, 40))
+	}
+	c.Into = word
+	return nil
 }

@@ -181,6 +181,11 @@ func (r slackRooms) Post(ctx context.Context, channelID, text string) (string, e
 	return r.c.PostMessage(ctx, channelID, slack.Message{Text: slack.EscapeText(text)})
 }
 
+// PostAbout is Post, with the incident in the message's metadata.
+func (r slackRooms) PostAbout(ctx context.Context, channelID, incidentID, text string) (string, error) {
+	return r.c.PostMessage(ctx, channelID, slack.Message{Text: slack.EscapeText(text), Incident: incidentID})
+}
+
 func (r slackRooms) Edit(ctx context.Context, channelID, messageID, text string) error {
 	return r.c.UpdateMessage(ctx, channelID, messageID, slack.Message{Text: slack.EscapeText(text)})
 }
@@ -231,6 +236,11 @@ func (r mattermostRooms) Invite(ctx context.Context, channelID string, userIDs .
 
 func (r mattermostRooms) Post(ctx context.Context, channelID, text string) (string, error) {
 	return r.c.PostMessage(ctx, channelID, mattermost.Message{Text: mattermost.EscapeMarkdown(text)})
+}
+
+// PostAbout is Post, with the incident in the post's props.
+func (r mattermostRooms) PostAbout(ctx context.Context, channelID, incidentID, text string) (string, error) {
+	return r.c.PostMessage(ctx, channelID, mattermost.Message{Text: mattermost.EscapeMarkdown(text), Incident: incidentID})
 }
 
 func (r mattermostRooms) Edit(ctx context.Context, channelID, messageID, text string) error {

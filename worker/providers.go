@@ -120,6 +120,10 @@ func (n voiceNotifier) Notify(ctx context.Context, m activities.Message) (string
 	var err error
 	if n.publicURL != "" {
 		q := url.Values{"incident": {m.Reference()}, "person": {m.Person}}
+		if len(m.Incidents) > 0 {
+			// A bundle's ref names no incident: the call names each it carries.
+			q.Set("incidents", strings.Join(m.Incidents, " "))
+		}
 		doc, err = twilio.PageTwiML(say, n.publicURL+"/v1/twilio/voice?"+q.Encode())
 	} else {
 		doc, err = twilio.SayTwiML(say)
@@ -215,10 +219,15 @@ type pagerdutyNotifier struct{ c *pagerduty.Client }
 // own, which PagerDuty notifies about. A trigger under an open alert's key
 // notifies nobody.
 func (n pagerdutyNotifier) Notify(ctx context.Context, m activities.Message) (string, error) {
-	return n.c.Trigger(ctx, pagerduty.Event{
+	e := pagerduty.Event{
 		RoutingKey: m.To, DedupKey: m.AlertKey(), Summary: m.Subject, Source: "sitrep",
 		Severity: pdSeverity(m.Severity),
-	})
+	}
+	if len(m.Incidents) > 0 {
+		// A bundle's alert: its details name each incident in it.
+		e.CustomDetails = map[string]string{"incidents": strings.Join(m.Incidents, " ")}
+	}
+	return n.c.Trigger(ctx, e)
 }
 
 // Sync acknowledges or resolves the PagerDuty alert the page opened.

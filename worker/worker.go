@@ -78,6 +78,7 @@ func New(tc client.Client, o Options) (*Worker, error) {
 		Forwarder: st,
 		Tracker:   o.Tracker,
 		Comms:     o.Comms,
+		Merger:    st,
 	})
 	return &Worker{w: w, tc: tc, log: o.Logger}, nil
 }

@@ -27,6 +27,10 @@ func record(al Alert) AlertRecord {
 // take routes an alert that arrived: into this incident, or, once it is
 // resolved, to the next one.
 func (w *incident) take(ctx workflow.Context, al Alert) {
+	if w.s.Phase == Merged {
+		w.takeMerged(al)
+		return
+	}
 	if w.s.Phase == Resolved {
 		w.late = append(w.late, al)
 		w.wake = true

@@ -3,7 +3,9 @@ package workflows
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -346,4 +348,105 @@ func MarkdownText(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// FindIncidentIDs returns every incident ID in text, each once, in order;
+// also when URL-escaped, as in a call's keypad link.
+func FindIncidentIDs(text string) []string {
+	if u, err := url.QueryUnescape(text); err == nil {
+		text = u
+	}
+	var out []string
+	for _, id := range incidentIDPattern.FindAllString(text, -1) {
+		if !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// Merging: one incident folded into another, so stakeholders hear one story.
+const (
+	// MergeUpdate merges this incident into another: paging stops, its
+	// pagers of record close, stakeholders hear only the target's story,
+	// and its record joins the target's. An update: the person merging
+	// hears at once why a merge is refused, and nothing is done then.
+	MergeUpdate = "merge"
+	// AbsorbUpdate is how a merging incident hands its record to the
+	// target, and how, after the merge, the alerts that still reach it pass
+	// on. An update, so a target that has resolved meanwhile refuses and
+	// nothing is half done.
+	AbsorbUpdate = "absorb"
+)
+
+// Merged is the phase of an incident merged into another: closed, with
+// MergedInto naming where its story goes on.
+const Merged Phase = "merged"
+
+// MergeUnanswered is the error type of a merge whose target did not answer
+// in time: nothing changed, and it is no refusal; trying again is safe.
+const MergeUnanswered = "MergeTargetUnanswered"
+
+// MergeKeep is how many of its latest alerts, pages and timeline entries a
+// merged incident hands to its target; what is older stays in its own record.
+const MergeKeep = 100
+
+// MergeRequest merges an incident into Into.
+type MergeRequest struct {
+	Into    string `json:"into"` // the target incident's ID (or ref)
+	By      string `json:"by"`
+	Note    string `json:"note,omitempty"`
+	Channel string `json:"channel,omitempty"` // how it arrived: cli, slack, mattermost
+	Run     string `json:"run,omitempty"`
+}
+
+// MergeResult says where the incident went, when and by whom.
+type MergeResult struct {
+	Into string    `json:"into"`
+	At   time.Time `json:"at"`
+	By   string    `json:"by,omitempty"`
+	// Already: it was merged into Into before this request.
+	Already bool `json:"already,omitempty"`
+}
+
+// AbsorbRequest hands a merged incident's record to its target (Record), or
+// passes on alerts that reached the merged incident after the merge
+// (Alerts). With neither, it only asks whether the target is still open.
+type AbsorbRequest struct {
+	From   string          `json:"from"`          // the merged incident's ID
+	Run    string          `json:"run,omitempty"` // the target's run the merge was aimed at; empty: the open one
+	Record *MergedIncident `json:"record,omitempty"`
+	Alerts []Alert         `json:"alerts,omitempty"`
+}
+
+// AbsorbResult names the target that took the record.
+type AbsorbResult struct {
+	ID      string `json:"id"`
+	Run     string `json:"run"`
+	Summary string `json:"summary"`
+}
+
+// MergedIncident is an incident merged into this one: who merged it, and
+// the latest MergeKeep of its alerts, pages and timeline entries.
+type MergedIncident struct {
+	ID         string           `json:"id"`
+	Run        string           `json:"run"`
+	Service    string           `json:"service"`
+	Severity   catalog.Severity `json:"severity"`
+	Summary    string           `json:"summary"`
+	FirstSeen  time.Time        `json:"firstSeen"`
+	At         time.Time        `json:"at"` // when it was merged
+	By         string           `json:"by"`
+	Note       string           `json:"note,omitempty"`
+	AlertCount int              `json:"alertCount"`
+	Keys       []AlertKey       `json:"keys"`
+	Alerts     []AlertRecord    `json:"alerts"`
+	Pages      []PageEntry      `json:"pages"`
+	Timeline   []Event          `json:"timeline"`
+	// Responders are those it paged or who acknowledged it: they may act
+	// on the target.
+	Responders []string `json:"responders,omitempty"`
+	// Elided counts the entries older than the last MergeKeep of each list,
+	// which stay in the merged incident's own record.
+	Elided int `json:"elided,omitempty"`
 }

@@ -3,6 +3,7 @@ package workflows
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -36,6 +37,10 @@ func (p *paging) register(ctx workflow.Context) error {
 
 // validateRun refuses an answer to a page of an earlier incident with the same ID.
 func (w *incident) validateRun(run string) error {
+	if w.s.Phase == Merged {
+		// Everything about it goes on in the incident it was merged into.
+		return temporal.NewApplicationError(fmt.Sprintf("%s was merged into %s: act on %s", w.s.ID, w.s.MergedInto, w.s.MergedInto), RejectWrongPhase)
+	}
 	if run != "" && w.s.Run != "" && run != w.s.Run {
 		return temporal.NewApplicationError(fmt.Sprintf(
 			"that page was for an earlier incident %s, now closed; this one opened %s", w.s.ID, w.s.FirstSeen.UTC().Format(time.RFC3339)), RejectStale)
@@ -46,7 +51,7 @@ func (w *incident) validateRun(run string) error {
 // isResponder: p may act on this incident: a responder by the plan it was
 // routed with, or anyone it paged.
 func (w *incident) isResponder(p string) bool {
-	return slices.Contains(w.s.Plan.Responders, p) || slices.Contains(w.s.Paged, p)
+	return slices.Contains(w.s.Plan.Responders, p) || slices.Contains(w.s.Paged, p) || w.mergedResponder(p)
 }
 
 // answersRepage: in an acknowledged incident, p is the acknowledger or was
@@ -239,4 +244,120 @@ func (w *incident) setResolved(ctx workflow.Context, by, note string) PhaseResul
 	w.event(ctx, "resolved", by, note)
 	w.cm.resolved(ctx, by, note)
 	return PhaseResult{Phase: Resolved, At: now, By: by}
+}
+
+// validateMerge refuses, without touching state, a merge that cannot be:
+// into itself, of an incident resolved or already merged elsewhere, with
+// nobody named. Whether the target can take it only the target knows: the
+// handler asks it, and answers with its refusal.
+func (w *incident) validateMerge(req MergeRequest) error {
+	into, _ := ParseIncidentRef(strings.TrimSpace(req.Into))
+	var problems []string
+	if into == "" {
+		problems = append(problems, "name the incident to merge into (--into)")
+	}
+	if strings.TrimSpace(req.By) == "" {
+		problems = append(problems, "who merges it is empty (--by)")
+	}
+	if len(problems) > 0 {
+		return temporal.NewApplicationError("merge: "+strings.Join(problems, "; "), RejectInvalid)
+	}
+	if into == w.s.ID {
+		return temporal.NewApplicationError(fmt.Sprintf("cannot merge %s into itself", w.s.ID), RejectInvalid)
+	}
+	if w.s.Phase == Merged {
+		if into == w.s.MergedInto {
+			return nil // asked again: answered with the merge it had
+		}
+		return temporal.NewApplicationError(fmt.Sprintf("%s is already merged into %s", w.s.ID, w.s.MergedInto), RejectWrongPhase)
+	}
+	if err := w.validateRun(req.Run); err != nil {
+		return err
+	}
+	if w.s.Phase == Resolved {
+		return temporal.NewApplicationError(fmt.Sprintf("%s is already resolved: a resolved incident cannot be merged", w.s.ID), RejectWrongPhase)
+	}
+	if w.mg.busy {
+		return temporal.NewApplicationError(fmt.Sprintf("a merge of %s is already under way", w.s.ID), RejectWrongPhase)
+	}
+	return nil
+}
+
+// merge hands this incident's record to the target and, once the target
+// has taken it, closes this incident into it. A target that refuses
+// (resolved, itself merged, not there) leaves this incident as it was.
+func (w *incident) merge(ctx workflow.Context, req MergeRequest) (MergeResult, error) {
+	// A merge can arrive before the opening alert was taken in the first
+	// task; the validator could not judge it then, so judge it here.
+	if err := workflow.Await(ctx, func() bool { return w.routed }); err != nil {
+		return MergeResult{}, err
+	}
+	if err := w.validateMerge(req); err != nil {
+		return MergeResult{}, err
+	}
+	into, run := ParseIncidentRef(strings.TrimSpace(req.Into))
+	if w.s.Phase == Merged {
+		return MergeResult{Into: w.s.MergedInto, At: *w.s.MergedAt, By: w.s.MergedBy, Already: true}, nil
+	}
+	w.mg.busy = true
+	defer func() { w.mg.busy = false }()
+	rec := w.mergedRecord(ctx, req.By, req.Note)
+	res, err := w.callAbsorb(ctx, into, AbsorbRequest{From: w.s.ID, Run: run, Record: &rec}, "hand the record to "+into, true)
+	if err != nil {
+		return MergeResult{}, refusal(into, err)
+	}
+	if w.s.Phase == Resolved {
+		// Resolved while the target took the record: the target has it, and
+		// this incident's own resolution stands.
+		w.event(ctx, "merged", req.By, fmt.Sprintf("record handed to %s, but this incident resolved meanwhile", into))
+		return MergeResult{}, temporal.NewApplicationError(fmt.Sprintf("%s resolved while merging; %s holds its record", w.s.ID, into), RejectWrongPhase)
+	}
+	out := w.setMerged(ctx, orDefault(res.ID, into), req.By, req.Note)
+	return out, nil
+}
+
+// validateAbsorb: a target takes a record only while open and not itself
+// merged; alerts passed on it takes while open, and, merged itself, passes
+// them on in turn.
+func (w *incident) validateAbsorb(req AbsorbRequest) error {
+	switch {
+	case req.From == "":
+		return temporal.NewApplicationError("absorb: from is empty", RejectInvalid)
+	case req.From == w.s.ID:
+		return temporal.NewApplicationError(fmt.Sprintf("cannot merge %s into itself", w.s.ID), RejectInvalid)
+	case req.Run != "" && w.s.Run != "" && req.Run != w.s.Run:
+		return temporal.NewApplicationError(fmt.Sprintf("%s is a later incident with that ID: the one named has closed", w.s.ID), RejectStale)
+	case w.s.Phase == Resolved:
+		return temporal.NewApplicationError(fmt.Sprintf("%s is already resolved: merge into an open incident", w.s.ID), RejectWrongPhase)
+	case w.mg.busy && req.Record != nil:
+		return temporal.NewApplicationError(fmt.Sprintf("%s is being merged into another incident right now", w.s.ID), RejectWrongPhase)
+	case w.s.Phase == Merged && req.Record != nil:
+		return temporal.NewApplicationError(fmt.Sprintf("%s is itself merged into %s: merge into %s", w.s.ID, w.s.MergedInto, w.s.MergedInto), RejectWrongPhase)
+	}
+	return nil
+}
+
+func (w *incident) absorb(ctx workflow.Context, req AbsorbRequest) (AbsorbResult, error) {
+	if err := workflow.Await(ctx, func() bool { return w.routed }); err != nil {
+		return AbsorbResult{}, err
+	}
+	if err := w.validateAbsorb(req); err != nil {
+		return AbsorbResult{}, err
+	}
+	if req.Record != nil && !slices.ContainsFunc(w.s.Merged, func(m MergedIncident) bool { return m.ID == req.Record.ID && m.Run == req.Record.Run }) {
+		w.absorbed(ctx, *req.Record)
+	}
+	for _, al := range req.Alerts {
+		if w.s.Phase == Merged {
+			w.takeMerged(al)
+			continue
+		}
+		// Its key is this incident's now: a repeat folds in, never goes
+		// back to the incident it came from.
+		if w.key(al.DedupKey) == nil && !al.Resolved {
+			w.s.Keys = append(w.s.Keys, AlertKey{DedupKey: al.DedupKey, Integration: al.Integration})
+		}
+		w.take(ctx, al)
+	}
+	return AbsorbResult{ID: w.s.ID, Run: w.s.Run, Summary: w.s.Summary}, nil
 }

@@ -69,6 +69,7 @@ type incident struct {
 	pg      *paging
 	cm      *comms
 	rs      *response
+	mg      merging
 	// late holds alerts that arrived once the incident was resolved: they
 	// open the next incident.
 	late []Alert
@@ -166,6 +167,9 @@ func (w *incident) register(ctx workflow.Context) error {
 			return fmt.Errorf("register %s: %w", u.name, err)
 		}
 	}
+	if err := w.registerMerge(ctx); err != nil {
+		return err
+	}
 	return w.pg.register(ctx)
 }
 
@@ -188,6 +192,9 @@ func (w *incident) run(ctx workflow.Context) (IncidentState, error) {
 		// own: one that arrives in the task that continues as new or finishes
 		// is then always in the state carried on, or in the channel drained.
 		w.drain(ctx)
+		if w.s.Phase == Merged {
+			return w.forwardMerged(ctx)
+		}
 		if w.reroute {
 			w.rechannel(ctx)
 		}

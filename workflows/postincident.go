@@ -557,6 +557,15 @@ func (p *postIncident) doc() activities.PostmortemDoc {
 	for _, e := range append(slices.Clone(s.Timeline), p.s.Timeline...) {
 		d.Timeline = append(d.Timeline, activities.DocEvent{At: e.At, Kind: e.Kind, Actor: e.Actor, Text: e.Text})
 	}
+	if len(s.Merged) > 0 {
+		// Incidents merged into this one: their story is this one's.
+		for _, mi := range s.Merged {
+			for _, e := range mi.Timeline {
+				d.Timeline = append(d.Timeline, activities.DocEvent{At: e.At, Kind: e.Kind, Actor: e.Actor, Text: mi.ID + ": " + e.Text})
+			}
+		}
+		slices.SortStableFunc(d.Timeline, func(a, b activities.DocEvent) int { return a.At.Compare(b.At) })
+	}
 	if p.s.Submission != nil {
 		sub := *p.s.Submission
 		sub.ActionItems = slices.Clone(p.s.Items)

@@ -186,7 +186,8 @@ func TestRecordHistories(t *testing.T) {
 		Forwarder: st, Notifiers: map[catalog.Channel]activities.Notifier{catalog.SMS: okNotifier{catalog.SMS, fail},
 			catalog.Email: okNotifier{catalog.Email, fail}, catalog.PagerDuty: okNotifier{catalog.PagerDuty, fail},
 			catalog.Chat: okNotifier{catalog.Chat, fail}},
-		Tracker: trk, Comms: activities.CommsDeps{StatusPage: memComms{}, Rooms: memComms{}, Bridges: memComms{}, Mailer: memComms{}}})
+		Tracker: trk, Comms: activities.CommsDeps{StatusPage: memComms{}, Rooms: memComms{}, Bridges: memComms{}, Mailer: memComms{}},
+		Merger: st})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -333,7 +334,32 @@ func TestRecordHistories(t *testing.T) {
 	ok(t)(st.Resolve(ctx, id, "", workflows.PhaseRequest{By: "alice"}))
 	saveRun(t, c, id, first.GetWorkflowExecutionInfo().GetExecution().GetRunId(), "continue-as-new")
 
+	recordMerge(ctx, t, c, st, alert, until)
 	recordPostIncident(ctx, t, c, st, trk)
+}
+
+// recordMerge records a merge: the merged incident hands its record over,
+// passes a repeat of its alert on, and, once the target has resolved, the
+// next firing opens a new incident in its place.
+func recordMerge(ctx context.Context, t *testing.T, c client.Client, st *starter.Client,
+	alert func(string, catalog.Severity, bool) string, until func(string, func(workflows.IncidentState) bool)) {
+	tgt := alert("merge-target", catalog.SEV1, false)
+	src := alert("merge-source", catalog.SEV1, false)
+	first, err := c.DescribeWorkflowExecution(ctx, src, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Merge(ctx, src, "", workflows.MergeRequest{Into: tgt, By: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	alert("merge-source", catalog.SEV1, false)
+	until(tgt, func(s workflows.IncidentState) bool { return s.AlertCount == 3 })
+	ok(t)(st.Resolve(ctx, tgt, "", workflows.PhaseRequest{By: "alice"}))
+	alert("merge-source", catalog.SEV1, false)
+	saveRun(t, c, src, first.GetWorkflowExecutionInfo().GetExecution().GetRunId(), "merge-forward-reopen")
+	save(t, c, tgt, "merge-target")
+	until(src, func(s workflows.IncidentState) bool { return s.Phase == workflows.Triggered })
+	ok(t)(st.Resolve(ctx, src, "", workflows.PhaseRequest{By: "alice"}))
 }
 
 // recordPostIncident records the post-incident workflows: a post-mortem

@@ -55,6 +55,7 @@ type IncidentState struct {
 	Elided *Elided `json:"elided,omitempty"`
 	// PostIncident is the workflow that carries on after resolution.
 	PostIncident string `json:"postIncident,omitempty"`
+	MergeState
 }
 
 // AlertsState is the alerts part's slice of an incident.
@@ -306,4 +307,15 @@ type Cadence struct {
 	Due       time.Time `json:"due"`
 	Reminded  bool      `json:"reminded,omitempty"`  // the holder was reminded before Due
 	Escalated bool      `json:"escalated,omitempty"` // Due passed: the commander was reminded
+}
+
+// MergeState is the merge part's slice of an incident: where it was merged
+// into, and which incidents were merged into it.
+type MergeState struct {
+	// MergedInto is the incident this one was merged into; set in phase merged.
+	MergedInto string     `json:"mergedInto,omitempty"`
+	MergedAt   *time.Time `json:"mergedAt,omitempty"`
+	MergedBy   string     `json:"mergedBy,omitempty"`
+	// Merged are the incidents merged into this one, oldest first.
+	Merged []MergedIncident `json:"merged,omitempty"`
 }

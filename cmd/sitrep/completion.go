@@ -25,7 +25,7 @@ func addHelp(root *cobra.Command, d *Deps) {
 			c.Example = examples[path]
 		}
 		switch path {
-		case "ack", "escalate", "mitigate", "resolve", "role", "update":
+		case "ack", "escalate", "mitigate", "resolve", "role", "update", "merge":
 			c.ValidArgsFunction = incidentIDs(d, true)
 		case "status", "postmortem approve", "postmortem edit", "postmortem reject", "postmortem show", "postmortem submit",
 			"actions add", "actions list":
@@ -37,6 +37,12 @@ func addHelp(root *cobra.Command, d *Deps) {
 				}
 				return catalogNames(d, cmd, func(c *catalog.Catalog) []string { return slices.Sorted(maps.Keys(c.People)) })
 			}
+		}
+		if c.Flags().Lookup("into") != nil {
+			// The target: an open incident, completed as the positional one is.
+			_ = c.RegisterFlagCompletionFunc("into", func(cmd *cobra.Command, _ []string, prefix string) ([]cobra.Completion, cobra.ShellCompDirective) {
+				return incidentIDs(d, true)(cmd, nil, prefix)
+			}) // registered once per command: cannot fail
 		}
 		flag := func(name string, names func(*catalog.Catalog) []string) {
 			if c.Flags().Lookup(name) != nil {

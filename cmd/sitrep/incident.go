@@ -393,6 +393,7 @@ func printStatus(w io.Writer, st workflows.IncidentState, now time.Time) {
 		fmt.Fprintln(w, "  NOBODY ACKNOWLEDGED: escalation ran out, fallback contact told")
 	}
 	printResponse(w, st, now)
+	printMerges(w, st)
 	if len(st.Pages) > 0 {
 		fmt.Fprintln(w, "\nPages")
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -490,7 +491,7 @@ func newCmdList(d *Deps, runF func(*ListOptions) error) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&o.Filter.Service, "service", "", "only this service")
-	cmd.Flags().StringVar(&o.Filter.Phase, "phase", "", "only this phase: triggered, acknowledged, mitigated, resolved")
+	cmd.Flags().StringVar(&o.Filter.Phase, "phase", "", "only this phase: triggered, acknowledged, mitigated, resolved, merged")
 	cmd.Flags().BoolVar(&o.Filter.Open, "open", false, "only incidents still open")
 	cmd.Flags().StringVar(&o.Since, "since", "", `only incidents opened since: an age (24h, 7d) or a time ("2026-12-05 00:00 Europe/Berlin")`)
 	cmd.Flags().IntVar(&o.Filter.Limit, "limit", 50, "at most this many")

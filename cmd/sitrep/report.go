@@ -202,6 +202,9 @@ type Figures struct {
 	Escalations    int            `json:"escalations"`
 	Unacknowledged int            `json:"unacknowledged"`
 	Sources        map[string]int `json:"sources"` // monitoring, internal, external: the last two are monitoring gaps
+	// Merged counts incidents merged into another: their story goes on in
+	// the target, so they count in no other figure.
+	Merged int `json:"merged,omitempty"`
 }
 
 // Week is one week's figures, for the trend charts. Weeks start on Monday (UTC).
@@ -267,6 +270,11 @@ func figures(key string, states []workflows.IncidentState) Figures {
 		string(workflows.Monitoring): 0, string(workflows.Internal): 0, string(workflows.External): 0}}
 	var tta, ttr []float64
 	for _, s := range states {
+		if s.Phase == workflows.Merged {
+			f.Merged++
+			f.Incidents--
+			continue
+		}
 		if s.AcknowledgedAt != nil {
 			f.Acknowledged++
 			tta = append(tta, s.AcknowledgedAt.Sub(s.FirstSeen).Seconds())

@@ -180,7 +180,7 @@ TEMPORAL_API_KEY, TEMPORAL_TLS_* or a TEMPORAL_PROFILE (default localhost:7233).
 	root.AddCommand(
 		newCmdAlert(d, nil), newCmdDeclare(d, nil), newCmdAck(d, nil), newCmdEscalate(d, nil),
 		newCmdMitigate(d, nil), newCmdResolve(d, nil), newCmdUpdate(d, nil), newCmdRole(d, nil),
-		newCmdStatus(d, nil), newCmdList(d, nil),
+		newCmdStatus(d, nil), newCmdList(d, nil), newCmdMerge(d, nil),
 		newCmdCatalog(d), newCmdWorker(d), newCmdServe(d), newCmdSandbox(d), newCmdDev(d),
 		newCmdReport(d, nil), newCmdDrill(d, nil), newCmdVersion(d), newCmdOnCall(d, nil), newCmdTestPage(d, nil),
 		newCmdPostmortem(d), newCmdActions(d), newCmdLearnings(d),

@@ -36,7 +36,7 @@ PagerDuty) reach that intake, signed as the providers sign them. With
 				}
 				cat = c
 			}
-			o := sandbox.Options{IntakeURL: strings.TrimSuffix(intake, "/"), IncidentOf: workflows.FindRef}
+			o := sandbox.Options{IntakeURL: strings.TrimSuffix(intake, "/"), IncidentOf: workflows.FindRef, IncidentsOf: workflows.FindIncidentIDs}
 			if cat != nil {
 				o.Who = who(cat)
 			}

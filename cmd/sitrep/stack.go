@@ -139,7 +139,7 @@ func (s *stack) startSandbox(o stackOptions) error {
 	}
 	s.SandboxURL = "http://" + ln.Addr().String()
 	s.PublicURL = o.PublicURL
-	s.Sandbox = sandbox.New(sandbox.Options{Who: who(o.Catalog), IncidentOf: workflows.FindRef, IntakeURL: o.PublicURL})
+	s.Sandbox = sandbox.New(sandbox.Options{Who: who(o.Catalog), IncidentOf: workflows.FindRef, IncidentsOf: workflows.FindIncidentIDs, IntakeURL: o.PublicURL})
 	s.Env = s.Sandbox.Env(s.SandboxURL, os.Getenv)
 	h := s.Sandbox.Handler()
 	if o.SandboxWrap != nil {

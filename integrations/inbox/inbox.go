@@ -23,6 +23,9 @@ type Message struct {
 	Incident   string    `json:"incident,omitempty"`
 	ProviderID string    `json:"providerId,omitempty"` // the id the provider answered with
 	Links      []Link    `json:"links,omitempty"`      // acknowledge links and buttons, as shown to the person
+	// Incidents are every incident the message names (a bundle names each
+	// incident in it), as FindIncidentsBy finds them; without it, Incident.
+	Incidents []string `json:"incidents,omitempty"`
 }
 
 // Link is a link or button in a message.
@@ -33,7 +36,7 @@ type Link struct {
 
 // Filter selects messages; empty fields match everything.
 type Filter struct {
-	Incident string
+	Incident string // matches any incident the message names
 	To       string
 	Person   string
 	Channel  string
@@ -45,6 +48,7 @@ type Inbox struct {
 	msgs []Message
 	wake chan struct{}
 	who  func(channel, address string) string
+	find func(Message) []string
 }
 
 // New returns an empty inbox.
@@ -56,6 +60,14 @@ func (b *Inbox) NameBy(who func(channel, address string) string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.who = who
+}
+
+// FindIncidentsBy makes the inbox list, for each new message, every
+// incident find says it names (its Incident included, when find finds it).
+func (b *Inbox) FindIncidentsBy(find func(Message) []string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.find = find
 }
 
 // Add records m, giving it an ID and time when it has none.
@@ -74,6 +86,14 @@ func (b *Inbox) Add(m Message) {
 	if m.Person == "" && b.who != nil {
 		m.Person = b.who(m.Channel, m.To)
 	}
+	switch {
+	case b.find != nil:
+		m.Incidents = append(m.Incidents, b.find(m)...)
+	case m.Incident != "":
+		m.Incidents = append([]string{m.Incident}, m.Incidents...)
+	}
+	seen := map[string]bool{}
+	m.Incidents = slices.DeleteFunc(m.Incidents, func(id string) bool { dup := seen[id] || id == ""; seen[id] = true; return dup })
 	b.msgs = append(b.msgs, m)
 	close(b.wake)
 	b.wake = make(chan struct{})
@@ -85,7 +105,7 @@ func (b *Inbox) List(f Filter) []Message {
 	defer b.mu.Unlock()
 	var out []Message
 	for _, m := range b.msgs {
-		if (f.Incident == "" || m.Incident == f.Incident) && (f.To == "" || m.To == f.To) && (f.Person == "" || m.Person == f.Person) && (f.Channel == "" || m.Channel == f.Channel) {
+		if (f.Incident == "" || m.Incident == f.Incident || slices.Contains(m.Incidents, f.Incident)) && (f.To == "" || m.To == f.To) && (f.Person == "" || m.Person == f.Person) && (f.Channel == "" || m.Channel == f.Channel) {
 			out = append(out, m)
 		}
 	}

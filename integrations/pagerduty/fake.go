@@ -9,7 +9,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -26,8 +28,9 @@ type FakeOptions struct {
 	Inbox    *inbox.Inbox     // where new alerts are shown; may be nil
 	// HTTPClient sends the webhooks of SendWebhook; a client with a 10s timeout when nil.
 	HTTPClient *http.Client
-	// IncidentOf finds the incident ID in a dedup key, for the inbox; nil
-	// takes the whole key.
+	// IncidentOf finds the incident ID anywhere in a dedup key (an
+	// incident's ref, maybe with a page suffix as in "inc-…:run/p3", or a
+	// bundle's ref), for the inbox; nil takes the whole key.
 	IncidentOf func(dedupKey string) string
 }
 
@@ -160,6 +163,16 @@ func (f *Fake) apply(ev *ReceivedEvent) {
 			incident = f.opts.IncidentOf(ev.DedupKey)
 		}
 		m := inbox.Message{Channel: "pagerduty", Provider: provider, To: ev.RoutingKey, Text: ev.Summary, Incident: incident, ProviderID: ev.DedupKey}
+		if f.opts.IncidentOf != nil {
+			// A bundle's alert names its incidents in its details.
+			for _, k := range slices.Sorted(maps.Keys(ev.CustomDetails)) {
+				for _, word := range strings.Fields(fmt.Sprint(ev.CustomDetails[k])) {
+					if id := f.opts.IncidentOf(word); id != "" && !slices.Contains(m.Incidents, id) {
+						m.Incidents = append(m.Incidents, id)
+					}
+				}
+			}
+		}
 		for _, l := range ev.Links {
 			m.Links = append(m.Links, inbox.Link{Label: l.Text, URL: l.Href})
 		}
