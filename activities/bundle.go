@@ -62,9 +62,10 @@ func (a *Activities) Claim(ctx context.Context, in ClaimInput) (ClaimResult, err
 
 // TakeInput asks a person's Pager for a claimed page (Key) back.
 type TakeInput struct {
-	Person string
-	Ref    string // the incident's
-	Key    string // the claim's
+	Person  string
+	Channel catalog.Channel // the bundle's: a claim waits in one per channel
+	Ref     string          // the incident's
+	Key     string          // the claim's
 }
 
 // TakeResult says whether the page was taken back before its bundle went

@@ -233,6 +233,16 @@ func stale(ctx context.Context, err error, first *time.Time) error {
 	return err
 }
 
+// firstFailure is when the provider first failed, as the attempts before
+// recorded it; an attempt before that ended with nothing recorded (it timed
+// out: the provider hung) counts as failing from now.
+func firstFailure(ctx context.Context, recorded time.Time) time.Time {
+	if recorded.IsZero() && activity.GetInfo(ctx).Attempt > 1 {
+		return time.Now()
+	}
+	return recorded
+}
+
 // staleError is stale for activities whose heartbeat details carry nothing
 // else.
 func staleError(ctx context.Context, err error) error {
@@ -240,6 +250,7 @@ func staleError(ctx context.Context, err error) error {
 	if activity.HasHeartbeatDetails(ctx) {
 		_ = activity.GetHeartbeatDetails(ctx, &st) // unreadable: counted from now
 	}
+	st.FirstFailure = firstFailure(ctx, st.FirstFailure)
 	err = stale(ctx, err, &st.FirstFailure)
 	activity.RecordHeartbeat(ctx, st)
 	return err
@@ -519,6 +530,11 @@ func (a *Activities) Remind(ctx context.Context, r Reminder) (ReminderResult, er
 	}
 	if done.Sent == nil {
 		done.Sent = map[string]ReminderResult{}
+	}
+	if first := firstFailure(ctx, done.FirstFailure); !first.Equal(done.FirstFailure) {
+		// The attempt before hung: from now on, its failures count.
+		done.FirstFailure = first
+		activity.RecordHeartbeat(ctx, done)
 	}
 	var out ReminderResult
 	var missing error

@@ -62,7 +62,7 @@ func (c *Client) Claim(ctx context.Context, in activities.ClaimInput) (activitie
 // A Pager that is not running holds nothing: the page is taken.
 func (c *Client) Take(ctx context.Context, in activities.TakeInput) (activities.TakeResult, error) {
 	var res activities.TakeResult
-	err := c.update(ctx, workflows.PagerID(in.Person), "", workflows.TakeUpdate, workflows.Withdraw{Ref: in.Ref, Key: in.Key}, &res)
+	err := c.update(ctx, workflows.PagerID(in.Person), "", workflows.TakeUpdate, workflows.Withdraw{Ref: in.Ref, Key: in.Key, Channel: in.Channel}, &res)
 	if errors.Is(err, ErrNotFound) {
 		return activities.TakeResult{Taken: true}, nil
 	}

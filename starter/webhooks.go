@@ -552,7 +552,8 @@ func (in *Intake) pagerDutyWebhookHandler(w http.ResponseWriter, r *http.Request
 	delivery := ev.ID                            // signed, unlike X-Webhook-Id
 	key := workflows.KeyRef(ev.Data.IncidentKey) // sitrep's dedup key: a page's own, under its incident's ref
 	id, _ := workflows.ParseIncidentRef(key)
-	sitrepIncident := strings.HasPrefix(id, "inc-") && isIncidentCode(id)
+	_, _, bundle := workflows.ParseBundleRef(key) // a bundle's alert: acknowledging it acknowledges each incident in it
+	sitrepIncident := strings.HasPrefix(id, "inc-") && isIncidentCode(id) || bundle
 	if !sitrepIncident || (ev.EventType != "incident.acknowledged" && ev.EventType != "incident.resolved") {
 		in.log.Info("pagerduty webhook ignored", "eventType", cleanText(ev.EventType))
 		answer(http.StatusAccepted, "ignored")

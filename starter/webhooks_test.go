@@ -351,6 +351,15 @@ func TestPagerDutyWebhook(t *testing.T) {
 	require.Equal(t, http.StatusAccepted, w.Code, w.Body.String())
 	assert.Equal(t, "inc-pages-00000002", fake.updates()[len(fake.updates())-1].ID, "a page's key acknowledges its incident")
 
+	// A bundle's alert acknowledged in PagerDuty acknowledges its incidents.
+	bundle := "pager-alice:0f8fad5b-d9cb-469f-a165-70867728950e:3"
+	fake.addIncident(bundle)
+	bundled := strings.Replace(strings.Replace(body, `"incident_key": "`+incPayments+`"`, `"incident_key": "`+bundle+`"`, 1),
+		"01BZOH6D2B7AVTO0RVS3UI8K4E", "01BZOH6D2B7AVTO0RVS3UI8K4H", 1)
+	w = do(in, "POST", "/v1/pagerduty/webhook", bundled, headers(pdSign(pdSecret, bundled), "wh-8")...)
+	require.Equal(t, http.StatusAccepted, w.Code, w.Body.String())
+	assert.Equal(t, bundle, fake.updates()[len(fake.updates())-1].ID, "a bundle's key acknowledges the bundle")
+
 	fake.addIncident("inc-web-00000001")
 	fake.updateErr = ErrUnavailable
 	web := strings.Replace(strings.Replace(body, incPayments, "inc-web-00000001", 1), "01BZOH6D2B7AVTO0RVS3UI8K4E", "01BZOH6D2B7AVTO0RVS3UI8K4F", 1)

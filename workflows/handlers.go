@@ -109,6 +109,8 @@ func (w *incident) acknowledge(ctx workflow.Context, req AckRequest) (AckResult,
 		s.Repages = 0
 		s.Escalation.Deadline = now.Add(s.Plan.RepageAfterAck)
 		w.event(ctx, "answered", req.Person, fmt.Sprintf("still working on it (via %s)", req.Channel))
+		// The re-page's own alert at a pager of record stops ringing too.
+		w.enqueue(Job{Kind: jobSync, Action: "acknowledge"})
 		w.rs.joined(ctx)
 		return AckResult{Person: s.AcknowledgedBy, At: *s.AcknowledgedAt}, nil
 	}

@@ -338,7 +338,9 @@ const (
 // queued twice (a claim's channels all withdraw it).
 func (w *incident) enqueue(j Job) {
 	w.wake = true
-	if j.Kind == jobWithdraw && slices.ContainsFunc(w.queue, func(q Job) bool { return q.Kind == jobWithdraw && q.Key == j.Key && q.Person == j.Person }) {
+	if j.Kind == jobWithdraw && slices.ContainsFunc(w.queue, func(q Job) bool {
+		return q.Kind == jobWithdraw && q.Key == j.Key && q.Person == j.Person && slices.Equal(q.Channels, j.Channels)
+	}) {
 		return
 	}
 	w.seqs++
@@ -438,7 +440,7 @@ func (w *incident) finish(ctx workflow.Context) (IncidentState, error) {
 	}
 	handed := w.handoff
 	var jobs []Job
-	if len(syncTargets(&w.s)) > 0 {
+	if len(syncTargets(&w.s, "resolve")) > 0 {
 		jobs = append(jobs, Job{Kind: jobSync, Action: "resolve"})
 	}
 	// In the order they were queued: status page posts keep theirs.
@@ -534,8 +536,7 @@ func (w *incident) startPostIncident(ctx workflow.Context, syncs []Job) error {
 	// run's state keeps the whole record.
 	// run's state keeps the whole record. A handed-over notice names its
 	// update by index: then the updates go whole.
-	notices := slices.ContainsFunc(syncs, func(j Job) bool { return j.Kind == jobNotice })
-	in := PostIncidentInput{Incident: trimmed(w.s, workflow.GetInfo(ctx).WorkflowExecution.RunID, !notices), Handover: syncs}
+	in := PostIncidentInput{Incident: trimmed(w.s, workflow.GetInfo(ctx).WorkflowExecution.RunID, syncs), Handover: syncs}
 	f := workflow.ExecuteChildWorkflow(cctx, PostIncident, in)
 	if err := f.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
 		// Already started: a retried task of this run started it before.
@@ -605,7 +606,12 @@ func (w *incident) continueAsNew(ctx workflow.Context) (done bool, err error) {
 	w.carrying = false
 	carry := append(w.carry, w.queue...)
 	w.carry = nil
-	if w.inflight > 0 || slices.ContainsFunc(carry, func(j Job) bool { return !carried(j) }) {
+	// In the order they were queued: status page posts keep theirs.
+	slices.SortStableFunc(carry, func(a, b Job) int { return a.seq - b.seq })
+	// The wait let handlers in (an escalation waits for the main loop): they
+	// are served here first, with the carried jobs going out again.
+	if w.inflight > 0 || slices.ContainsFunc(carry, func(j Job) bool { return !carried(j) }) ||
+		!workflow.AllHandlersFinished(ctx) || w.pg.escalate {
 		// What the stopped jobs queued as they ended must go out here: the
 		// carried ones go out again with it.
 		w.queue = nil
@@ -630,7 +636,7 @@ func (w *incident) continueAsNew(ctx workflow.Context) (done bool, err error) {
 	// in Elided names, for the post-mortem to read. A carried notice names
 	// its update by index: the updates are kept whole until the next
 	// continue-as-new.
-	st := trimmed(w.s, workflow.GetInfo(ctx).WorkflowExecution.RunID, !slices.ContainsFunc(carry, func(j Job) bool { return j.Kind == jobNotice }))
+	st := trimmed(w.s, workflow.GetInfo(ctx).WorkflowExecution.RunID, carry)
 	if len(carry) > 0 {
 		w.log.Info("jobs carried into the next run", "incidentID", w.s.ID, "jobs", len(carry))
 	}
@@ -642,11 +648,18 @@ func (w *incident) continueAsNew(ctx workflow.Context) (done bool, err error) {
 // alerts or a long flap grows the record past it.
 const maxHandedBytes = 256 << 10
 
-// trimmed is st with its long records cut to their head and tail (the
-// updates too, when updates), keeping less each time until it encodes
-// within maxHandedBytes. Elided counts what was let go and names run, whose
-// state holds it.
-func trimmed(st IncidentState, run string, updates bool) IncidentState {
+// trimmed is st with its long records cut to their head and tail, keeping
+// less each time until it encodes within maxHandedBytes. Elided counts what
+// was let go and names run, whose state holds it. A notice among jobs names
+// its update by index: then the updates are not cut, but the messages of
+// those no job names are shortened.
+func trimmed(st IncidentState, run string, jobs []Job) IncidentState {
+	var named []int
+	for _, j := range jobs {
+		if j.Kind == jobNotice {
+			named = append(named, j.Update)
+		}
+	}
 	el := Elided{Runs: []string{}}
 	if st.Elided != nil {
 		el = *st.Elided
@@ -660,9 +673,16 @@ func trimmed(st IncidentState, run string, updates bool) IncidentState {
 		el.Events += n
 		st.Alerts, n = headTail(st.Alerts, keepAlerts/div)
 		el.Alerts += n
-		if updates {
+		if len(named) == 0 {
 			st.Updates, n = headTail(st.Updates, keepUpdates/div)
 			el.Updates += n
+		} else if div > 1 {
+			st.Updates = slices.Clone(st.Updates)
+			for i := range st.Updates {
+				if u := &st.Updates[i]; !slices.Contains(named, i) && len(u.Message) > 200/div {
+					u.Message = truncate(u.Message, max(200/div, 4))
+				}
+			}
 		}
 		if b, err := json.Marshal(st); err != nil || len(b) <= maxHandedBytes {
 			break

@@ -141,6 +141,9 @@ type Bundle struct {
 type Withdraw struct {
 	Ref string `json:"ref"`
 	Key string `json:"key,omitempty"`
+	// Channel, when set, limits it to that channel's bundles: one claim's
+	// page waits in a bundle per channel, each with its own fate.
+	Channel catalog.Channel `json:"channel,omitempty"`
 }
 
 // BundleOutcome tells an incident how the bundle holding its page went out.
@@ -238,7 +241,7 @@ func (p *pager) takeBack(wd Withdraw) TakeResult {
 	for i := range p.s.Bundles {
 		b := &p.s.Bundles[i]
 		at := slices.IndexFunc(b.Items, func(it activities.BundleItem) bool { return it.Key == wd.Key })
-		if at < 0 {
+		if at < 0 || wd.Channel != "" && wd.Channel != b.Channel {
 			continue
 		}
 		if b.SentAt != nil {
@@ -360,8 +363,8 @@ func (p *pager) run(ctx workflow.Context) error {
 				return err
 			}
 			p.drain(ctx)
-			if at, pending := p.next(); pending || workflow.Now(ctx).Before(at) {
-				continue // a claim came in while finishing
+			if at, pending := p.next(); pending || workflow.Now(ctx).Before(at) || !p.idle() {
+				continue // a claim or withdrawal came in while finishing
 			}
 			return nil
 		}
@@ -370,6 +373,9 @@ func (p *pager) run(ctx workflow.Context) error {
 				return err
 			}
 			p.drain(ctx)
+			if p.sending > 0 || p.resolving > 0 {
+				continue // what the last signals started runs here first
+			}
 			st := p.s
 			// Sent bundles stay only while their alert is open somewhere.
 			st.Bundles = slices.DeleteFunc(slices.Clone(st.Bundles), func(b Bundle) bool { return b.SentAt != nil && !b.holds() })
@@ -436,8 +442,8 @@ func (p *pager) idle() bool {
 // that still needs it.
 func (b Bundle) holds() bool { return len(b.Open) > 0 }
 
-func (wd Withdraw) matches(it activities.BundleItem) bool {
-	return it.Key == wd.Key || wd.Key == "" && it.Ref == wd.Ref
+func (wd Withdraw) matches(b *Bundle, it activities.BundleItem) bool {
+	return (wd.Channel == "" || wd.Channel == b.Channel) && (it.Key == wd.Key || wd.Key == "" && it.Ref == wd.Ref)
 }
 
 // take removes a withdrawn incident from every pending bundle, and releases
@@ -447,13 +453,14 @@ func (p *pager) take(ctx workflow.Context, wd Withdraw) {
 	for i := range p.s.Bundles {
 		b := &p.s.Bundles[i]
 		switch {
+		case wd.Channel != "" && wd.Channel != b.Channel:
 		case b.SentAt == nil:
-			b.Items = slices.DeleteFunc(b.Items, wd.matches)
+			b.Items = slices.DeleteFunc(b.Items, func(it activities.BundleItem) bool { return wd.matches(b, it) })
 		case b.Outcome == "":
 			b.Withdrawn = append(b.Withdrawn, wd)
 		case b.holds():
 			b.Open = slices.DeleteFunc(b.Open, func(key string) bool {
-				return key == wd.Key || wd.Key == "" && slices.ContainsFunc(b.Items, func(it activities.BundleItem) bool { return it.Key == key && it.Ref == wd.Ref })
+				return slices.ContainsFunc(b.Items, func(it activities.BundleItem) bool { return it.Key == key && wd.matches(b, it) })
 			})
 			if !b.holds() {
 				p.resolve(ctx, b.Ref)
@@ -472,11 +479,13 @@ func (p *pager) resolve(ctx workflow.Context, ref string) {
 		b := p.bundle(ref)
 		in := activities.SyncInput{IncidentID: ref, Ref: ref, Action: "resolve",
 			Targets: []activities.PageTarget{{Person: p.s.Person, Channel: b.Channel, Key: ref}}}
-		if err := workflow.ExecuteActivity(syncOptions(ctx, "resolve", 10*time.Minute), a.SyncPages, in).Get(ctx, nil); err != nil {
+		// An hour: a pager of record down longer than that leaves the alert
+		// for someone to close there (logged).
+		if err := workflow.ExecuteActivity(syncOptions(ctx, "resolve", time.Hour), a.SyncPages, in).Get(ctx, nil); err != nil {
 			workflow.GetLogger(ctx).Info("bundle alert not resolved", "bundle", ref, "error", err)
+			return
 		}
-		b = p.bundle(ref)
-		b.Resolved = true
+		p.bundle(ref).Resolved = true
 	})
 }
 
@@ -507,7 +516,7 @@ func (p *pager) send(ctx workflow.Context, ref string) {
 				// Its alert stays open there until every incident in it
 				// is done; those withdrawn while it went are done already.
 				for _, it := range items {
-					if !slices.ContainsFunc(b.Withdrawn, func(wd Withdraw) bool { return wd.matches(it) }) {
+					if !slices.ContainsFunc(b.Withdrawn, func(wd Withdraw) bool { return wd.matches(b, it) }) {
 						b.Open = append(b.Open, it.Key)
 					}
 				}

@@ -369,10 +369,13 @@ func (p *paging) pagePerson(ctx workflow.Context, j Job) {
 	}
 	r := res.Recipients[0]
 	if j.PageKind == "raised" {
-		// An update, not a page: one message, never a call.
-		r.Channels = slices.DeleteFunc(append(slices.Clone(r.Channels), r.Fallback...), func(ch catalog.Channel) bool { return ch == catalog.Voice })
+		// An update, not a page: one message, never a call nor an alert
+		// at a pager of record that would ring until mitigation.
+		r.Channels = slices.DeleteFunc(append(slices.Clone(r.Channels), r.Fallback...), func(ch catalog.Channel) bool {
+			return ch == catalog.Voice || ch == catalog.PagerDuty
+		})
 		if len(r.Channels) == 0 {
-			p.w.event(ctx, "page.failed", "", fmt.Sprintf("cannot tell %s of the raise: no channel but voice", j.Person))
+			p.w.event(ctx, "page.failed", "", fmt.Sprintf("cannot tell %s of the raise: no channel but voice or PagerDuty", j.Person))
 			return
 		}
 		r.Channels, r.Fallback = r.Channels[:1], r.Channels[1:]
@@ -461,6 +464,11 @@ func (p *paging) claim(ctx workflow.Context, j Job, person string, chs []catalog
 	if !res.Queued {
 		return claimed{}
 	}
+	if slices.Contains(chs, catalog.PagerDuty) && !slices.Contains(s.Bundled, person) {
+		// Its bundle's alert at PagerDuty stays open until the incident
+		// says it is done (release).
+		s.Bundled = append(s.Bundled, person)
+	}
 	return claimed{queued: true, key: key, due: workflow.Now(ctx).Add(s.Plan.BundleWindow)}
 }
 
@@ -507,9 +515,11 @@ func (p *paging) deliver(ctx workflow.Context, j Job, person string, ch catalog.
 	due := c.due.Add(bundleGrace)
 	ok, err := w.await(ctx, due.Sub(workflow.Now(ctx)), "bundled "+string(ch)+" to "+person, told)
 	if err == nil && !ok {
-		switch taken, terr := p.takeBack(ctx, person, c.key); {
+		switch taken, terr := p.takeBack(ctx, person, ch, c.key); {
 		case ctx.Err() != nil:
 			err = ctx.Err() // paging stopped meanwhile
+		case told():
+			ok = true // it reported as the Pager was asked
 		case terr != nil:
 			w.event(ctx, "bundle.timeout", "", fmt.Sprintf("the bundle on %s to %s did not report by %s and its Pager did not answer (%s): paging alone",
 				ch, person, due.UTC().Format(time.RFC3339), rootMessage(terr)))
@@ -523,6 +533,8 @@ func (p *paging) deliver(ctx workflow.Context, j Job, person string, ch catalog.
 			}
 		}
 		if err == nil && !ok {
+			// Whatever the Pager still holds of it goes nowhere now.
+			w.enqueue(Job{Kind: jobWithdraw, Person: person, Key: c.key, Channels: []catalog.Channel{ch}})
 			s.Pages[i] = p.send(ctx, j, person, ch)
 			w.wake = true
 			return s.Pages[i].Outcome != Failed
@@ -557,7 +569,7 @@ func (p *paging) deliver(ctx workflow.Context, j Job, person string, ch catalog.
 
 // takeBack asks the person's Pager for a claimed page back: taken, it goes
 // alone; not taken, its bundle is on its way.
-func (p *paging) takeBack(ctx workflow.Context, person, key string) (bool, error) {
+func (p *paging) takeBack(ctx workflow.Context, person string, ch catalog.Channel, key string) (bool, error) {
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 10 * time.Second,
 		// Bounded: a page must not wait long on bundling; unanswered, it
@@ -567,7 +579,7 @@ func (p *paging) takeBack(ctx workflow.Context, person, key string) (bool, error
 		Summary:                "take back the page bundled for " + person,
 	})
 	var res activities.TakeResult
-	in := activities.TakeInput{Person: person, Ref: IncidentRef(p.w.s.ID, p.w.s.Run), Key: key}
+	in := activities.TakeInput{Person: person, Channel: ch, Ref: IncidentRef(p.w.s.ID, p.w.s.Run), Key: key}
 	if err := workflow.ExecuteActivity(actx, a.Take, in).Get(ctx, &res); err != nil {
 		return false, err
 	}
@@ -639,34 +651,28 @@ func (p *paging) addPagerTarget(t PagerTarget) {
 }
 
 // syncTargets are the alerts at pagers of record this incident's own pages
-// opened. A bundle's alert is not among them: it speaks for other
-// incidents too, and its Pager closes it when the last is done (release).
-func syncTargets(s *IncidentState) []activities.PageTarget {
+// opened that have not heard action yet (a resolved one hears nothing
+// more). A bundle's alert is not among them: it speaks for other incidents
+// too, and its Pager closes it when the last is done (release).
+func syncTargets(s *IncidentState, action string) []activities.PageTarget {
 	var out []activities.PageTarget
 	for _, t := range s.PagerTargets {
-		if t.Key != "" {
+		if t.Key != "" && t.Synced != "resolve" && t.Synced != action {
 			out = append(out, activities.PageTarget{Person: t.Person, Channel: catalog.PagerDuty, Key: t.Key})
 		}
 	}
 	return out
 }
 
-// release tells the Pager of each bundle this incident rode in to a pager of
-// record that it no longer needs the bundle's alert: acknowledged,
-// mitigated or resolved.
+// release tells the Pager of everyone this incident's pages were handed to
+// that it is done (acknowledged, mitigated, resolved or merged): what it
+// holds of them goes nowhere, and a bundle alert at a pager of record is
+// resolved once none of its incidents needs it.
 func (p *paging) release() {
-	var told []string
-	for i := range p.w.s.PagerTargets {
-		t := &p.w.s.PagerTargets[i]
-		if t.Bundle == "" || t.Released {
-			continue
-		}
-		t.Released = true
-		if !slices.Contains(told, t.Person) {
-			told = append(told, t.Person)
-			p.w.enqueue(Job{Kind: jobWithdraw, Person: t.Person})
-		}
+	for _, person := range p.w.s.Bundled {
+		p.w.enqueue(Job{Kind: jobWithdraw, Person: person})
 	}
+	p.w.s.Bundled = nil
 }
 
 // sync tells pagers of record (PagerDuty) that the incident was acknowledged
@@ -674,12 +680,19 @@ func (p *paging) release() {
 // It says whether it is done: false when stopped before it got through.
 func (p *paging) sync(ctx workflow.Context, j Job) bool {
 	s := &p.w.s
-	targets := syncTargets(s)
+	targets := syncTargets(s, j.Action)
 	if len(targets) == 0 {
 		return true
 	}
 	err := workflow.ExecuteActivity(syncOptions(ctx, j.Action, p.syncFor), a.SyncPages,
 		activities.SyncInput{IncidentID: s.ID, Ref: IncidentRef(s.ID, s.Run), Action: j.Action, Targets: targets}).Get(ctx, nil)
+	if err == nil {
+		for i := range s.PagerTargets {
+			if t := &s.PagerTargets[i]; slices.ContainsFunc(targets, func(pt activities.PageTarget) bool { return pt.Key == t.Key }) {
+				t.Synced = j.Action
+			}
+		}
+	}
 	if err != nil && ctx.Err() == nil {
 		p.w.event(ctx, "sync.failed", "", fmt.Sprintf("could not %s on PagerDuty: %s", j.Action, rootMessage(err)))
 	}
@@ -703,7 +716,11 @@ func syncOptions(ctx workflow.Context, action string, budget time.Duration) work
 // acknowledged, mitigated or resolved before the bundle went out.
 func (p *paging) withdraw(ctx workflow.Context, j Job) {
 	ref := IncidentRef(p.w.s.ID, p.w.s.Run)
-	err := workflow.SignalExternalWorkflow(ctx, PagerID(j.Person), "", WithdrawSignal, Withdraw{Ref: ref, Key: j.Key}).Get(ctx, nil)
+	wd := Withdraw{Ref: ref, Key: j.Key}
+	if len(j.Channels) == 1 {
+		wd.Channel = j.Channels[0]
+	}
+	err := workflow.SignalExternalWorkflow(ctx, PagerID(j.Person), "", WithdrawSignal, wd).Get(ctx, nil)
 	if err != nil {
 		// The Pager already finished: nothing of this incident is pending there.
 		p.w.log.Info("bundle withdrawal not delivered", "incidentID", p.w.s.ID, "person", j.Person, "error", err)

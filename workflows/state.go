@@ -117,6 +117,9 @@ type PagingState struct {
 	// PageKeys numbers the pages sent to pagers of record, so each has a
 	// dedup key of its own (PageKey).
 	PageKeys int `json:"pageKeys,omitempty"`
+	// Bundled are the people whose Pager holds (or sent) a PagerDuty page
+	// of this incident since it last told them it was done (release).
+	Bundled []string `json:"bundled,omitempty"`
 	// Repages counts re-pages since the acknowledger last answered.
 	Repages int `json:"repages,omitempty"`
 }
@@ -127,9 +130,9 @@ type PagerTarget struct {
 	Person string `json:"person"`
 	Key    string `json:"key,omitempty"`
 	Bundle string `json:"bundle,omitempty"`
-	// Released: the incident told the bundle's Pager it no longer needs
-	// the bundle's alert.
-	Released bool `json:"released,omitempty"`
+	// Synced is the last action its pager of record was told of
+	// (acknowledge, resolve): each key is told each action once.
+	Synced string `json:"synced,omitempty"`
 }
 
 // Elided counts what of the record continue-as-new let go, and names the

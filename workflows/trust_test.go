@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/sitrep-dev/sitrep/activities"
@@ -64,6 +65,7 @@ func TestEveryPagerDutyPageIsAnAlertOfItsOwn(t *testing.T) {
 	al := alert("invoices stuck")
 	al.Service, al.Severity = "billing", catalog.SEV2
 	h.at(16*m, func() { h.ack("erin") })
+	h.at(47*m, func() { h.ack("erin") }) // answers the re-page: still on it
 	h.at(50*m, func() { h.phase(ResolveUpdate) })
 	var synced []string
 	h.env.OnActivity("SyncPages", mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.SyncInput) error {
@@ -101,11 +103,12 @@ func TestEveryPagerDutyPageIsAnAlertOfItsOwn(t *testing.T) {
 			acked = append(acked, key)
 		}
 	}
-	if len(acked) != 5 || !slices.Equal(slices.Sorted(slices.Values(acked)), slices.Sorted(slices.Values(triggered[:5]))) {
-		t.Fatalf("acknowledged %q, want the five alerts open at the acknowledgment %q", acked, triggered[:5])
+	// The five open at the acknowledgment, then the re-page's once answered.
+	if len(acked) != 6 || !slices.Equal(slices.Sorted(slices.Values(acked[:5])), slices.Sorted(slices.Values(triggered[:5]))) || acked[5] != triggered[5] {
+		t.Fatalf("acknowledged %q, want the five alerts open at the acknowledgment %q, then the re-page's", acked, triggered)
 	}
 	var handed []string
-	for _, t := range syncTargets(&st) {
+	for _, t := range syncTargets(&st, "resolve") {
 		handed = append(handed, t.Key)
 	}
 	if !slices.Equal(slices.Sorted(slices.Values(handed)), distinct) {
@@ -263,10 +266,14 @@ func TestLateBundleIsSentOnceAndRecordedDelivered(t *testing.T) {
 }
 
 // Defect 3, the other way: a bundle still pending at the grace's end is
-// taken back, and the page goes alone once, recorded once.
+// taken back, and the page goes alone once, recorded once; the Pager is
+// told, per channel, to send none of it.
 func TestOverdueBundleIsTakenBackAndPagedAloneOnce(t *testing.T) {
-	h := newHarnessWith(t, nil, nil, newFakePagers())
-	h.env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, "", WithdrawSignal, mock.Anything).Return(nil)
+	pagers := newFakePagers()
+	h := newHarnessWith(t, nil, nil, pagers)
+	var withdrawn []Withdraw
+	h.env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, "", WithdrawSignal, mock.Anything).Return(
+		func(_, _, _, _ string, arg any) error { withdrawn = append(withdrawn, arg.(Withdraw)); return nil })
 	h.at(20*m, func() { h.ack("carol") })
 	h.at(21*m, func() { h.phase(ResolveUpdate) })
 	st := h.run(alert("silent bundle"))
@@ -278,6 +285,20 @@ func TestOverdueBundleIsTakenBackAndPagedAloneOnce(t *testing.T) {
 	}
 	if len(alice) != 2 || alice[0].Outcome != Delivered || alice[1].Outcome != Delivered || alice[0].Bundle != "" {
 		t.Fatalf("alice's first-round pages: %+v, want one record per channel, delivered alone", alice)
+	}
+	var chans []catalog.Channel
+	for _, wd := range withdrawn {
+		if wd.Key == pagers.key(0) {
+			chans = append(chans, wd.Channel)
+		}
+	}
+	if slices.Sort(chans); !slices.Equal(chans, []catalog.Channel{catalog.Chat, catalog.SMS}) {
+		t.Fatalf("withdrawn %+v, want the first claim's page withdrawn on chat and sms", withdrawn)
+	}
+	for _, in := range *pagers.takes {
+		if in.Channel == "" {
+			t.Fatalf("asked back %+v, want a channel: a claim waits in a bundle per channel", in)
+		}
 	}
 }
 
@@ -431,4 +452,32 @@ func TestPagerLosesNoClaim(t *testing.T) {
 			t.Fatalf("next run's state %+v lost the claim handed over as it continued", next.State)
 		}
 	})
+}
+
+// A claim waits in one bundle per channel, each with its own fate: taking
+// back the page still pending on sms does not touch chat's bundle, already
+// sent, and asking for chat's says it is on its way.
+func TestTakeBackIsPerChannel(t *testing.T) {
+	env := newPagerEnv()
+	env.OnActivity("DeliverBundle", mock.Anything, mock.Anything).Return(activities.DeliverResult{ProviderID: "b", Attempts: 1}, nil)
+	env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, "", BundleSignal, mock.Anything).Return(nil)
+	b := claimOf("inc-b:r", catalog.Chat, catalog.SMS) // chat's bundle first in the list
+	// alice heard on sms at 0: sms waits for 1m; chat, quiet, goes at 30s.
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(ClaimSignal, b) }, 30*time.Second)
+	got := map[catalog.Channel]TakeResult{}
+	for _, ch := range []catalog.Channel{catalog.SMS, catalog.Chat} {
+		env.RegisterDelayedCallback(func() {
+			env.UpdateWorkflow(TakeUpdate, "", &testsuite.TestUpdateCallback{
+				OnAccept: func() {}, OnReject: func(err error) { t.Errorf("take %s: %v", ch, err) },
+				OnComplete: func(r any, err error) { got[ch] = r.(TakeResult) },
+			}, Withdraw{Ref: b.Item.Ref, Key: b.Item.Key, Channel: ch})
+		}, 40*time.Second)
+	}
+	env.ExecuteWorkflow(Pager, PagerInput{First: claimOf("inc-a:r", catalog.SMS)})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	if !got[catalog.SMS].Taken || got[catalog.Chat].Taken {
+		t.Fatalf("taken back: %+v, want sms's (pending) and not chat's (sent)", got)
+	}
 }
