@@ -29,6 +29,12 @@ type comms struct {
 	// summaryBusy: a summary edit is in flight; summaryDirty: the summary
 	// changed meanwhile, so one more edit follows it.
 	summaryBusy, summaryDirty bool
+	// public is the plain-language text the mitigate or resolve handler
+	// under way was given for external audiences; closing takes it.
+	public string
+	// told holds the outcomes Story workflows reported, by notice key,
+	// until the notice job waiting for each takes it.
+	told map[string]StoryOutcome
 }
 
 func newComms(w *incident) *comms { return &comms{w: w} }
@@ -233,8 +239,12 @@ func (c *comms) closing(ctx workflow.Context, verb string, kind activities.Notic
 		return
 	}
 	s.Status = status
+	// The note is for insiders (it may name hosts and people); external
+	// audiences read the public text, or the template's own words.
+	public := c.public
+	c.public = ""
 	c.record(ctx, UpdateRecord{At: workflow.Now(ctx), Kind: string(kind), By: orDefault(by, "sitrep"), Status: status,
-		Audience: c.fullAudience(), Message: note}, text)
+		Audience: c.fullAudience(), Message: note, Public: public}, text)
 }
 
 // reopened: the problem is back after mitigation. Stakeholders who were
@@ -563,7 +573,7 @@ const (
 func (c *comms) notice(ctx workflow.Context, j Job) bool {
 	s := &c.w.s
 	u := s.Updates[j.Update]
-	n := c.noticeOf(u)
+	n := c.noticeOf(u, c.external(j.Dest))
 	var err error
 	switch {
 	case j.Dest == destStatusPage:
@@ -594,7 +604,7 @@ func (c *comms) notice(ctx workflow.Context, j Job) bool {
 			if _, err := workflow.AwaitWithTimeout(ctx, roomWait, func() bool { return !c.w.rs.roomPending() }); err != nil {
 				return false
 			}
-			n = c.noticeOf(u)
+			n = c.noticeOf(u, c.external(j.Dest))
 		}
 		err = workflow.ExecuteActivity(commsOptions(ctx, j.Dest), a.EmailGroup, activities.GroupNotice{Notice: n, Group: g}).Get(ctx, nil)
 	case j.Dest == destRoom:
@@ -638,12 +648,37 @@ func (c *comms) groupsFor(role string, internal, external bool) []string {
 	return out
 }
 
-// noticeOf is what the templates get for u.
-func (c *comms) noticeOf(u UpdateRecord) activities.Notice {
+// external: dest is read by an external audience: the status page, or an
+// external stakeholder group's email.
+func (c *comms) external(dest string) bool {
+	if dest == destStatusPage {
+		return true
+	}
+	g, ok := strings.CutPrefix(dest, destEmail)
+	if !ok {
+		return false
+	}
+	for _, gp := range c.w.s.Plan.Comms.Groups {
+		if gp.Name == g {
+			return gp.Audience != catalog.Internal
+		}
+	}
+	// A sub-role's group the plan does not list: read as external, the
+	// safer side.
+	return true
+}
+
+// noticeOf is what the templates get for u. An external audience gets the
+// public text of a mitigation or resolution instead of its note.
+func (c *comms) noticeOf(u UpdateRecord, external bool) activities.Notice {
 	s := &c.w.s
+	msg := u.Message
+	if external && (u.Kind == string(activities.NoticeMitigated) || u.Kind == string(activities.NoticeResolved)) {
+		msg = u.Public
+	}
 	n := activities.Notice{IncidentID: s.ID, Ref: IncidentRef(s.ID, s.Run), Kind: activities.NoticeKind(u.Kind), Service: s.Service,
 		Components: s.Plan.Comms.Components, Severity: s.Severity, Summary: s.Summary, Source: string(s.Source), Reporter: s.Reporter,
-		Status: string(u.Status), Message: u.Message, OpenedAt: s.FirstSeen, At: u.At, Cadence: s.Plan.Comms.Cadence,
+		Status: string(u.Status), Message: msg, OpenedAt: s.FirstSeen, At: u.At, Cadence: s.Plan.Comms.Cadence,
 		Commander: c.w.rs.commander(), CommsLead: c.w.rs.holder(catalog.RoleComms)}
 	if u.Next != nil {
 		n.NextUpdate = *u.Next
