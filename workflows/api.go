@@ -338,6 +338,7 @@ func Register(r Registrar) {
 	r.RegisterWorkflowWithOptions(Pager, workflow.RegisterOptions{Name: "Pager"})
 	r.RegisterWorkflowWithOptions(PostIncident, workflow.RegisterOptions{Name: "PostIncident"})
 	r.RegisterWorkflowWithOptions(FollowUp, workflow.RegisterOptions{Name: "FollowUp"})
+	r.RegisterWorkflowWithOptions(Story, workflow.RegisterOptions{Name: "Story"})
 }
 
 // MarkdownText escapes text (an alert's summary, which anyone holding an

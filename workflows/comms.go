@@ -586,6 +586,9 @@ func (c *comms) notice(ctx workflow.Context, j Job) bool {
 		}); err != nil {
 			return false
 		}
+		if done, told := c.viaStory(ctx, j, u, n); told {
+			return done
+		}
 		id := ""
 		if s.StatusPage != nil {
 			id = s.StatusPage.ID
@@ -606,6 +609,9 @@ func (c *comms) notice(ctx workflow.Context, j Job) bool {
 			}
 			n = c.noticeOf(u, c.external(j.Dest))
 		}
+		if done, told := c.viaStory(ctx, j, u, n); told {
+			return done
+		}
 		err = workflow.ExecuteActivity(commsOptions(ctx, j.Dest), a.EmailGroup, activities.GroupNotice{Notice: n, Group: g}).Get(ctx, nil)
 	case j.Dest == destRoom:
 		err = c.w.rs.postNow(ctx, roomLine(u))
@@ -621,6 +627,83 @@ func (c *comms) notice(ctx workflow.Context, j Job) bool {
 	}
 	rec.Sent = append(rec.Sent, j.Dest)
 	return true
+}
+
+// viaStory hands a status page post or a group's email to its Story (see
+// Story), which links it to the public story of its cause or folds it into
+// the group's digest, and waits until the Story says how it went: the job
+// stays in flight until then, so resolution hands it over like any notice
+// under way, and the record says what was sent for this incident and
+// where. told is false when no Story is configured: the caller sends.
+func (c *comms) viaStory(ctx workflow.Context, j Job, u UpdateRecord, n activities.Notice) (done, told bool) {
+	s := &c.w.s
+	sn := activities.StoryNotice{Key: fmt.Sprintf("%s/%d/%s", IncidentRef(s.ID, s.Run), j.Update, j.Dest),
+		ReplyTo: workflow.GetInfo(ctx).WorkflowExecution.ID, Ref: IncidentRef(s.ID, s.Run), Update: j.Update, Dest: j.Dest,
+		Window: s.Plan.Comms.UpdateWindow, Human: u.Kind == string(activities.NoticeUpdate) && u.By != "sitrep", Notice: n}
+	if g, ok := strings.CutPrefix(j.Dest, destEmail); ok {
+		sn.Group, sn.Audience = g, catalog.Internal
+		if c.external(j.Dest) {
+			sn.Audience = catalog.External
+		}
+	}
+	var r activities.StoryReceipt
+	err := workflow.ExecuteActivity(commsOptions(ctx, "tell the story: "+j.Dest), a.TellStory, sn).Get(ctx, &r)
+	if err == nil && r.Story == "" {
+		return false, false
+	}
+	var o StoryOutcome
+	if err == nil {
+		o, err = c.awaitOutcome(ctx, sn.Key)
+	}
+	if err != nil && ctx.Err() != nil {
+		return false, true // cancelled before the Story answered: handed over
+	}
+	rec := &s.Updates[j.Update]
+	switch {
+	case err != nil:
+		o.Error = rootMessage(err)
+		fallthrough
+	case !o.Delivered:
+		rec.Failed = append(rec.Failed, j.Dest)
+		c.w.event(ctx, "comms.failed", "", fmt.Sprintf("%s (%s) did not reach %s: %s", u.Kind, u.Status, j.Dest, o.Error))
+		return true, true
+	}
+	rec.Sent = append(rec.Sent, orDefault(o.Sent, j.Dest))
+	c.w.event(ctx, "comms.story", "", fmt.Sprintf("%s (%s): %s", u.Kind, u.Status, o.Detail))
+	if o.StatusPage != nil && (s.StatusPage == nil || s.StatusPage.ID != o.StatusPage.ID) {
+		ref := *o.StatusPage
+		s.StatusPage = &ref
+		c.w.rs.refresh()
+	}
+	return true, true
+}
+
+// awaitOutcome waits for the Story's answer about the notice key. Answers
+// for other notices met on the way are kept for their jobs.
+func (c *comms) awaitOutcome(ctx workflow.Context, key string) (StoryOutcome, error) {
+	ch := workflow.GetSignalChannel(ctx, StoryOutcomeSignal)
+	if c.told == nil {
+		c.told = map[string]StoryOutcome{}
+	}
+	for {
+		for {
+			var o StoryOutcome
+			if !ch.ReceiveAsync(&o) {
+				break
+			}
+			c.told[o.Key] = o
+		}
+		if o, ok := c.told[key]; ok {
+			delete(c.told, key)
+			return o, nil
+		}
+		if err := workflow.Await(ctx, func() bool {
+			_, ok := c.told[key]
+			return ok || ch.Len() > 0
+		}); err != nil {
+			return StoryOutcome{}, err
+		}
+	}
 }
 
 // groupsFor names the stakeholder groups an update goes to: a sub-role's
