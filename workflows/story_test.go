@@ -312,7 +312,7 @@ func TestIncidentRecordsWhatItsStoryDid(t *testing.T) {
 	h.at(30*time.Second, func() { during = h.state() })
 	h.at(1*m, func() {
 		h.env.SignalWorkflow(StoryOutcomeSignal, StoryOutcome{Key: ref + "/0/status page", Delivered: true, Sent: "status page (linked)",
-			Detail: "linked to status page incident sp9 (investigating, 12 linked incidents): no post of its own",
+			Detail:     "linked to status page incident sp9 (investigating, 12 linked incidents): no post of its own",
 			StatusPage: &StatusPageRef{ID: "sp9", URL: "https://status.example.com/sp9"}, At: start.Add(1 * m)})
 	})
 	h.at(2*m, func() {
