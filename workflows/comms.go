@@ -637,6 +637,9 @@ func (c *comms) notice(ctx workflow.Context, j Job) bool {
 // where. told is false when no Story is configured: the caller sends.
 func (c *comms) viaStory(ctx workflow.Context, j Job, u UpdateRecord, n activities.Notice) (done, told bool) {
 	s := &c.w.s
+	if strings.HasPrefix(j.Dest, destEmail) && s.Plan.Comms.UpdateWindow <= 0 {
+		return false, false // no window: every email goes at once, as the incident sends it
+	}
 	sn := activities.StoryNotice{Key: fmt.Sprintf("%s/%d/%s", IncidentRef(s.ID, s.Run), j.Update, j.Dest),
 		ReplyTo: workflow.GetInfo(ctx).WorkflowExecution.ID, Ref: IncidentRef(s.ID, s.Run), Update: j.Update, Dest: j.Dest,
 		Window: s.Plan.Comms.UpdateWindow, Human: u.Kind == string(activities.NoticeUpdate) && u.By != "sitrep", Notice: n}

@@ -100,8 +100,8 @@ type PublicStory struct {
 	// that opened it.
 	Components []string    `json:"components"`
 	Links      []StoryLink `json:"links"`
-	// Posted is the status the page shows; PostedAlso the components it
-	// says are also affected.
+	// Posted is the status the page shows, or will once the post due or
+	// in flight lands; PostedAlso the components it says are also affected.
 	Posted     StakeholderStatus `json:"posted,omitempty"`
 	PostedAlso []string          `json:"postedAlso,omitempty"`
 	// Next is the notice the next post carries, when one is due.
@@ -329,6 +329,9 @@ func (st *story) link(ctx workflow.Context, n activities.StoryNotice) {
 	if post {
 		next := n
 		ps.Next = &next
+		// What the page will show once this post lands: notices arriving
+		// meanwhile compare with it, not with what it showed before.
+		ps.Posted, ps.PostedAlso = combined(ps.Links), ps.also()
 	}
 	ps.Waiting = append(ps.Waiting, StoryWaiter{Key: n.Key, ReplyTo: n.ReplyTo, Post: post})
 	st.wake = true
@@ -474,7 +477,8 @@ func (st *story) post(ctx workflow.Context, marker string) {
 		p := st.find(marker)
 		p.busy = false
 		if err != nil {
-			p.Closing = false
+			// The page shows what it did before: the next notice posts.
+			p.Closing, p.Posted, p.PostedAlso = false, "", nil
 			msg := rootMessage(err)
 			st.reply(ctx, waiting, func(StoryWaiter) StoryOutcome {
 				return StoryOutcome{Error: "status page: " + msg, At: workflow.Now(ctx)}

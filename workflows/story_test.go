@@ -114,7 +114,9 @@ func TestStoryOneStatusPageIncidentPerCause(t *testing.T) {
 	e := newStoryEnv(t)
 	const n = 50
 	for i := range n {
-		e.tell(time.Duration(i)*time.Second, spNotice(i, activities.NoticeInitial, StatusInvestigating))
+		// Half of them in the same instant as the first, while its post
+		// is under way.
+		e.tell(time.Duration(max(0, i-n/2))*time.Second, spNotice(i, activities.NoticeInitial, StatusInvestigating))
 	}
 	e.tell(2*m, spNotice(n, activities.NoticeInitial, StatusInvestigating, "Checkout", "Payments API"))
 	for i := range n + 1 {
