@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -10,7 +11,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/sitrep-dev/sitrep/activities"
 	"github.com/sitrep-dev/sitrep/catalog"
@@ -351,5 +354,49 @@ func TestIncidentRecordsWhatItsStoryDid(t *testing.T) {
 		return e.Kind == "comms.story" && strings.Contains(e.Text, "linked to status page incident sp9")
 	}) {
 		t.Errorf("timeline does not say the notice linked to sp9: %+v", st.Timeline)
+	}
+}
+
+// A Story whose history grows continues as new with its window and the
+// notices waiting for its digest, and the next run sends that digest when
+// the window passes and answers every one of them: none is lost.
+func TestStoryContinuesAsNewWithItsWindow(t *testing.T) {
+	e := newStoryEnv(t)
+	for i := range 3 {
+		e.tell(time.Duration(i)*time.Second, mailNotice(i, activities.NoticeInitial, ""))
+	}
+	e.env.RegisterDelayedCallback(func() {
+		e.env.SetContinueAsNewSuggested(true)
+		e.env.SignalWorkflow(TellSignal, mailNotice(3, activities.NoticeInitial, ""))
+	}, 3*m)
+	e.env.ExecuteWorkflow(Story, StoryInput{Scope: "email-support"})
+	var can *workflow.ContinueAsNewError
+	if err := e.env.GetWorkflowError(); !errors.As(err, &can) {
+		t.Fatalf("want continue-as-new, got %v", err)
+	}
+	var next StoryInput
+	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
+		t.Fatal(err)
+	}
+	if next.State == nil || next.State.Mail == nil || len(next.State.Mail.Waiting) != 3 || !next.State.Mail.Until.Equal(start.Add(10*m)) {
+		t.Fatalf("continued with %+v, want the window until 10m and 3 notices waiting", next.State)
+	}
+	if len(e.emails) != 1 {
+		t.Fatalf("first run sent %d emails, want the one at once", len(e.emails))
+	}
+
+	e2 := newStoryEnv(t)
+	e2.env.SetStartTime(start.Add(3 * m))
+	e2.env.ExecuteWorkflow(Story, next)
+	if err := e2.env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	if len(e2.emails) != 1 || !e2.emails[0].digest || e2.emails[0].after != 10*m || e2.emails[0].count != 4 {
+		t.Fatalf("next run sent %+v, want one digest of 4 incidents at 10m", e2.emails)
+	}
+	for i := 1; i <= 3; i++ {
+		if os := e2.replies[fmt.Sprintf("inc-checkout-%d", i)]; len(os) != 1 || !os[0].Delivered {
+			t.Errorf("incident %d heard %+v from the next run, want its digest", i, os)
+		}
 	}
 }
