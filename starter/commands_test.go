@@ -244,7 +244,7 @@ func TestSlackCommands(t *testing.T) {
 		})
 	}
 	t.Run("help lists every command", func(t *testing.T) {
-		for _, w := range []string{"/sitrep update [--status", "/sitrep role ROLE PERSON", "/sitrep mitigate [NOTE]", "/sitrep resolve [NOTE]",
+		for _, w := range []string{"/sitrep update [--status", "/sitrep role ROLE PERSON", `/sitrep mitigate [--public "TEXT"] [NOTE]`, `/sitrep resolve [--public "TEXT"] [NOTE]`,
 			"/sitrep status", "/sitrep help", "/sitrep inc-… status"} {
 			assert.Contains(t, helpText("/sitrep"), w)
 		}
