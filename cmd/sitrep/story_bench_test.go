@@ -150,16 +150,19 @@ func BenchmarkStakeholderStorm(b *testing.B) {
 			}
 		}
 		f := countFatigue(s.Sandbox.Inbox.List(inbox.Filter{}), start)
-		worst := 0
-		for _, c := range f.perMinute {
-			worst = max(worst, c)
+		worst, worstAt := 0, ""
+		for k, c := range f.perMinute {
+			if c > worst {
+				worst, worstAt = c, k
+			}
 		}
 		opened := len(s.Sandbox.Statuspage.Incidents())
 		got := emails()
 		fmt.Printf("\nstakeholder storm: %d distinct SEV1 alerts on checkout in %s, dev server (SQLite WAL), real worker, sandbox fakes; update window %s:\n",
 			n, sent.Round(100*time.Millisecond), cat.Comms.UpdateWindow)
 		fmt.Printf("  incidents %d, alerts recorded %d of %d (target: all)\n", len(ids), alerts, total)
-		fmt.Printf("  messages per person per channel in one minute: max %d (target ≤ 2), within any 60 s: max %d; pages to people %d\n", worst, f.sliding, f.pages)
+		fmt.Printf("  messages per person per channel in one minute: max %d (target ≤ 2; person, channel, minute: %s), within any 60 s: max %d; messages to people %d\n",
+			worst, worstAt, f.sliding, f.pages)
 		fmt.Printf("  status page incidents opened: %d (target ≤ 1); incidents whose opening notice recorded where it went %d of %d, linked to the status page incident %d\n",
 			opened, noticed, len(ids), linked)
 		worstMail := 0
