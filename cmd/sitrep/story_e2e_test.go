@@ -224,3 +224,78 @@ func TestEndToEndStormTellsOneStory(t *testing.T) {
 	}
 	t.Logf("storm of %d: 1 status page incident, support got %d emails in %s", storm, len(support), time.Since(stormAt).Round(time.Second))
 }
+
+// The worker is killed with SIGKILL after support's first email, while the
+// rest of a storm waits for the window's digest, and stays down past the
+// window's end. Started again, the digest goes out once, late, listing
+// every incident, and every incident records it: a late digest, never a
+// lost one, never two.
+func TestEndToEndStoryDigestSurvivesWorkerKill(t *testing.T) {
+	t.Parallel()
+	catYAML := storyE2ECatalog()
+	cat, err := catalog.Parse("story.yaml", []byte(catYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startE2E(t, stackOptions{Catalog: cat, NoWorker: true})
+	startWorker, kill := workerProcess(t, s, catYAML)
+	st := starter.New(s.Client)
+	ctx := context.Background()
+	w := startWorker()
+	const storm = 5
+	var ids []string
+	for i := range storm {
+		r, err := st.Alert(ctx, workflows.Alert{Source: workflows.Monitoring, Service: "checkout", Severity: catalog.SEV1,
+			Summary: fmt.Sprintf("checkout 5xx, shard %d", i), DedupKey: fmt.Sprintf("kill-%d", i), Integration: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, r.IncidentID)
+	}
+	support := func() []inbox.Message { return emailsTo(readInbox(t, s), "support@example.com") }
+	waitFor(t, "support's first email", time.Minute, func() bool { return len(support()) == 1 })
+	// Every notice has reached the Story before the kill: the digest owes
+	// them all.
+	waitFor(t, "the story to hold the other notices", time.Minute, func() bool {
+		v, err := s.Client.QueryWorkflow(ctx, workflows.StoryID("email-support"), "", workflows.StateQuery)
+		if err != nil {
+			return false
+		}
+		var ss workflows.StoryState
+		return v.Get(&ss) == nil && ss.Mail != nil && len(ss.Mail.Lines) == storm
+	})
+	kill(w)
+	killedAt := time.Now()
+	<-time.After(storyE2EWindow + 5*time.Second) // the outage, past the window's end; not a wait for async work
+	if n := len(support()); n != 1 {
+		t.Fatalf("support got %d emails with no worker running, want 1", n)
+	}
+	startWorker()
+	waitFor(t, "the late digest", time.Minute, func() bool { return len(support()) == 2 })
+	digest := support()[1]
+	if digest.At.Sub(killedAt) < storyE2EWindow {
+		t.Errorf("digest at %s, before the worker came back", digest.At)
+	}
+	for _, id := range ids {
+		if !strings.Contains(support()[0].Text+digest.Text, id) {
+			t.Errorf("support's emails never name %s", id)
+		}
+	}
+	waitFor(t, "every incident recording its email", time.Minute, func() bool {
+		for _, id := range ids {
+			state, err := st.Status(ctx, id)
+			if err != nil || len(state.Updates) == 0 || !slices.Contains(state.Updates[0].Sent, "email support") {
+				return false
+			}
+		}
+		return true
+	})
+	// No second digest: the window after it passes with nothing due.
+	deadline := time.Now().Add(storyE2EWindow + 5*time.Second)
+	for time.Now().Before(deadline) {
+		if n := len(support()); n != 2 {
+			t.Fatalf("support got %d emails, want 2", n)
+		}
+		<-time.After(500 * time.Millisecond) // poll interval
+	}
+}
