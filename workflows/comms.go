@@ -640,7 +640,9 @@ func (c *comms) viaStory(ctx workflow.Context, j Job, u UpdateRecord, n activiti
 	if strings.HasPrefix(j.Dest, destEmail) && s.Plan.Comms.UpdateWindow <= 0 {
 		return false, false // no window: every email goes at once, as the incident sends it
 	}
-	sn := activities.StoryNotice{Key: fmt.Sprintf("%s/%d/%s", IncidentRef(s.ID, s.Run), j.Update, j.Dest),
+	// The key names the update by its index and its time: continue-as-new
+	// trims a long record, and an index alone could then name two updates.
+	sn := activities.StoryNotice{Key: fmt.Sprintf("%s/%d/%d/%s", IncidentRef(s.ID, s.Run), j.Update, u.At.UnixNano(), j.Dest),
 		ReplyTo: workflow.GetInfo(ctx).WorkflowExecution.ID, Ref: IncidentRef(s.ID, s.Run), Update: j.Update, Dest: j.Dest,
 		Window: s.Plan.Comms.UpdateWindow, Human: u.Kind == string(activities.NoticeUpdate) && u.By != "sitrep", Notice: n}
 	if g, ok := strings.CutPrefix(j.Dest, destEmail); ok {

@@ -316,12 +316,12 @@ func TestIncidentRecordsWhatItsStoryDid(t *testing.T) {
 	var during IncidentState
 	h.at(30*time.Second, func() { during = h.state() })
 	h.at(1*m, func() {
-		h.env.SignalWorkflow(StoryOutcomeSignal, StoryOutcome{Key: ref + "/0/status page", Delivered: true, Sent: "status page (linked)",
+		h.env.SignalWorkflow(StoryOutcomeSignal, StoryOutcome{Key: fmt.Sprintf("%s/0/%d/status page", ref, start.UnixNano()), Delivered: true, Sent: "status page (linked)",
 			Detail:     "linked to status page incident sp9 (investigating, 12 linked incidents): no post of its own",
 			StatusPage: &StatusPageRef{ID: "sp9", URL: "https://status.example.com/sp9"}, At: start.Add(1 * m)})
 	})
 	h.at(2*m, func() {
-		h.env.SignalWorkflow(StoryOutcomeSignal, StoryOutcome{Key: ref + "/0/email support", Delivered: true, Sent: "email support",
+		h.env.SignalWorkflow(StoryOutcomeSignal, StoryOutcome{Key: fmt.Sprintf("%s/0/%d/email support", ref, start.UnixNano()), Delivered: true, Sent: "email support",
 			Detail: "email support: in the digest of 03:02 UTC listing 12 incidents", At: start.Add(2 * m)})
 	})
 	h.at(3*m, func() { h.phase(ResolveUpdate) })
