@@ -159,8 +159,9 @@ type StoryOutcome struct {
 
 // keepDone bounds the outcomes a Story remembers for notices told again:
 // a retry comes within minutes, a handover within the incident's minute of
-// grace; a storm's thousand notices fit.
-const keepDone = 3000
+// grace; a storm's thousand notices fit. With the digest lines, it keeps
+// the state a Story continues as new with well under Temporal's 2 MB.
+const keepDone = 1500
 
 // Story coordinates what incidents tell one audience channel; see StoryID.
 func Story(ctx workflow.Context, in StoryInput) (StoryState, error) {
@@ -527,7 +528,7 @@ func (st *story) mail(ctx workflow.Context, n activities.StoryNotice) {
 	}
 	m.Window = n.Window
 	line := activities.DigestLine{Ref: n.Ref, IncidentID: n.Notice.IncidentID, Service: n.Notice.Service, Components: n.Notice.Components,
-		Severity: n.Notice.Severity, Summary: n.Notice.Summary, Kind: n.Notice.Kind, Status: string(statusOfNotice(n.Notice)),
+		Severity: n.Notice.Severity, Summary: truncate(n.Notice.Summary, 200), Kind: n.Notice.Kind, Status: string(statusOfNotice(n.Notice)),
 		Message: truncate(n.Notice.Message, 300), At: now, New: true}
 	if i := slices.IndexFunc(m.Lines, func(l activities.DigestLine) bool { return l.Ref == n.Ref }); i >= 0 {
 		m.Lines[i] = line
