@@ -38,7 +38,7 @@ test: $(TEMPORAL) lint ## run every test, end to end included
 	$(GO) test -count=1 -timeout 20m ./...
 
 bench: build ## run the benchmarks and print their figures
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./cmd/sitrep/ ./workflows/
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 45m ./cmd/sitrep/ ./workflows/
 
 fuzz: ## fuzz each intake parser for 30s
 	@for f in $$($(GO) test -list '^Fuzz' ./starter/ | grep ^Fuzz); do \

@@ -94,6 +94,10 @@ type Activities struct {
 	Pagers Pagers
 	// Forwarder opens incidents for alerts a grouped incident passes on.
 	Forwarder Forwarder
+	// Stories holds the public stories and stakeholder update windows
+	// across incidents (the Story workflows); nil: each incident sends its
+	// notices itself.
+	Stories Stories
 	// Comms are the providers of everything said to people not being paged:
 	// status page, war room, video bridge, stakeholder email.
 	Comms CommsDeps
@@ -148,6 +152,8 @@ type CommsPlan struct {
 	RoomName   string // the war room's channel name
 	// CommsLead is who the team's comms rotation has on now; empty when it has none.
 	CommsLead string
+	// UpdateWindow: see catalog.Comms.
+	UpdateWindow time.Duration
 }
 
 // GroupPlan is a stakeholder group and its audience.
@@ -206,7 +212,7 @@ func (a *Activities) Route(ctx context.Context, in RouteInput) (RouteResult, err
 func (a *Activities) commsPlan(c *catalog.Catalog, r catalog.Route, sp *catalog.SeverityPolicy, in RouteInput) CommsPlan {
 	p := CommsPlan{Cadence: sp.UpdateCadence, RemindBefore: c.Comms.RemindBefore, NoNewsAfter: sp.NoNewsAfter,
 		RoleUnfilledAfter: c.Comms.RoleUnfilledAfter, Notice: sp.Notice, WarRoom: sp.WarRoom, InternalOnly: sp.InternalOnly,
-		Roles: slices.Clone(c.Comms.Roles)}
+		Roles: slices.Clone(c.Comms.Roles), UpdateWindow: c.Comms.UpdateWindow}
 	if svc, ok := c.Services[in.Service]; ok {
 		p.Components = slices.Clone(svc.StatusPageComponents)
 		for _, g := range svc.StakeholderGroups {

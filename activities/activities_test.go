@@ -546,7 +546,7 @@ func TestRouteComms(t *testing.T) {
 			want: activities.CommsPlan{Cadence: 30 * time.Minute, RemindBefore: 5 * time.Minute, NoNewsAfter: 10 * time.Minute,
 				RoleUnfilledAfter: 15 * time.Minute, Notice: catalog.WhenOpen, WarRoom: catalog.WhenOpen, StatusPage: true,
 				Components: []string{"Checkout"}, Groups: groups, Roles: roles,
-				RoomName: "inc-20261201-checkout-checkout-error-rate-12", CommsLead: "alice"},
+				RoomName: "inc-20261201-checkout-checkout-error-rate-12", CommsLead: "alice", UpdateWindow: catalog.DefaultUpdateWindow},
 		},
 		{
 			name: "no status page configured: email only",
@@ -555,7 +555,7 @@ func TestRouteComms(t *testing.T) {
 			want: activities.CommsPlan{Cadence: 30 * time.Minute, RemindBefore: 5 * time.Minute, NoNewsAfter: 10 * time.Minute,
 				RoleUnfilledAfter: 15 * time.Minute, Notice: catalog.WhenOpen, WarRoom: catalog.WhenOpen,
 				Components: []string{"Checkout"}, Groups: groups, Roles: roles,
-				RoomName: "inc-20261201-checkout-checkout-error-rate-12", CommsLead: "alice"},
+				RoomName: "inc-20261201-checkout-checkout-error-rate-12", CommsLead: "alice", UpdateWindow: catalog.DefaultUpdateWindow},
 		},
 		{
 			name: "a service with no components, a team with no comms rotation, an internal-only severity",
@@ -564,7 +564,7 @@ func TestRouteComms(t *testing.T) {
 			want: activities.CommsPlan{Cadence: 4 * time.Hour, RemindBefore: 5 * time.Minute, RoleUnfilledAfter: 15 * time.Minute,
 				Notice: catalog.WhenAck, WarRoom: catalog.WhenAck, InternalOnly: true,
 				Groups: []activities.GroupPlan{{Name: "support", Audience: catalog.Internal}, {Name: "leadership", Audience: catalog.Internal}},
-				Roles:  roles, RoomName: "inc-20261201-kubernetes-nodes-notready"},
+				Roles:  roles, RoomName: "inc-20261201-kubernetes-nodes-notready", UpdateWindow: catalog.DefaultUpdateWindow},
 		},
 	}
 	for _, tt := range tests {

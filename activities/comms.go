@@ -126,6 +126,9 @@ type Notice struct {
 	Room       string // war room link: internal only
 	Bridge     string // video bridge: internal only
 	StatusURL  string // the public status page incident
+	// Also are the components incidents linked to this public story add to
+	// the ones it names (status page posts of a story only).
+	Also []string
 }
 
 // GroupNotice sends a notice to one stakeholder group, rendered with its
@@ -165,25 +168,31 @@ func (a *Activities) EmailGroup(ctx context.Context, n GroupNotice) (NoticeResul
 	if err != nil {
 		return NoticeResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrPermanent, err)
 	}
-	// One email per address: a merchant never sees who else is on the
-	// list. Who was sent to rides on heartbeat details, so a retry after a
-	// transient failure sends nobody the notice twice.
+	return a.mailGroup(ctx, n.Group, g.Emails, subject, text, n.IncidentID)
+}
+
+// mailGroup emails one stakeholder group's addresses, one email each: a
+// merchant never sees who else is on the list. Who was sent to rides on
+// heartbeat details, so a retry after a transient failure sends nobody the
+// email twice.
+func (a *Activities) mailGroup(ctx context.Context, group string, emails []string, subject, text, incidentID string) (NoticeResult, error) {
 	var sent []int
 	if activity.HasHeartbeatDetails(ctx) {
 		_ = activity.GetHeartbeatDetails(ctx, &sent) // unreadable: the list is sent again
 	}
 	var id string
-	for i, to := range g.Emails {
+	var err error
+	for i, to := range emails {
 		if slices.Contains(sent, i) {
 			continue
 		}
-		if id, err = a.Comms.Mailer.Send(ctx, integrations.Email{To: []string{to}, Subject: subject, Text: text, IncidentID: n.IncidentID}); err != nil {
-			return NoticeResult{}, providerError(ctx, "email "+n.Group, n.IncidentID, err)
+		if id, err = a.Comms.Mailer.Send(ctx, integrations.Email{To: []string{to}, Subject: subject, Text: text, IncidentID: incidentID}); err != nil {
+			return NoticeResult{}, providerError(ctx, "email "+group, incidentID, err)
 		}
 		sent = append(sent, i)
 		activity.RecordHeartbeat(ctx, sent)
 	}
-	return NoticeResult{ProviderID: id, Recipients: len(g.Emails)}, nil
+	return NoticeResult{ProviderID: id, Recipients: len(emails)}, nil
 }
 
 // fullName is "Alice Andersen (alice)" for a handle the catalog has a name

@@ -139,6 +139,9 @@ type noticeData struct {
 	// State is the incident's status as the notice leaves it: Status, or
 	// the one its kind implies (resolved, monitoring, investigating).
 	State string
+	// AlsoAffecting names, in a sentence, the components incidents linked
+	// to a public story add; empty for any other notice.
+	AlsoAffecting string
 }
 
 // Notice renders a stakeholder notice's subject and text with its
@@ -148,7 +151,7 @@ func (t *Templates) Notice(n Notice, audience catalog.Audience) (subject, text s
 		return "", "", fmt.Errorf("render notice: unknown audience %q", audience)
 	}
 	d := noticeData{Notice: n, Audience: string(audience), What: what(n), Next: clock(n.NextUpdate),
-		Every: every(n.Cadence), Opened: clock(n.OpenedAt), State: statusOf(n)}
+		Every: every(n.Cadence), Opened: clock(n.OpenedAt), State: statusOf(n), AlsoAffecting: joinAnd(n.Also)}
 	prefix := "notice." + string(audience)
 	if subject, err = t.render(prefix+".subject.tmpl", d); err != nil {
 		return "", "", err

@@ -64,6 +64,11 @@ type Comms struct {
 	// Roles are the sub-roles beyond commander and communications lead
 	// (partner comms, social media comms, …), each with its own audience.
 	Roles []Role
+	// UpdateWindow is stakeholders' storm bound: within it a stakeholder
+	// group hears at most one email (the first at once, the rest folded into
+	// one digest at its end), and the incidents of one cause share one
+	// status page incident. 0 ("none") sends every notice at once.
+	UpdateWindow time.Duration
 }
 
 // The built-in roles every incident has.
@@ -98,6 +103,10 @@ const (
 	DefaultRoomName            = "inc-{{.Date}}-{{.Service}}-{{.Summary}}"
 	DefaultRemindBefore        = 5 * time.Minute
 	DefaultRoleUnfilledAfter   = 15 * time.Minute
+	DefaultUpdateWindow        = 10 * time.Minute
+	// MaxUpdateWindow bounds the update window: a digest later than this
+	// is news withheld, not noise spared.
+	MaxUpdateWindow = 24 * time.Hour
 )
 
 // Person is someone who can be paged.

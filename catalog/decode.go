@@ -35,7 +35,7 @@ var (
 	levelFields    = []string{"targets", "delay"}
 	severityFields = []string{"channels", "update_cadence", "repage_after_ack", "repage_escalate_after", "auto_resolve_after",
 		"notice", "war_room", "internal_only", "no_news_after"}
-	commsFields     = []string{"war_room_name", "remind_before", "role_unfilled_after", "roles"}
+	commsFields     = []string{"war_room_name", "remind_before", "role_unfilled_after", "update_window", "roles"}
 	roleFields      = []string{"name", "title", "stakeholder_groups"}
 	allWhens        = []When{WhenOpen, WhenAck, WhenNever}
 	groupFields     = []string{"name", "audience", "emails"}
@@ -389,6 +389,15 @@ func (f *file) comms(key, n *yaml.Node) {
 	}
 	if v, ok := m["role_unfilled_after"]; ok {
 		c.RoleUnfilledAfter, _ = f.duration(v, "comms", "role_unfilled_after", true)
+	}
+	if v, ok := m["update_window"]; ok {
+		if d, ok := f.duration(v, "comms", "update_window", true); ok {
+			if d > MaxUpdateWindow {
+				f.errorf(v, "comms", "update_window: %s is longer than %s: stakeholders would wait too long for news", d, MaxUpdateWindow)
+			} else {
+				c.UpdateWindow = d
+			}
+		}
 	}
 	for _, item := range f.items(m["roles"], "comms", "roles") {
 		rm, name, owner, ok := f.head(item, "role", "name", roleFields)

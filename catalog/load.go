@@ -121,7 +121,7 @@ func newLoader() *loader {
 			StakeholderGroups: map[string]*StakeholderGroup{},
 			BundleWindow:      DefaultBundleWindow,
 			Comms: Comms{RoomName: DefaultRoomName, RemindBefore: DefaultRemindBefore,
-				RoleUnfilledAfter: DefaultRoleUnfilledAfter},
+				RoleUnfilledAfter: DefaultRoleUnfilledAfter, UpdateWindow: DefaultUpdateWindow},
 		},
 		defined:   map[string]pos{},
 		handoffAt: map[string]pos{},

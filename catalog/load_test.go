@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // base is the smallest valid catalog; the validation cases break one thing in it.
@@ -583,4 +584,33 @@ func TestLoadDirectory(t *testing.T) {
 			t.Errorf("errors:\n got %q\nwant %q", got, want)
 		}
 	})
+}
+
+// The update window: 10 minutes unless the comms section says otherwise;
+// "none" sends every notice at once; a bad, negative or day-long one is
+// refused, naming the line.
+func TestUpdateWindow(t *testing.T) {
+	c, err := Parse("t.yaml", []byte(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Comms.UpdateWindow != DefaultUpdateWindow || DefaultUpdateWindow != 10*time.Minute {
+		t.Errorf("default update window %s, want 10m", c.Comms.UpdateWindow)
+	}
+	for in, want := range map[string]time.Duration{"5m": 5 * time.Minute, "none": 0} {
+		c, err := Parse("t.yaml", []byte(strings.Replace(base, "stakeholder_groups:\n", "comms:\n  update_window: "+in+"\nstakeholder_groups:\n", 1)))
+		if err != nil {
+			t.Fatalf("update_window %s: %v", in, err)
+		}
+		if c.Comms.UpdateWindow != want {
+			t.Errorf("update_window %s: got %s, want %s", in, c.Comms.UpdateWindow, want)
+		}
+	}
+	for in, want := range map[string]string{
+		"soon": `@A: comms: update_window: bad duration "soon" (want a duration like 30s, 5m or 1h or "none")`,
+		"-5m":  `@A: comms: update_window: must be positive, got -5m`,
+		"48h":  `@A: comms: update_window: 48h0m0s is longer than 24h0m0s: stakeholders would wait too long for news`,
+	} {
+		checkProblems(t, "t.yaml", strings.Replace(base, "stakeholder_groups:\n", "comms:\n  update_window: "+in+" #A\nstakeholder_groups:\n", 1), []string{want})
+	}
 }

@@ -190,7 +190,7 @@ func (c *Client) Escalate(ctx context.Context, id, requestID string, req workflo
 // cleaned to one line (workflows.CleanNote).
 func (c *Client) Mitigate(ctx context.Context, id, requestID string, req workflows.PhaseRequest) (workflows.PhaseResult, error) {
 	var out workflows.PhaseResult
-	req.Note = workflows.CleanNote(req.Note)
+	req.Note, req.Public = workflows.CleanNote(req.Note), workflows.CleanNote(req.Public)
 	id, req.Run = workflows.ParseIncidentRef(id)
 	return out, c.update(ctx, id, requestID, workflows.MitigateUpdate, req, &out)
 }
@@ -200,7 +200,7 @@ func (c *Client) Mitigate(ctx context.Context, id, requestID string, req workflo
 // to one line (workflows.CleanNote).
 func (c *Client) Resolve(ctx context.Context, id, requestID string, req workflows.PhaseRequest) (workflows.PhaseResult, error) {
 	var out workflows.PhaseResult
-	req.Note = workflows.CleanNote(req.Note)
+	req.Note, req.Public = workflows.CleanNote(req.Note), workflows.CleanNote(req.Public)
 	id, req.Run = workflows.ParseIncidentRef(id)
 	err := c.update(ctx, id, requestID, workflows.ResolveUpdate, req, &out)
 	if errors.Is(err, ErrNotFound) || isCompleted(err) {

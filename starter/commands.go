@@ -54,8 +54,8 @@ var verbs = []string{verbUpdate, verbRole, verbMitigate, verbResolve, verbMerge,
 var usage = map[string]string{
 	verbUpdate:   "update [--status investigating|identified|monitoring] [--audience internal|external|both] [--role ROLE] MESSAGE",
 	verbRole:     "role ROLE PERSON (or @me)",
-	verbMitigate: "mitigate [NOTE]",
-	verbResolve:  "resolve [NOTE]",
+	verbMitigate: `mitigate [--public "TEXT"] [NOTE]`,
+	verbResolve:  `resolve [--public "TEXT"] [NOTE]`,
 	verbStatus:   "status",
 	verbHelp:     "help",
 	verbMerge:    "merge --into INCIDENT [NOTE]",
@@ -71,6 +71,7 @@ type chatCommand struct {
 	Person   string // role's person, as typed
 	Text     string // update's message; mitigate's and resolve's note
 	Into     string // merge's target
+	Public   string // mitigate's and resolve's text for customers (--public)
 }
 
 // syntaxError is a command line sitrep cannot read; it answers with the
@@ -123,6 +124,9 @@ func parseChatCommand(text string) (chatCommand, error) {
 			return c, &syntaxError{verbRole, fmt.Sprintf("role: %q after the person: one role, one person", truncateRunes(sc.rest(), 40))}
 		}
 	case verbMitigate, verbResolve:
+		if err := c.publicOption(sc); err != nil {
+			return c, &syntaxError{c.Verb, err.Error()}
+		}
 		c.Text = unquote(sc.rest())
 	case verbMerge:
 		if err := c.mergeTarget(sc); err != nil {
@@ -181,6 +185,36 @@ func (c *chatCommand) updateOptions(sc *scanner) error {
 			return fmt.Errorf("update: unknown option %s (want --status, --audience or --role)", truncateRunes(name, 40))
 		}
 	}
+}
+
+// publicOption reads mitigate's and resolve's --public TEXT (or
+// --public=TEXT), when it comes first: the note, internal, is the rest.
+func (c *chatCommand) publicOption(sc *scanner) error {
+	at := sc.pos
+	word, err := sc.next()
+	if err != nil {
+		return fmt.Errorf("%s: %w", c.Verb, err)
+	}
+	for _, dash := range []string{"—", "–"} {
+		if rest, ok := strings.CutPrefix(word, dash); ok {
+			word = "--" + rest
+		}
+	}
+	name, value, inline := strings.Cut(word, "=")
+	if name != "--public" {
+		sc.pos = at // the note starts here
+		return nil
+	}
+	if inline {
+		value = unquote(value)
+	} else if value, err = sc.next(); err != nil {
+		return fmt.Errorf("%s: --public: %w", c.Verb, err)
+	}
+	if strings.TrimSpace(value) == "" {
+		return fmt.Errorf("%s: --public needs the text customers read", c.Verb)
+	}
+	c.Public = value
+	return nil
 }
 
 // quotes pairs each opening quote with the closing quotes that end it:
@@ -459,7 +493,7 @@ func (in *Intake) runCommand(ctx context.Context, sr slashRequest, cmd chatComma
 			text += "."
 		}
 	case verbMitigate, verbResolve:
-		req := workflows.PhaseRequest{By: person, Note: workflows.CleanNote(cmd.Text)}
+		req := workflows.PhaseRequest{By: person, Note: workflows.CleanNote(cmd.Text), Public: workflows.CleanNote(cmd.Public)}
 		call := in.inc.Mitigate
 		if cmd.Verb == verbResolve {
 			call = in.inc.Resolve

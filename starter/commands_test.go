@@ -42,6 +42,9 @@ func TestParseChatCommand(t *testing.T) {
 		{"role comms <@U0BOB|bob>", chatCommand{Verb: "role", Role: "comms", Person: "<@U0BOB|bob>"}, ""},
 		{"mitigate rolled back 1.4.2", chatCommand{Verb: "mitigate", Text: "rolled back 1.4.2"}, ""},
 		{"mitigate", chatCommand{Verb: "mitigate"}, ""},
+		{`mitigate --public "Payments work again." rolled back on db-7.corp`, chatCommand{Verb: "mitigate", Public: "Payments work again.", Text: "rolled back on db-7.corp"}, ""},
+		{`resolve —public=“Fixed.”`, chatCommand{Verb: "resolve", Public: "Fixed."}, ""},
+		{`resolve --public`, chatCommand{}, "resolve: --public needs the text customers read"},
 		{`resolve "root cause: expired cert"`, chatCommand{Verb: "resolve", Text: "root cause: expired cert"}, ""},
 		{"status", chatCommand{Verb: "status"}, ""},
 		{"", chatCommand{Verb: "help"}, ""},
@@ -253,7 +256,7 @@ func TestSlackCommands(t *testing.T) {
 		})
 	}
 	t.Run("help lists every command", func(t *testing.T) {
-		for _, w := range []string{"/sitrep update [--status", "/sitrep role ROLE PERSON", "/sitrep mitigate [NOTE]", "/sitrep resolve [NOTE]",
+		for _, w := range []string{"/sitrep update [--status", "/sitrep role ROLE PERSON", `/sitrep mitigate [--public "TEXT"] [NOTE]`, `/sitrep resolve [--public "TEXT"] [NOTE]`,
 			"/sitrep status", "/sitrep help", "/sitrep inc-… status"} {
 			assert.Contains(t, helpText("/sitrep"), w)
 		}

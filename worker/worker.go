@@ -76,6 +76,7 @@ func New(tc client.Client, o Options) (*Worker, error) {
 		Observe:   o.Observe,
 		Pagers:    st,
 		Forwarder: st,
+		Stories:   st,
 		Tracker:   o.Tracker,
 		Comms:     o.Comms,
 		Merger:    st,

@@ -307,9 +307,15 @@ type EscalateResult struct {
 
 // PhaseRequest moves an incident to mitigated or resolved.
 type PhaseRequest struct {
-	By   string `json:"by,omitempty"`
+	By string `json:"by,omitempty"`
+	// Note is what happened, for insiders: the timeline, the war room and
+	// internal stakeholder emails. It never reaches the status page or an
+	// external audience: it may name hosts and people.
 	Note string `json:"note,omitempty"`
-	Run  string `json:"run,omitempty"`
+	// Public is the plain-language text external audiences read in the
+	// mitigated or final notice; empty, they read the template's own words.
+	Public string `json:"public,omitempty"`
+	Run    string `json:"run,omitempty"`
 }
 
 // PhaseResult is the incident's phase after the change.
@@ -334,6 +340,7 @@ func Register(r Registrar) {
 	r.RegisterWorkflowWithOptions(Pager, workflow.RegisterOptions{Name: "Pager"})
 	r.RegisterWorkflowWithOptions(PostIncident, workflow.RegisterOptions{Name: "PostIncident"})
 	r.RegisterWorkflowWithOptions(FollowUp, workflow.RegisterOptions{Name: "FollowUp"})
+	r.RegisterWorkflowWithOptions(Story, workflow.RegisterOptions{Name: "Story"})
 }
 
 // MarkdownText escapes text (an alert's summary, which anyone holding an

@@ -29,6 +29,12 @@ type comms struct {
 	// summaryBusy: a summary edit is in flight; summaryDirty: the summary
 	// changed meanwhile, so one more edit follows it.
 	summaryBusy, summaryDirty bool
+	// public is the plain-language text the mitigate or resolve handler
+	// under way was given for external audiences; closing takes it.
+	public string
+	// told holds the outcomes Story workflows reported, by notice key,
+	// until the notice job waiting for each takes it.
+	told map[string]StoryOutcome
 }
 
 func newComms(w *incident) *comms { return &comms{w: w} }
@@ -232,8 +238,12 @@ func (c *comms) closing(ctx workflow.Context, verb string, kind activities.Notic
 		return
 	}
 	s.Status = status
+	// The note is for insiders (it may name hosts and people); external
+	// audiences read the public text, or the template's own words.
+	public := c.public
+	c.public = ""
 	c.record(ctx, UpdateRecord{At: workflow.Now(ctx), Kind: string(kind), By: orDefault(by, "sitrep"), Status: status,
-		Audience: c.fullAudience(), Message: note}, text)
+		Audience: c.fullAudience(), Message: note, Public: public}, text)
 }
 
 // reopened: the problem is back after mitigation. Stakeholders who were
@@ -562,7 +572,7 @@ const (
 func (c *comms) notice(ctx workflow.Context, j Job) bool {
 	s := &c.w.s
 	u := s.Updates[j.Update]
-	n := c.noticeOf(u)
+	n := c.noticeOf(u, c.external(j.Dest))
 	var err error
 	switch {
 	case j.Dest == destStatusPage:
@@ -574,6 +584,9 @@ func (c *comms) notice(ctx workflow.Context, j Job) bool {
 			return !slices.ContainsFunc(c.spPending, func(i int) bool { return i < j.Update })
 		}); err != nil {
 			return false
+		}
+		if done, told := c.viaStory(ctx, j, u, n); told {
+			return done
 		}
 		id := ""
 		if s.StatusPage != nil {
@@ -593,7 +606,10 @@ func (c *comms) notice(ctx workflow.Context, j Job) bool {
 			if _, err := workflow.AwaitWithTimeout(ctx, roomWait, func() bool { return !c.w.rs.roomPending() }); err != nil {
 				return false
 			}
-			n = c.noticeOf(u)
+			n = c.noticeOf(u, c.external(j.Dest))
+		}
+		if done, told := c.viaStory(ctx, j, u, n); told {
+			return done
 		}
 		err = workflow.ExecuteActivity(commsOptions(ctx, j.Dest), a.EmailGroup, activities.GroupNotice{Notice: n, Group: g}).Get(ctx, nil)
 	case j.Dest == destRoom:
@@ -610,6 +626,88 @@ func (c *comms) notice(ctx workflow.Context, j Job) bool {
 	}
 	rec.Sent = append(rec.Sent, j.Dest)
 	return true
+}
+
+// viaStory hands a status page post or a group's email to its Story (see
+// Story), which links it to the public story of its cause or folds it into
+// the group's digest, and waits until the Story says how it went: the job
+// stays in flight until then, so resolution hands it over like any notice
+// under way, and the record says what was sent for this incident and
+// where. told is false when no Story is configured: the caller sends.
+func (c *comms) viaStory(ctx workflow.Context, j Job, u UpdateRecord, n activities.Notice) (done, told bool) {
+	s := &c.w.s
+	if strings.HasPrefix(j.Dest, destEmail) && s.Plan.Comms.UpdateWindow <= 0 {
+		return false, false // no window: every email goes at once, as the incident sends it
+	}
+	// The key names the update by its index and its time: continue-as-new
+	// trims a long record, and an index alone could then name two updates.
+	sn := activities.StoryNotice{Key: fmt.Sprintf("%s/%d/%d/%s", IncidentRef(s.ID, s.Run), j.Update, u.At.UnixNano(), j.Dest),
+		ReplyTo: workflow.GetInfo(ctx).WorkflowExecution.ID, Ref: IncidentRef(s.ID, s.Run), Update: j.Update, Dest: j.Dest,
+		Window: s.Plan.Comms.UpdateWindow, Human: u.Kind == string(activities.NoticeUpdate) && u.By != "sitrep", Notice: n}
+	if g, ok := strings.CutPrefix(j.Dest, destEmail); ok {
+		sn.Group, sn.Audience = g, catalog.Internal
+		if c.external(j.Dest) {
+			sn.Audience = catalog.External
+		}
+	}
+	var r activities.StoryReceipt
+	err := workflow.ExecuteActivity(commsOptions(ctx, "tell the story: "+j.Dest), a.TellStory, sn).Get(ctx, &r)
+	if err == nil && r.Story == "" {
+		return false, false
+	}
+	var o StoryOutcome
+	if err == nil {
+		o, err = c.awaitOutcome(ctx, sn.Key)
+	}
+	if err != nil && ctx.Err() != nil {
+		return false, true // cancelled before the Story answered: handed over
+	}
+	rec := &s.Updates[j.Update]
+	switch {
+	case err != nil:
+		o.Error = rootMessage(err)
+		fallthrough
+	case !o.Delivered:
+		rec.Failed = append(rec.Failed, j.Dest)
+		c.w.event(ctx, "comms.failed", "", fmt.Sprintf("%s (%s) did not reach %s: %s", u.Kind, u.Status, j.Dest, o.Error))
+		return true, true
+	}
+	rec.Sent = append(rec.Sent, orDefault(o.Sent, j.Dest))
+	c.w.event(ctx, "comms.story", "", fmt.Sprintf("%s (%s): %s", u.Kind, u.Status, o.Detail))
+	if o.StatusPage != nil && (s.StatusPage == nil || s.StatusPage.ID != o.StatusPage.ID) {
+		ref := *o.StatusPage
+		s.StatusPage = &ref
+		c.w.rs.refresh()
+	}
+	return true, true
+}
+
+// awaitOutcome waits for the Story's answer about the notice key. Answers
+// for other notices met on the way are kept for their jobs.
+func (c *comms) awaitOutcome(ctx workflow.Context, key string) (StoryOutcome, error) {
+	ch := workflow.GetSignalChannel(ctx, StoryOutcomeSignal)
+	if c.told == nil {
+		c.told = map[string]StoryOutcome{}
+	}
+	for {
+		for {
+			var o StoryOutcome
+			if !ch.ReceiveAsync(&o) {
+				break
+			}
+			c.told[o.Key] = o
+		}
+		if o, ok := c.told[key]; ok {
+			delete(c.told, key)
+			return o, nil
+		}
+		if err := workflow.Await(ctx, func() bool {
+			_, ok := c.told[key]
+			return ok || ch.Len() > 0
+		}); err != nil {
+			return StoryOutcome{}, err
+		}
+	}
 }
 
 // groupsFor names the stakeholder groups an update goes to: a sub-role's
@@ -637,12 +735,37 @@ func (c *comms) groupsFor(role string, internal, external bool) []string {
 	return out
 }
 
-// noticeOf is what the templates get for u.
-func (c *comms) noticeOf(u UpdateRecord) activities.Notice {
+// external: dest is read by an external audience: the status page, or an
+// external stakeholder group's email.
+func (c *comms) external(dest string) bool {
+	if dest == destStatusPage {
+		return true
+	}
+	g, ok := strings.CutPrefix(dest, destEmail)
+	if !ok {
+		return false
+	}
+	for _, gp := range c.w.s.Plan.Comms.Groups {
+		if gp.Name == g {
+			return gp.Audience != catalog.Internal
+		}
+	}
+	// A sub-role's group the plan does not list: read as external, the
+	// safer side.
+	return true
+}
+
+// noticeOf is what the templates get for u. An external audience gets the
+// public text of a mitigation or resolution instead of its note.
+func (c *comms) noticeOf(u UpdateRecord, external bool) activities.Notice {
 	s := &c.w.s
+	msg := u.Message
+	if external && (u.Kind == string(activities.NoticeMitigated) || u.Kind == string(activities.NoticeResolved)) {
+		msg = u.Public
+	}
 	n := activities.Notice{IncidentID: s.ID, Ref: IncidentRef(s.ID, s.Run), Kind: activities.NoticeKind(u.Kind), Service: s.Service,
 		Components: s.Plan.Comms.Components, Severity: s.Severity, Summary: s.Summary, Source: string(s.Source), Reporter: s.Reporter,
-		Status: string(u.Status), Message: u.Message, OpenedAt: s.FirstSeen, At: u.At, Cadence: s.Plan.Comms.Cadence,
+		Status: string(u.Status), Message: msg, OpenedAt: s.FirstSeen, At: u.At, Cadence: s.Plan.Comms.Cadence,
 		Commander: c.w.rs.commander(), CommsLead: c.w.rs.holder(catalog.RoleComms)}
 	if u.Next != nil {
 		n.NextUpdate = *u.Next

@@ -201,6 +201,7 @@ func (w *incident) mitigate(ctx workflow.Context, req PhaseRequest) (PhaseResult
 	if w.s.Phase == Mitigated {
 		return PhaseResult{Phase: Mitigated, At: *w.s.MitigatedAt, By: w.s.MitigatedBy, Already: true}, nil
 	}
+	w.cm.public = req.Public
 	return w.setMitigated(ctx, req.By, orDefault(req.Note, "mitigated")), nil
 }
 
@@ -228,6 +229,7 @@ func (w *incident) resolve(ctx workflow.Context, req PhaseRequest) (PhaseResult,
 	if w.s.Phase == Resolved {
 		return PhaseResult{Phase: Resolved, At: *w.s.ResolvedAt, Already: true}, nil
 	}
+	w.cm.public = req.Public
 	return w.setResolved(ctx, req.By, orDefault(req.Note, "resolved")), nil
 }
 

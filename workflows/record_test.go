@@ -107,6 +107,7 @@ stakeholder_groups:
 comms:
   remind_before: 1s
   role_unfilled_after: 2s
+  update_window: 2s
   roles:
     - {name: partner-comms, title: Partner comms, stakeholder_groups: [customers]}
 postmortem:
@@ -183,7 +184,7 @@ func TestRecordHistories(t *testing.T) {
 	workflows.Register(w)
 	st := starter.New(c)
 	w.RegisterActivity(&activities.Activities{Catalog: activities.StaticCatalog{C: cat}, Templates: tmpl, Pagers: st,
-		Forwarder: st, Notifiers: map[catalog.Channel]activities.Notifier{catalog.SMS: okNotifier{catalog.SMS, fail},
+		Forwarder: st, Stories: st, Notifiers: map[catalog.Channel]activities.Notifier{catalog.SMS: okNotifier{catalog.SMS, fail},
 			catalog.Email: okNotifier{catalog.Email, fail}, catalog.PagerDuty: okNotifier{catalog.PagerDuty, fail},
 			catalog.Chat: okNotifier{catalog.Chat, fail}},
 		Tracker: trk, Comms: activities.CommsDeps{StatusPage: memComms{}, Rooms: memComms{}, Bridges: memComms{}, Mailer: memComms{}},
@@ -319,6 +320,25 @@ func TestRecordHistories(t *testing.T) {
 		t.Fatal(err)
 	}
 	save(t, c, s.PostIncident, "post-incident-comms")
+	// The Stories the comms incident told: its status page story, opened
+	// and resolved; staff's update window, an email at once then digests.
+	storyDone := func(scope string) {
+		deadline := time.Now().Add(time.Minute)
+		for {
+			d, err := c.DescribeWorkflowExecution(ctx, workflows.StoryID(scope), "")
+			if err == nil && d.GetWorkflowExecutionInfo().GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("story %s still running: %v", scope, err)
+			}
+			<-time.After(100 * time.Millisecond)
+		}
+	}
+	storyDone("status-page")
+	save(t, c, workflows.StoryID("status-page"), "story-status-page")
+	storyDone("email-staff")
+	save(t, c, workflows.StoryID("email-staff"), "story-email-staff")
 
 	// Continue-as-new (the server suggests it at 80 events here): repeats
 	// fold in until the incident hands over to a new run.

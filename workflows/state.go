@@ -297,6 +297,10 @@ type UpdateRecord struct {
 	Status   StakeholderStatus `json:"status"`
 	Audience Audience          `json:"audience"`
 	Message  string            `json:"message,omitempty"`
+	// Public is what external audiences read instead of Message, for the
+	// notices whose Message is an internal note (mitigated, resolved);
+	// empty there, they read the template's own words.
+	Public string `json:"public,omitempty"`
 	// Next is when it said the next update comes; nil when it promised none.
 	Next *time.Time `json:"nextUpdate,omitempty"`
 	// Sent and Failed name each destination: "status page", "email support", "war room".

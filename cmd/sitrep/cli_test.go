@@ -196,6 +196,8 @@ func TestFlagMitigateResolve(t *testing.T) {
 	}{
 		{name: "by and note", args: []string{"inc-checkout-0a1b2c3d", "--by", "alice", "--note", "rolled back 1.4.2"},
 			want: PhaseOptions{Incident: "inc-checkout-0a1b2c3d", By: "alice", Note: "rolled back 1.4.2", Output: outputFlag{"text"}, Timeout: 30 * time.Second}},
+		{name: "note and public text", args: []string{"inc-checkout-0a1b2c3d", "--note", "db-7.corp rolled back", "--public", "Payments work again."},
+			want: PhaseOptions{Incident: "inc-checkout-0a1b2c3d", Note: "db-7.corp rolled back", Public: "Payments work again.", Output: outputFlag{"text"}, Timeout: 30 * time.Second}},
 		{name: "nothing but the incident", args: []string{"inc-checkout-0a1b2c3d", "-o", "json"},
 			want: PhaseOptions{Incident: "inc-checkout-0a1b2c3d", Output: outputFlag{"json"}, Timeout: 30 * time.Second}},
 		{name: "no incident", args: []string{"--by", "alice"}, wantErr: "got 0 arguments"},

@@ -80,6 +80,8 @@ stakeholder_groups:
   - {name: merchants, audience: external, emails: [ops@merchant.example.com]}
   - {name: partners, audience: external, emails: [partners@example.net]}
 comms:
+  # Each notice reaches support at once: these tests follow one incident.
+  update_window: none
   remind_before: REMIND
   role_unfilled_after: none
   roles:

@@ -259,6 +259,7 @@ type PhaseOptions struct {
 	Incident string
 	By       string
 	Note     string
+	Public   string
 	Output   outputFlag
 	Timeout  time.Duration
 }
@@ -281,7 +282,7 @@ func phaseCmd(d *Deps, runF func(*PhaseOptions) error, verb, short string,
 	do func(context.Context, Incidents, string, workflows.PhaseRequest) (workflows.PhaseResult, error)) *cobra.Command {
 	o := &PhaseOptions{}
 	cmd := &cobra.Command{
-		Use:   verb + " INCIDENT [--by PERSON] [--note TEXT]",
+		Use:   verb + " INCIDENT [--by PERSON] [--note TEXT] [--public TEXT]",
 		Short: short,
 		Args:  exactlyOneIncident,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -293,7 +294,7 @@ func phaseCmd(d *Deps, runF func(*PhaseOptions) error, verb, short string,
 				return err
 			}
 			return withIncidents(cmd, d, o.Timeout, func(ctx context.Context, inc Incidents) error {
-				r, err := do(ctx, inc, o.Incident, workflows.PhaseRequest{By: o.By, Note: o.Note})
+				r, err := do(ctx, inc, o.Incident, workflows.PhaseRequest{By: o.By, Note: o.Note, Public: o.Public})
 				if err != nil {
 					return err
 				}
@@ -310,7 +311,8 @@ func phaseCmd(d *Deps, runF func(*PhaseOptions) error, verb, short string,
 		},
 	}
 	cmd.Flags().StringVar(&o.By, "by", "", "who did it, for the timeline")
-	cmd.Flags().StringVar(&o.Note, "note", "", "what happened, in a line: the timeline has it, and stakeholders read it in the mitigated or final notice")
+	cmd.Flags().StringVar(&o.Note, "note", "", "what happened, in a line, for insiders: the timeline, the war room and internal stakeholders read it")
+	cmd.Flags().StringVar(&o.Public, "public", "", "what customers read, in plain language: the status page and external stakeholders (default: the template's own words, never the note)")
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", 30*time.Second, "how long to wait for the incident to answer")
 	o.Output.add(cmd)
 	return cmd
