@@ -246,6 +246,25 @@ func (c *comms) closing(ctx workflow.Context, verb string, kind activities.Notic
 		Audience: c.fullAudience(), Message: note, Public: public}, text)
 }
 
+// merged: the incident goes on as part of another's story, and its
+// stakeholders hear that one: no email of its own. Its status page incident,
+// or its link in a shared public story, is closed: a story it shares with
+// the target or others stays open for them, and one of its own tells
+// customers where the news goes on.
+func (c *comms) merged(ctx workflow.Context, target string) {
+	s := &c.w.s
+	c.stopClocks()
+	if s.NoticeAt == nil || !s.Plan.Comms.StatusPage || s.Plan.Comms.InternalOnly {
+		return
+	}
+	s.Status = StatusResolved
+	s.Updates = append(s.Updates, UpdateRecord{At: workflow.Now(ctx), Kind: string(activities.NoticeResolved), By: "sitrep",
+		Status: StatusResolved, Audience: AudienceExternal, Message: "merged into " + target, Sent: []string{},
+		Public: "This issue is now handled together with a related incident. Updates continue there."})
+	c.w.event(ctx, "comms.merged", "", "status page: this incident's part closes; its story goes on with "+target)
+	c.w.enqueue(Job{Kind: jobNotice, Update: len(s.Updates) - 1, Dest: destStatusPage})
+}
+
 // reopened: the problem is back after mitigation. Stakeholders who were
 // told it is fixed hear again on the cadence; the comms lead is reminded.
 func (c *comms) reopened(ctx workflow.Context) {

@@ -158,7 +158,7 @@ func (w *incident) setMerged(ctx workflow.Context, target, by, note string) Merg
 	s.Escalation.Done = true
 	w.pg.escalate = false
 	w.pg.restart()
-	w.cm.stopClocks()
+	w.cm.merged(ctx, target)
 	text := "merged into " + target
 	if note != "" {
 		text += ": " + note

@@ -480,12 +480,24 @@ func TestMergedIncidentTellsStakeholdersNothing(t *testing.T) {
 	if refused == nil || !strings.Contains(refused.Error(), "merged into "+target) {
 		t.Errorf("an update to the merged incident: %v, want refused naming %s", refused, target)
 	}
-	for _, what := range []string{"status-page", "email", "remind"} {
+	for _, what := range []string{"email", "remind"} {
 		for _, s := range h.of(what) {
 			if s.after >= 10*m {
 				t.Errorf("%s %s at %s, after the merge", what, s.kind, s.after)
 			}
 		}
+	}
+	// Its own status page incident is not left dangling: it closes, saying
+	// where the news goes on, in plain words (not the internal note).
+	var after []said
+	for _, s := range h.of("status-page") {
+		if s.after >= 10*m {
+			after = append(after, s)
+		}
+	}
+	if len(after) != 1 || after[0].kind != "resolved" || !strings.Contains(after[0].text, "handled together with a related incident") ||
+		strings.Contains(after[0].text, target) {
+		t.Errorf("status page after the merge: %+v, want one plain-words close pointing on", after)
 	}
 	if len(h.of("status-page")) == 0 || len(h.of("email")) == 0 {
 		t.Fatalf("no initial notice before the merge: the test would prove nothing (status page %v, email %v)", h.of("status-page"), h.of("email"))
