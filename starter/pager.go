@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
@@ -27,6 +28,18 @@ var _ activities.Pagers = (*Client)(nil)
 // the page goes to the running Pager as a signal, to be bundled.
 func (c *Client) Claim(ctx context.Context, in activities.ClaimInput) (activities.ClaimResult, error) {
 	id := workflows.PagerID(in.Person)
+	// A Pager seen running within its window most likely still runs: in a
+	// storm, signalling first spares a start refused as already started.
+	if seen, ok := c.pagers.Load(in.Person); ok && c.now().Sub(seen.(time.Time)) < in.Window {
+		err := c.tc.SignalWorkflow(ctx, id, "", workflows.ClaimSignal, in)
+		if err == nil {
+			return activities.ClaimResult{Queued: true}, nil
+		}
+		if !isNotFound(err) {
+			return activities.ClaimResult{}, wrap("claim", err)
+		}
+		c.pagers.Delete(in.Person)
+	}
 	for range 3 {
 		_, err := c.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 			ID: id, TaskQueue: workflows.TaskQueue,
@@ -40,6 +53,7 @@ func (c *Client) Claim(ctx context.Context, in activities.ClaimInput) (activitie
 			// through, must hear at once that its page goes alone.
 		}, workflows.Pager, workflows.PagerInput{First: in})
 		if err == nil {
+			c.pagers.Store(in.Person, c.now())
 			return activities.ClaimResult{}, nil
 		}
 		var started *serviceerror.WorkflowExecutionAlreadyStarted
@@ -48,6 +62,7 @@ func (c *Client) Claim(ctx context.Context, in activities.ClaimInput) (activitie
 		}
 		err = c.tc.SignalWorkflow(ctx, id, "", workflows.ClaimSignal, in)
 		if err == nil {
+			c.pagers.Store(in.Person, c.now())
 			return activities.ClaimResult{Queued: true}, nil
 		}
 		if !isNotFound(err) {

@@ -449,10 +449,15 @@ func (p *paging) claim(ctx workflow.Context, j Job, person string, chs []catalog
 		Ref: IncidentRef(s.ID, s.Run), IncidentID: s.ID, Service: s.Service, Severity: s.Severity, Summary: s.Summary, Kind: pageKind(j),
 	}}
 	actx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		StartToCloseTimeout: 5 * time.Second,
-		// Two tries, quickly: a page must not wait on bundling.
-		RetryPolicy: &temporal.RetryPolicy{InitialInterval: 200 * time.Millisecond, MaximumAttempts: 2},
-		Summary:     "bundling window of " + person,
+		// A quiet person's claim is one round trip. In a storm Temporal is
+		// slow to answer, and a claim given up on pages at once: each one
+		// a message the bundle was there to spare. So a claim is retried for
+		// up to claimFor before the page goes anyway: late by that much at
+		// worst, and the person hears of a storm once a window.
+		StartToCloseTimeout:    10 * time.Second,
+		ScheduleToCloseTimeout: claimFor,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: 500 * time.Millisecond, BackoffCoefficient: 2, MaximumInterval: 5 * time.Second},
+		Summary:                "bundling window of " + person,
 	})
 	var res activities.ClaimResult
 	if err := workflow.ExecuteLocalActivity(actx, claimActivity, in).Get(ctx, &res); err != nil {
@@ -471,6 +476,9 @@ func (p *paging) claim(ctx workflow.Context, j Job, person string, chs []catalog
 	}
 	return claimed{queued: true, key: key, due: workflow.Now(ctx).Add(s.Plan.BundleWindow)}
 }
+
+// claimFor bounds how long a page waits for its bundling claim.
+const claimFor = 30 * time.Second
 
 // claimed is what a claim came to: sent now by the incident, or queued with
 // the person's Pager under the claim's key (what its outcome and a
