@@ -13,8 +13,9 @@ import (
 // Pagers every page goes out at once (no bundling across incidents, and a
 // drill has one); without Forwarder an alert outside a grouping window
 // cannot open a second incident (a drill has one alert); without Stories
-// the incident sends its notices itself (one incident, one story).
-var unrecorded = map[string]bool{"Pagers": true, "Forwarder": true, "Stories": true}
+// the incident sends its notices itself (one incident, one story); without
+// Merger there is no other incident to merge into.
+var unrecorded = map[string]bool{"Pagers": true, "Forwarder": true, "Stories": true, "Merger": true}
 
 // TestEveryDependencyIsRecorded fails when activities.Activities gains a
 // dependency (an interface, a map of them, or a struct of them such as
