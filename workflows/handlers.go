@@ -16,23 +16,12 @@ import (
 
 func (p *paging) register(ctx workflow.Context) error {
 	w := p.w
-	for _, u := range []struct {
-		name, desc string
-		handler    any
-		validator  any
-	}{
+	return registerUpdates(ctx, []update{
 		{AcknowledgeUpdate, "Acknowledge the page as a responder; stops escalation. The acknowledger answering a re-page says they are still on it.", w.acknowledge, w.validateAck},
 		{EscalateUpdate, "Stop waiting at the current level and page the next one now.", w.escalateNow, w.validateEscalate},
 		{MitigateUpdate, "Mark the incident mitigated; paging stops. Asking again answers with the first mitigation.", w.mitigate, w.validateMitigate},
 		{ResolveUpdate, "Resolve the incident; paging stops and the incident closes. Asking again answers with the resolution.", w.resolve, w.validateResolve},
-	} {
-		if err := workflow.SetUpdateHandlerWithOptions(ctx, u.name, u.handler, workflow.UpdateHandlerOptions{
-			Validator: u.validator, Description: u.desc,
-		}); err != nil {
-			return fmt.Errorf("register %s: %w", u.name, err)
-		}
-	}
-	return nil
+	})
 }
 
 // validateRun refuses an answer to a page of an earlier incident with the same ID.

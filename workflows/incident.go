@@ -153,24 +153,35 @@ func (w *incident) register(ctx workflow.Context) error {
 	}, workflow.QueryHandlerOptions{Description: "The whole incident: phase, alerts, pages, timeline."}); err != nil {
 		return fmt.Errorf("register state query: %w", err)
 	}
-	for _, u := range []struct {
-		name, desc string
-		handler    any
-		validator  any
-	}{
+	if err := registerUpdates(ctx, []update{
 		{PostUpdateUpdate, "Post a stakeholder update (status, message, audience): status page, stakeholder lists, war room; restarts the update clock.", w.postUpdate, w.validateUpdate},
 		{AssignRoleUpdate, "Give a role (commander, comms, a sub-role) to a person; they join the war room.", w.assignRole, w.validateRole},
-	} {
+	}); err != nil {
+		return err
+	}
+	if err := w.registerMerge(ctx); err != nil {
+		return err
+	}
+	return w.pg.register(ctx)
+}
+
+// update is one Update an Incident answers: its handler changes state and
+// queues jobs; its validator rejects without touching state.
+type update struct {
+	name, desc string
+	handler    any
+	validator  any
+}
+
+func registerUpdates(ctx workflow.Context, us []update) error {
+	for _, u := range us {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, u.name, u.handler, workflow.UpdateHandlerOptions{
 			Validator: u.validator, Description: u.desc,
 		}); err != nil {
 			return fmt.Errorf("register %s: %w", u.name, err)
 		}
 	}
-	if err := w.registerMerge(ctx); err != nil {
-		return err
-	}
-	return w.pg.register(ctx)
+	return nil
 }
 
 // run is the main loop: start what was queued, take the next step that is

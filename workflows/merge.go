@@ -48,21 +48,10 @@ const targetCheckEvery = 30 * time.Minute
 const absorbFor = 2 * time.Minute
 
 func (w *incident) registerMerge(ctx workflow.Context) error {
-	for _, u := range []struct {
-		name, desc string
-		handler    any
-		validator  any
-	}{
+	return registerUpdates(ctx, []update{
 		{MergeUpdate, "Merge this incident into another: paging stops, its pagers close, stakeholders hear only the target's story, its record joins the target's.", w.merge, w.validateMerge},
 		{AbsorbUpdate, "Take in an incident merged into this one (its record), or alerts that reached it after the merge.", w.absorb, w.validateAbsorb},
-	} {
-		if err := workflow.SetUpdateHandlerWithOptions(ctx, u.name, u.handler, workflow.UpdateHandlerOptions{
-			Validator: u.validator, Description: u.desc,
-		}); err != nil {
-			return fmt.Errorf("register %s: %w", u.name, err)
-		}
-	}
-	return nil
+	})
 }
 
 // absorbOptions: a merge's hand-over is bounded (absorbFor) and a refusal
