@@ -39,6 +39,10 @@ type StatusPost struct {
 	Status     string // investigating, identified, monitoring, resolved
 	Impact     string // critical, major, minor, none
 	Components []string
+	// Marker is what opened it; Incidents the sitrep incidents it speaks
+	// for, kept with it (never shown) so each can be found by it.
+	Marker    string
+	Incidents []string
 }
 
 // Rooms is a chat platform that can hold a war room: Slack or Mattermost.
@@ -307,7 +311,8 @@ func (a *Activities) StatusPageNotice(ctx context.Context, n Notice, id string) 
 	if err != nil {
 		return StatusPageResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrPermanent, err)
 	}
-	post := StatusPost{Title: title, Body: body, Status: statusOf(n), Impact: StatusImpact(n.Severity), Components: slices.Clone(n.Components)}
+	post := StatusPost{Title: title, Body: body, Status: statusOf(n), Impact: StatusImpact(n.Severity), Components: slices.Clone(n.Components),
+		Marker: orID(n.Ref, n.IncidentID), Incidents: []string{n.IncidentID}}
 	if id == "" {
 		id, url, err := a.Comms.StatusPage.Open(ctx, orID(n.Ref, n.IncidentID), post)
 		if err != nil {

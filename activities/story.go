@@ -78,6 +78,8 @@ type StoryPost struct {
 	Notice Notice
 	// Components are every component the story affects, for the page.
 	Components []string
+	// Incidents are the incidents linked to the story.
+	Incidents []string
 }
 
 // PostStory opens or updates a public story's status page incident, with
@@ -100,7 +102,8 @@ func (a *Activities) PostStory(ctx context.Context, p StoryPost) (StatusPageResu
 	if len(comps) == 0 {
 		comps = p.Notice.Components
 	}
-	post := StatusPost{Title: title, Body: body, Status: statusOf(p.Notice), Impact: StatusImpact(p.Notice.Severity), Components: slices.Clone(comps)}
+	post := StatusPost{Title: title, Body: body, Status: statusOf(p.Notice), Impact: StatusImpact(p.Notice.Severity), Components: slices.Clone(comps),
+		Marker: p.Marker, Incidents: slices.Clone(p.Incidents)}
 	if p.PageID == "" {
 		id, url, err := a.Comms.StatusPage.Open(ctx, p.Marker, post)
 		if err != nil {

@@ -145,7 +145,7 @@ func (s statusPage) Open(ctx context.Context, marker string, n activities.Status
 	}
 	return s.c.OpenIncident(ctx, statuspage.Incident{
 		Marker: marker, Name: n.Title, Status: n.Status, Body: n.Body, ImpactOverride: n.Impact,
-		ComponentIDs: ids, ComponentStatus: componentStatus(n.Impact),
+		ComponentIDs: ids, ComponentStatus: componentStatus(n.Impact), Incidents: n.Incidents,
 	})
 }
 
@@ -153,10 +153,11 @@ func (s statusPage) Open(ctx context.Context, marker string, n activities.Status
 // to operational.
 func (s statusPage) Update(ctx context.Context, id string, n activities.StatusPost) error {
 	if n.Status == "resolved" {
-		return s.c.ResolveIncident(ctx, id, n.Body)
+		return s.c.ResolveIncident(ctx, id, statuspage.Update{Body: n.Body, Marker: n.Marker, Incidents: n.Incidents})
 	}
 	// The impact goes along: a raised severity raises it on the page.
-	return s.c.UpdateIncident(ctx, id, statuspage.Update{Status: n.Status, Body: n.Body, ImpactOverride: n.Impact})
+	return s.c.UpdateIncident(ctx, id, statuspage.Update{Status: n.Status, Body: n.Body, ImpactOverride: n.Impact,
+		Marker: n.Marker, Incidents: n.Incidents})
 }
 
 type slackRooms struct{ c *slack.Client }

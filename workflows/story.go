@@ -467,6 +467,11 @@ func (st *story) post(ctx workflow.Context, marker string) {
 	}
 	n.StatusURL = p.URL
 	in := activities.StoryPost{Marker: p.Marker, PageID: p.PageID, Notice: n, Components: append(slices.Clone(p.Components), also...)}
+	for _, l := range p.Links {
+		if !slices.Contains(in.Incidents, l.IncidentID) {
+			in.Incidents = append(in.Incidents, l.IncidentID)
+		}
+	}
 	summary := fmt.Sprintf("post to status page: %s (%d incidents)", status, len(p.Links))
 	if p.PageID == "" {
 		summary = fmt.Sprintf("open status page incident: %s", status)

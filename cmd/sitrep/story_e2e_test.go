@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -162,6 +164,20 @@ func TestEndToEndStormTellsOneStory(t *testing.T) {
 	waitFor(t, "the status page incident resolved", time.Minute, func() bool { return page().Status == "resolved" })
 	if n := len(s.Sandbox.Statuspage.Incidents()); n != 1 {
 		t.Errorf("%d status page incidents in all, want 1", n)
+	}
+	// The shared post speaks for every incident of the story: each finds
+	// it in the sandbox, as it finds its own pages.
+	for _, id := range []string{ids[0], ids[storm-1]} {
+		resp, err := http.Get(s.SandboxURL + "/api/messages?channel=statuspage&incident=" + id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var msgs []inbox.Message
+		err = json.NewDecoder(resp.Body).Decode(&msgs)
+		resp.Body.Close()
+		if err != nil || !slices.ContainsFunc(msgs, func(m inbox.Message) bool { return strings.HasPrefix(m.Text, "resolved") }) {
+			t.Errorf("/api/messages?incident=%s: %d status page posts (%v), want the story's, its resolution included", id, len(msgs), err)
+		}
 	}
 	var external []string
 	for _, u := range page().Updates {

@@ -106,6 +106,9 @@ type Incident struct {
 	ImpactOverride  string   // none, minor, major or critical; empty lets Statuspage compute it
 	ComponentIDs    []string // components the incident affects
 	ComponentStatus string   // operational, degraded_performance, partial_outage or major_outage, applied to ComponentIDs
+	// Incidents are the sitrep incidents it speaks for (one public story
+	// can hold many); stored in metadata.sitrep.incidents, never shown.
+	Incidents []string
 }
 
 // Update is one incident update posted by UpdateIncident.
@@ -115,6 +118,19 @@ type Update struct {
 	ImpactOverride  string   // empty keeps the current one
 	ComponentIDs    []string // components whose status changes
 	ComponentStatus string   // the status ComponentIDs take
+	// Marker and Incidents, when Incidents is set, rewrite the metadata
+	// the incident opened with: the incidents it speaks for now.
+	Marker    string
+	Incidents []string
+}
+
+// metadata is what sitrep keeps in a status page incident's metadata.
+func metadata(marker string, incidents []string) map[string]any {
+	md := map[string]any{"incident_id": marker}
+	if len(incidents) > 0 {
+		md["incidents"] = incidents
+	}
+	return map[string]any{"sitrep": md}
 }
 
 // Payload is the "incident" object of a create or update request, as
@@ -197,7 +213,7 @@ func (c *Client) OpenIncident(ctx context.Context, inc Incident) (id, shortlink 
 		Body:           inc.Body,
 		ComponentIDs:   inc.ComponentIDs,
 		Components:     components(inc.ComponentIDs, inc.ComponentStatus),
-		Metadata:       map[string]any{"sitrep": map[string]any{"incident_id": inc.Marker}},
+		Metadata:       metadata(inc.Marker, inc.Incidents),
 	}}
 	var created incident
 	if err := c.do(ctx, http.MethodPost, c.incidentsPath(), body, &created); err != nil {
@@ -239,13 +255,17 @@ func (c *Client) UpdateIncident(ctx context.Context, id string, u Update) error 
 		ComponentIDs:   u.ComponentIDs,
 		Components:     components(u.ComponentIDs, u.ComponentStatus),
 	}}
+	if len(u.Incidents) > 0 {
+		body.Incident.Metadata = metadata(u.Marker, u.Incidents)
+	}
 	return c.do(ctx, http.MethodPatch, c.incidentPath(id), body, nil)
 }
 
-// ResolveIncident marks incident id resolved with body as the last update and
-// sets every component it affects back to operational. Resolving an incident
-// that is already resolved does nothing.
-func (c *Client) ResolveIncident(ctx context.Context, id, body string) error {
+// ResolveIncident marks incident id resolved with u.Body as the last update
+// (and u's metadata, as UpdateIncident) and sets every component it affects
+// back to operational. Resolving an incident that is already resolved does
+// nothing.
+func (c *Client) ResolveIncident(ctx context.Context, id string, u Update) error {
 	if id == "" {
 		return classify(nil, nil, fmt.Errorf("resolve incident: %w: incident ID is empty", errInvalid))
 	}
@@ -260,7 +280,8 @@ func (c *Client) ResolveIncident(ctx context.Context, id, body string) error {
 	for _, comp := range cur.Components {
 		ids = append(ids, comp.ID)
 	}
-	return c.UpdateIncident(ctx, id, Update{Status: "resolved", Body: body, ComponentIDs: ids, ComponentStatus: "operational"})
+	u.Status, u.ComponentIDs, u.ComponentStatus = "resolved", ids, "operational"
+	return c.UpdateIncident(ctx, id, u)
 }
 
 // ComponentIDs turns the components a catalog names, by name or by ID, into

@@ -65,7 +65,8 @@ type IncidentState struct {
 	Name           string
 	Status         string
 	ImpactOverride string
-	Marker         string // metadata.sitrep.incident_id
+	Marker         string   // metadata.sitrep.incident_id
+	Incidents      []string // metadata.sitrep.incidents: the sitrep incidents it speaks for
 	Shortlink      string
 	Metadata       map[string]any
 	Components     map[string]string // component ID → status
@@ -204,6 +205,7 @@ func (f *Fake) create(w http.ResponseWriter, r *http.Request) {
 		Status:         p.Status,
 		ImpactOverride: p.ImpactOverride,
 		Marker:         markerOf(p.Metadata),
+		Incidents:      incidentsOf(p.Metadata),
 		Shortlink:      "https://stspg.io/" + f.newID(7),
 		Metadata:       p.Metadata,
 		Components:     map[string]string{},
@@ -255,6 +257,9 @@ func (f *Fake) update(w http.ResponseWriter, r *http.Request) {
 	}
 	if p.ImpactOverride != "" {
 		inc.ImpactOverride = p.ImpactOverride
+	}
+	if p.Metadata != nil {
+		inc.Metadata, inc.Marker, inc.Incidents = p.Metadata, markerOf(p.Metadata), incidentsOf(p.Metadata)
 	}
 	for _, id := range p.ComponentIDs {
 		if _, ok := inc.Components[id]; !ok {
@@ -436,6 +441,19 @@ func markerOf(md map[string]any) string {
 	return id
 }
 
+// incidentsOf reads metadata.sitrep.incidents, as JSON decodes it.
+func incidentsOf(md map[string]any) []string {
+	s, _ := md["sitrep"].(map[string]any)
+	list, _ := s["incidents"].([]any)
+	var out []string
+	for _, v := range list {
+		if id, ok := v.(string); ok {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
 func (f *Fake) find(pageID, id string) *IncidentState {
 	for _, inc := range f.incidents {
 		if inc.ID == id && inc.PageID == pageID {
@@ -468,6 +486,7 @@ func (f *Fake) deliver(inc *IncidentState, body string) {
 		Subject:    inc.Name,
 		Text:       text,
 		Incident:   inc.Marker,
+		Incidents:  slices.Clone(inc.Incidents),
 		ProviderID: inc.ID,
 		Links:      []inbox.Link{{Label: "Status page incident", URL: inc.Shortlink}},
 	})

@@ -123,7 +123,7 @@ func TestCreateIncidentIsIdempotent(t *testing.T) {
 		t.Errorf("fake holds %d incidents, want 2", n)
 	}
 	// Once resolved, the marker no longer matches: a new incident is opened.
-	if err := e.client.ResolveIncident(ctx, first, "Fixed."); err != nil {
+	if err := e.client.ResolveIncident(ctx, first, Update{Body: "Fixed."}); err != nil {
 		t.Fatal(err)
 	}
 	third, err := e.client.CreateIncident(ctx, inc)
@@ -149,7 +149,7 @@ func TestUpdateAndResolve(t *testing.T) {
 	if st.Components["api"] != "major_outage" || len(st.Updates) != 2 {
 		t.Errorf("after update: %+v", st)
 	}
-	if err := e.client.ResolveIncident(ctx, id, "Rolled back."); err != nil {
+	if err := e.client.ResolveIncident(ctx, id, Update{Body: "Rolled back."}); err != nil {
 		t.Fatalf("ResolveIncident: %v", err)
 	}
 	st = e.fake.ExpectIncident(t, "inc-9", "resolved")
@@ -166,7 +166,7 @@ func TestUpdateAndResolve(t *testing.T) {
 	}
 	before := patches()
 	// Resolving again is a success that sends nothing.
-	if err := e.client.ResolveIncident(ctx, id, "Rolled back."); err != nil {
+	if err := e.client.ResolveIncident(ctx, id, Update{Body: "Rolled back."}); err != nil {
 		t.Fatalf("second ResolveIncident: %v", err)
 	}
 	if after := patches(); after != before {
@@ -259,7 +259,7 @@ func TestTimeoutIsTransient(t *testing.T) {
 	e := setup(t, func(c *Config) { c.Timeout = 50 * time.Millisecond })
 	// A GET: the server notices the client hanging up only once the request body is read.
 	e.fake.Faults.FailNext(fakeapi.Fault{Hang: true})
-	got := asError(t, e.client.ResolveIncident(context.Background(), "x", "b"))
+	got := asError(t, e.client.ResolveIncident(context.Background(), "x", Update{Body: "b"}))
 	if got.Kind != integrations.Transient || got.Status != 0 {
 		t.Errorf("got %+v, want transient without status", got)
 	}
@@ -273,7 +273,7 @@ func TestMissingInputIsPermanent(t *testing.T) {
 	}{
 		{"create without marker", func(c *Client) error { _, err := c.CreateIncident(ctx, Incident{Name: "n"}); return err }},
 		{"update without id", func(c *Client) error { return c.UpdateIncident(ctx, "", Update{Body: "b"}) }},
-		{"resolve without id", func(c *Client) error { return c.ResolveIncident(ctx, "", "b") }},
+		{"resolve without id", func(c *Client) error { return c.ResolveIncident(ctx, "", Update{Body: "b"}) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
